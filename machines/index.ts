@@ -1,0 +1,3 @@
+// `kamaelia-xstate/machines`: the pure lifecycle machines. Importing this opens no socket.
+export { graphSupervisorMachine } from './graphSupervisor.js';
+export type { GraphSupervisorContext, GraphSupervisorEvent, GraphSupervisorInput } from './graphSupervisor.js';

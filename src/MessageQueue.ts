@@ -1,0 +1,84 @@
+// An unbounded FIFO with promise-based takers: what run() buffers each outbox into.
+export class MessageQueue<T> implements AsyncIterable<T> {
+  private items: T[] = [];
+  private head = 0;
+  private readonly takers: { resolve: (item: T) => void; reject: (error: Error) => void }[] = [];
+  private closed = false;
+
+  constructor(private readonly label: string) {}
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    if (this.closed) return;
+    const taker = this.takers.shift();
+    if (taker) {
+      taker.resolve(item);
+      return;
+    }
+    this.items.push(item);
+  }
+
+  /** No more items will come: waiting takers are rejected, buffered items can still be taken. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const taker of this.takers.splice(0)) {
+      taker.reject(new Error(`the component ended before a message arrived on "${this.label}"`));
+    }
+  }
+
+  private take(): T {
+    const item = this.items[this.head] as T;
+    this.items[this.head++] = undefined as T; // let the item be collected
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  next(timeoutMs?: number): Promise<T> {
+    if (this.length > 0) return Promise.resolve(this.take());
+    if (this.closed) return Promise.reject(new Error(`the component ended before a message arrived on "${this.label}"`));
+    return new Promise<T>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const taker = {
+        resolve: (item: T) => {
+          if (timer) clearTimeout(timer);
+          resolve(item);
+        },
+        reject: (error: Error) => {
+          if (timer) clearTimeout(timer);
+          reject(error);
+        },
+      };
+      this.takers.push(taker);
+      if (timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          const index = this.takers.indexOf(taker);
+          if (index >= 0) this.takers.splice(index, 1);
+          reject(new Error(`timed out after ${timeoutMs} ms waiting for a message on "${this.label}"`));
+        }, timeoutMs);
+      }
+    });
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      if (this.length > 0) {
+        yield this.take();
+        continue;
+      }
+      if (this.closed) return;
+      try {
+        yield await this.next();
+      } catch (error) {
+        if (this.closed && this.length === 0) return;
+        throw error;
+      }
+    }
+  }
+}

@@ -1,0 +1,129 @@
+// A component is a definition, not yet running: its named inboxes and outboxes, the message type of
+// each, and the XState actor logic that runs it. Inside the logic an inbox delivery is the event
+// `{ type: <inbox>, data }` and an outbox send is the emitted event `{ type: <outbox>, data }`.
+import type { ActorLogic, AnyActorLogic, EventObject, Snapshot } from 'xstate';
+import { componentLogic, type ComponentBody } from './componentLogic.js';
+
+/** Phantom marker carrying a box's message type. Only its type matters. */
+export interface Box<T> {
+  readonly __message?: T;
+}
+
+/** XState's actor-system type, which it does not export by name. */
+export type AnyActorSystem = Parameters<AnyActorLogic['transition']>[2]['system'];
+
+/** Declares a box that carries messages of type `T`: `inboxes: { inbox: box<Uint8Array>() }`. */
+export function box<T>(): Box<T> {
+  return {};
+}
+
+export type BoxSpec = Record<string, Box<unknown>>;
+export type MessagesOf<S> = { [K in keyof S]: S[K] extends Box<infer T> ? T : never };
+
+/** The event an actor receives when a message arrives on inbox `K`. */
+export type InboxEvent<In> = { [K in keyof In & string]: { type: K; data: In[K] } }[keyof In & string];
+/** The event an actor emits to send a message out of outbox `K`. */
+export type OutboxEvent<Out> = { [K in keyof Out & string]: { type: K; data: Out[K] } }[keyof Out & string];
+
+/** How a graph describes its insides, for routing and for the inspector. */
+export interface GraphLayout {
+  readonly children: readonly { readonly name: string; readonly component: AnyComponent }[];
+  readonly links: readonly Link[];
+}
+
+/** One linkage. `child` is an index into the graph's children or `'self'` for the graph's own box. */
+export interface Link {
+  readonly from: { readonly child: number | 'self'; readonly box: string };
+  readonly to: { readonly child: number | 'self'; readonly box: string };
+}
+
+export interface Component<In extends object, Out extends object> {
+  readonly kind: 'kamaelia.component';
+  readonly name: string;
+  readonly inboxes: readonly (keyof In & string)[];
+  readonly outboxes: readonly (keyof Out & string)[];
+  readonly logic: AnyActorLogic;
+  readonly input?: unknown;
+  /** Present on Pipeline/Graphline. */
+  readonly graph?: GraphLayout;
+  /** Type-only: the message types of the boxes. */
+  readonly __types?: { readonly in: In; readonly out: Out };
+}
+
+export type AnyComponent = Component<object, object>;
+export type InboxesOf<C> = C extends Component<infer In, object> ? In : never;
+export type OutboxesOf<C> = C extends Component<object, infer Out> ? Out : never;
+
+type LogicFor<In, Out> = ActorLogic<Snapshot<unknown>, InboxEvent<In> & EventObject, never, AnyActorSystem, OutboxEvent<Out> & EventObject>;
+
+interface CommonOptions<IS extends BoxSpec, OS extends BoxSpec> {
+  readonly name: string;
+  readonly inboxes: IS;
+  readonly outboxes: OS;
+}
+
+export type ComponentOptions<IS extends BoxSpec, OS extends BoxSpec> = CommonOptions<IS, OS> &
+  (
+    | {
+        /**
+         * The actor logic: an XState machine (or any actor logic) whose events are the inbox events
+         * and whose emitted events are the outbox events. It ends the component by finishing.
+         */
+        readonly logic: AnyActorLogic;
+        readonly input?: unknown;
+        readonly body?: never;
+      }
+    | {
+        /** A plain body: register inbox handlers with `on`, send with `send`, end with `finish`. */
+        readonly body: ComponentBody<MessagesOf<IS>, MessagesOf<OS>, undefined>;
+        readonly logic?: never;
+        readonly input?: never;
+      }
+  );
+
+/**
+ * Defines a component. The box specs give names and message types; `logic` runs it.
+ * Checks that the names are sane, because a typo here is otherwise a silent unlinked box.
+ */
+export function defineComponent<IS extends BoxSpec, OS extends BoxSpec>(
+  options: ComponentOptions<IS, OS>,
+): Component<MessagesOf<IS>, MessagesOf<OS>> {
+  const inboxes = Object.keys(options.inboxes);
+  const outboxes = Object.keys(options.outboxes);
+  for (const name of [...inboxes, ...outboxes]) {
+    if (!/^[A-Za-z_][\w-]*$/.test(name)) {
+      throw new TypeError(`${options.name}: box name ${JSON.stringify(name)} must start with a letter or _ and hold only letters, digits, _ or -`);
+    }
+  }
+  return {
+    kind: 'kamaelia.component',
+    name: options.name,
+    inboxes: inboxes as (keyof MessagesOf<IS> & string)[],
+    outboxes: outboxes as (keyof MessagesOf<OS> & string)[],
+    logic: options.body ? componentLogic(options.body) : options.logic,
+    input: options.input,
+  };
+}
+
+/** Type-level check that a machine fits a component's boxes; returns the logic unchanged. */
+export function checkedLogic<In, Out>(logic: LogicFor<In, Out>): LogicFor<In, Out> {
+  return logic;
+}
+
+export function isComponent(value: unknown): value is AnyComponent {
+  return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === 'kamaelia.component';
+}
+
+export function assertComponent(value: unknown, where: string): asserts value is AnyComponent {
+  if (!isComponent(value)) {
+    throw new TypeError(`${where}: expected a component (made by defineComponent, Pipeline, Graphline, ...), got ${describeValue(value)}`);
+  }
+}
+
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,40 @@
+// ConsoleEchoer(): writes each message to stdout (bytes as UTF-8 text, not b'...' as on Python 3).
+// Any shutdown on control ends it and is passed on to signal.
+import type { Writable } from 'node:stream';
+import { box, defineComponent } from '../component.js';
+import { isShutdownRequest, type ControlMessage, type SignalMessage } from '../messages.js';
+
+export interface ConsoleEchoerOptions {
+  /** Also send every message on outbox. */
+  readonly forwarder?: boolean;
+  /** Written before each message. */
+  readonly tag?: string;
+  /** Where to write; stdout by default. */
+  readonly stream?: Writable;
+}
+
+function render(message: unknown): string {
+  if (typeof message === 'string') return message;
+  if (message instanceof Uint8Array) return Buffer.from(message.buffer, message.byteOffset, message.byteLength).toString('utf8');
+  return `${JSON.stringify(message)}\n`;
+}
+
+export function ConsoleEchoer(options: ConsoleEchoerOptions = {}) {
+  return defineComponent({
+    name: 'ConsoleEchoer',
+    inboxes: { inbox: box<unknown>(), control: box<ControlMessage>() },
+    outboxes: { outbox: box<unknown>(), signal: box<SignalMessage>() },
+    body: ({ on, send, finish }) => {
+      const stream = options.stream ?? process.stdout;
+      on('inbox', (message) => {
+        stream.write((options.tag ?? '') + render(message));
+        if (options.forwarder) send('outbox', message);
+      });
+      on('control', (message) => {
+        if (!isShutdownRequest(message)) return;
+        send('signal', message);
+        finish();
+      });
+    },
+  });
+}

@@ -1,0 +1,48 @@
+// ConsoleReader(): each line typed on stdin (with its end-of-line) goes out of outbox; end of input
+// sends producerFinished. Unlike Kamaelia's threaded reader, control is honoured at once.
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { box, defineComponent } from '../component.js';
+import { isShutdownRequest, producerFinished, type ControlMessage, type SignalMessage } from '../messages.js';
+
+export interface ConsoleReaderOptions {
+  readonly prompt?: string;
+  readonly eol?: string;
+  readonly input?: Readable;
+  readonly output?: Writable;
+}
+
+export function ConsoleReader(options: ConsoleReaderOptions = {}) {
+  return defineComponent({
+    name: 'ConsoleReader',
+    inboxes: { inbox: box<unknown>(), control: box<ControlMessage>() },
+    outboxes: { outbox: box<string>(), signal: box<SignalMessage>() },
+    body: ({ on, send, finish }) => {
+      const input = options.input ?? process.stdin;
+      const output = options.output ?? process.stdout;
+      const prompt = options.prompt ?? '>>> ';
+      const lines = createInterface({ input, output, prompt, terminal: false });
+      const ask = (): void => {
+        if (prompt && 'isTTY' in input && input.isTTY) lines.prompt();
+      };
+      lines.on('line', (line) => {
+        send('outbox', line + (options.eol ?? '\n'));
+        ask();
+      });
+      lines.on('close', () => {
+        send('signal', producerFinished(undefined, { source: 'ConsoleReader' }));
+        finish();
+      });
+      on('control', (message) => {
+        if (!isShutdownRequest(message)) return;
+        send('signal', message);
+        finish();
+      });
+      ask();
+      return () => {
+        lines.removeAllListeners('close');
+        lines.close();
+      };
+    },
+  });
+}

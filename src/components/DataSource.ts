@@ -1,0 +1,46 @@
+// DataSource(items): sends each item on outbox, respecting downstream flow control, then
+// producerFinished on signal. A shutdown on control stops it early and is passed on.
+import { box, defineComponent } from '../component.js';
+import { isShutdownRequest, producerFinished, type ControlMessage, type SignalMessage } from '../messages.js';
+
+export function DataSource<T>(items: Iterable<T>) {
+  return defineComponent({
+    name: 'DataSource',
+    inboxes: { inbox: box<unknown>(), control: box<ControlMessage>() },
+    outboxes: { outbox: box<T>(), signal: box<SignalMessage>() },
+    body: ({ send, finish, on, canSend, whenCanSend }) => {
+      const iterator = items[Symbol.iterator]();
+      let cancelWait = (): void => {};
+      let stopped = false;
+      const pump = (): void => {
+        while (!stopped) {
+          if (!canSend('outbox')) {
+            cancelWait = whenCanSend('outbox', () => queueMicrotask(pump));
+            return;
+          }
+          const step = iterator.next();
+          if (step.done) {
+            stopped = true;
+            send('signal', producerFinished(undefined, { source: 'DataSource' }));
+            finish();
+            return;
+          }
+          send('outbox', step.value);
+        }
+      };
+      on('control', (message) => {
+        if (!isShutdownRequest(message) || stopped) return;
+        stopped = true;
+        send('signal', message);
+        finish();
+      });
+      // Start after the component is wired and running, so control messages can interleave.
+      const kick = setImmediate(pump);
+      return () => {
+        stopped = true;
+        clearImmediate(kick);
+        cancelWait();
+      };
+    },
+  });
+}

@@ -1,0 +1,16 @@
+// OneShot(msg): sends msg on outbox, then producerFinished on signal, and ends.
+import { box, defineComponent } from '../component.js';
+import { producerFinished, type ControlMessage, type SignalMessage } from '../messages.js';
+
+export function OneShot<T>(message: T) {
+  return defineComponent({
+    name: 'OneShot',
+    inboxes: { inbox: box<unknown>(), control: box<ControlMessage>() },
+    outboxes: { outbox: box<T>(), signal: box<SignalMessage>() },
+    body: ({ send, finish }) => {
+      send('outbox', message);
+      send('signal', producerFinished(undefined, { source: 'OneShot' }));
+      finish();
+    },
+  });
+}

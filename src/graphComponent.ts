@@ -1,0 +1,21 @@
+// Shared by Pipeline and Graphline: turn a checked layout into a component whose logic is the
+// graph supervisor machine.
+import { graphSupervisorMachine } from '../machines/graphSupervisor.js';
+import type { Component, GraphLayout } from './component.js';
+
+export function graphComponent<In extends object, Out extends object>(
+  name: string,
+  layout: GraphLayout,
+  inboxes: readonly string[],
+  outboxes: readonly string[],
+): Component<In, Out> {
+  return {
+    kind: 'kamaelia.component',
+    name,
+    inboxes: [...new Set(inboxes)] as (keyof In & string)[],
+    outboxes: [...new Set(outboxes)] as (keyof Out & string)[],
+    logic: graphSupervisorMachine,
+    input: { name, layout },
+    graph: layout,
+  };
+}

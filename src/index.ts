@@ -1,0 +1,20 @@
+// kamaelia-xstate: Kamaelia's components as XState v5 actors.
+export * from './messages.js';
+export { box, defineComponent, checkedLogic, isComponent } from './component.js';
+export type { AnyComponent, Box, BoxSpec, Component, ComponentOptions, GraphLayout, InboxEvent, InboxesOf, Link, MessagesOf, OutboxEvent, OutboxesOf } from './component.js';
+export { componentLogic } from './componentLogic.js';
+export type { ComponentBody, ComponentScope } from './componentLogic.js';
+export { Pipeline } from './Pipeline.js';
+export type { CheckedPipeline, PipelineMismatch } from './Pipeline.js';
+export { Graphline } from './Graphline.js';
+export type { Linkages } from './Graphline.js';
+export { run } from './run.js';
+export type { NextOptions, RunHandle, RunOptions, RunResult } from './run.js';
+export { canSend, componentInfo, componentPath, setInboxOpen, whenCanSend } from './routing.js';
+export type { ComponentInfo } from './routing.js';
+export { OneShot } from './components/OneShot.js';
+export { DataSource } from './components/DataSource.js';
+export { ConsoleReader } from './components/ConsoleReader.js';
+export { ConsoleEchoer } from './components/ConsoleEchoer.js';
+export { EchoProtocol } from './components/EchoProtocol.js';
+export { RateControlledFileReader } from './components/RateControlledFileReader.js';

@@ -1,0 +1,194 @@
+// Kamaelia's control/signal vocabulary as plain objects tagged by `kind`.
+// Kamaelia dispatches by isinstance, so subclass relations matter: a socketShutdown counts as a
+// producerFinished and a serverShutdown as a shutdownMicroprocess. The predicates below keep that.
+
+/** Why something ended badly: a stable code (ECONNREFUSED, ETIMEDOUT, ECOMPONENT, ...) and a sentence. */
+export interface Reason {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface ProducerFinished {
+  readonly kind: 'producerFinished';
+  /** Present when an error ended the producer. */
+  readonly reason?: Reason;
+  /** Who finished, for people reading logs and the inspector. */
+  readonly source?: string;
+  /** Queued bytes that were never written (set by socket components on an abrupt close). */
+  readonly unsentBytes?: number;
+}
+
+export interface ShutdownMicroprocess {
+  readonly kind: 'shutdownMicroprocess';
+  readonly reason?: Reason;
+}
+
+/** "The connection is closed". A producerFinished in Kamaelia's class hierarchy. */
+export interface SocketShutdown {
+  readonly kind: 'socketShutdown';
+  readonly reason?: Reason;
+  readonly source?: string;
+  readonly unsentBytes?: number;
+}
+
+/** "Stop listening". A shutdownMicroprocess in Kamaelia's class hierarchy. */
+export interface ServerShutdown {
+  readonly kind: 'serverShutdown';
+  readonly reason?: Reason;
+}
+
+export interface PeerInfo {
+  readonly peer: string;
+  readonly peerPort: number;
+  readonly localIp: string;
+  readonly localPort: number;
+}
+
+/** A server accepted a connection; `csa` is the connection's component handle (opaque here). */
+export interface NewCSA<Csa = unknown> {
+  readonly kind: 'newCSA';
+  readonly id: number;
+  readonly csa: Csa;
+  readonly info: PeerInfo;
+}
+
+export interface ShutdownCSA<Csa = unknown> {
+  readonly kind: 'shutdownCSA';
+  readonly id: number;
+  readonly csa: Csa;
+  readonly reason?: Reason;
+}
+
+export interface Listening {
+  readonly kind: 'listening';
+  readonly address: string;
+  readonly port: number;
+  readonly family: 'IPv4' | 'IPv6';
+}
+
+/** A component inside a graph threw; it was stopped and nothing else was. */
+export interface ComponentFailed {
+  readonly kind: 'componentFailed';
+  /** The failed component's path in the graph, e.g. `Pipeline/1:TCPClient`. */
+  readonly component: string;
+  readonly reason: Reason;
+}
+
+/** A message sent to a box that cannot take it (wrong type, malformed). Reported, then dropped. */
+export interface BadMessage {
+  readonly kind: 'badMessage';
+  readonly box: string;
+  readonly reason: Reason;
+}
+
+export type ControlMessage = ProducerFinished | ShutdownMicroprocess | SocketShutdown | ServerShutdown;
+export type SignalMessage = ControlMessage | ComponentFailed | BadMessage;
+
+export function producerFinished(reason?: Reason, extra: { source?: string; unsentBytes?: number } = {}): ProducerFinished {
+  const message: { -readonly [K in keyof ProducerFinished]: ProducerFinished[K] } = { kind: 'producerFinished' };
+  if (reason) message.reason = reason;
+  if (extra.source !== undefined) message.source = extra.source;
+  if (extra.unsentBytes !== undefined) message.unsentBytes = extra.unsentBytes;
+  return message;
+}
+
+export function shutdownMicroprocess(reason?: Reason): ShutdownMicroprocess {
+  return reason ? { kind: 'shutdownMicroprocess', reason } : { kind: 'shutdownMicroprocess' };
+}
+
+export function socketShutdown(reason?: Reason, extra: { source?: string; unsentBytes?: number } = {}): SocketShutdown {
+  const message: { -readonly [K in keyof SocketShutdown]: SocketShutdown[K] } = { kind: 'socketShutdown' };
+  if (reason) message.reason = reason;
+  if (extra.source !== undefined) message.source = extra.source;
+  if (extra.unsentBytes !== undefined) message.unsentBytes = extra.unsentBytes;
+  return message;
+}
+
+export function serverShutdown(reason?: Reason): ServerShutdown {
+  return reason ? { kind: 'serverShutdown', reason } : { kind: 'serverShutdown' };
+}
+
+export function newCSA<Csa>(id: number, csa: Csa, info: PeerInfo): NewCSA<Csa> {
+  return { kind: 'newCSA', id, csa, info };
+}
+
+export function shutdownCSA<Csa>(id: number, csa: Csa, reason?: Reason): ShutdownCSA<Csa> {
+  return reason ? { kind: 'shutdownCSA', id, csa, reason } : { kind: 'shutdownCSA', id, csa };
+}
+
+export function listening(address: string, port: number, family: 'IPv4' | 'IPv6'): Listening {
+  return { kind: 'listening', address, port, family };
+}
+
+export function componentFailed(component: string, reason: Reason): ComponentFailed {
+  return { kind: 'componentFailed', component, reason };
+}
+
+export function badMessage(box: string, reason: Reason): BadMessage {
+  return { kind: 'badMessage', box, reason };
+}
+
+export function reason(code: string, message: string): Reason {
+  return { code, message };
+}
+
+/** Turns anything thrown into a Reason, keeping Node's `code` when there is one. */
+export function reasonFromError(error: unknown, fallbackCode = 'ECOMPONENT'): Reason {
+  if (error && typeof error === 'object') {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    return {
+      code: typeof code === 'string' && code ? code : fallbackCode,
+      message: typeof message === 'string' && message ? message : String(error),
+    };
+  }
+  return { code: fallbackCode, message: String(error) };
+}
+
+function kindOf(message: unknown): unknown {
+  return message !== null && typeof message === 'object' ? (message as { kind?: unknown }).kind : undefined;
+}
+
+/** True for producerFinished and its Kamaelia subclass socketShutdown. */
+export function isProducerFinished(message: unknown): message is ProducerFinished | SocketShutdown {
+  const kind = kindOf(message);
+  return kind === 'producerFinished' || kind === 'socketShutdown';
+}
+
+/** True for shutdownMicroprocess and its Kamaelia subclass serverShutdown. */
+export function isShutdownMicroprocess(message: unknown): message is ShutdownMicroprocess | ServerShutdown {
+  const kind = kindOf(message);
+  return kind === 'shutdownMicroprocess' || kind === 'serverShutdown';
+}
+
+export function isSocketShutdown(message: unknown): message is SocketShutdown {
+  return kindOf(message) === 'socketShutdown';
+}
+
+export function isServerShutdown(message: unknown): message is ServerShutdown {
+  return kindOf(message) === 'serverShutdown';
+}
+
+/** Either way of asking a component to end. */
+export function isShutdownRequest(message: unknown): message is ControlMessage {
+  return isProducerFinished(message) || isShutdownMicroprocess(message);
+}
+
+export function isNewCSA(message: unknown): message is NewCSA {
+  return kindOf(message) === 'newCSA';
+}
+
+export function isShutdownCSA(message: unknown): message is ShutdownCSA {
+  return kindOf(message) === 'shutdownCSA';
+}
+
+export function isListening(message: unknown): message is Listening {
+  return kindOf(message) === 'listening';
+}
+
+export function isComponentFailed(message: unknown): message is ComponentFailed {
+  return kindOf(message) === 'componentFailed';
+}
+
+export function isBadMessage(message: unknown): message is BadMessage {
+  return kindOf(message) === 'badMessage';
+}

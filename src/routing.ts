@@ -1,0 +1,211 @@
+// The post office: how a message on one component's outbox reaches another's inbox, and how a
+// consumer tells its producers to hold back. Like Axon, passthrough chains are resolved when a link
+// is made, so a delivery is one function call from the emitting actor to the final inbox; the graph
+// supervisor decides routes but is not on the hot path.
+import type { AnyActorRef } from 'xstate';
+import type { AnyComponent } from './component.js';
+import { emitFrom } from './xstateInternals.js';
+
+export type Deliver = (message: unknown) => void;
+
+/** What the routing layer and the inspector know about a running component. */
+export interface ComponentInfo {
+  readonly component: AnyComponent;
+  /** The name within its graph, `<index>:<name>`; the root's is the component's name. */
+  readonly name: string;
+  /** The graph that spawned it; absent for a root. */
+  readonly parent?: AnyActorRef;
+}
+
+const infos = new WeakMap<AnyActorRef, ComponentInfo>();
+/** A graph's own inboxes that pass straight through to a child's inbox. */
+const inboxPassthroughs = new WeakMap<AnyActorRef, Map<string, Deliver[]>>();
+/** Where each outbox of a component leads, for flow-control questions. */
+const outboxDestinations = new WeakMap<AnyActorRef, Map<string, Destination[]>>();
+const gates = new WeakMap<AnyActorRef, Map<string, InboxGate>>();
+
+/** A final inbox, or a graph's own outbox (whose destinations are looked up in turn). */
+export interface Destination {
+  readonly ref: AnyActorRef;
+  readonly box: string;
+  readonly outward: boolean;
+}
+
+export function registerComponent(ref: AnyActorRef, info: ComponentInfo): void {
+  infos.set(ref, info);
+}
+
+export function componentInfo(ref: AnyActorRef): ComponentInfo | undefined {
+  return infos.get(ref);
+}
+
+/** Slash-separated path from the root, e.g. `Pipeline/1:TCPClient`. */
+export function componentPath(ref: AnyActorRef): string {
+  const info = infos.get(ref);
+  if (!info) return ref.id;
+  return info.parent ? `${componentPath(info.parent)}/${info.name}` : info.name;
+}
+
+/** A function that puts `message` into `box` of `ref`, through any graph passthroughs. */
+export function resolveInbox(ref: AnyActorRef, box: string): Deliver {
+  const passthrough = inboxPassthroughs.get(ref)?.get(box);
+  if (passthrough) {
+    if (passthrough.length === 1) return passthrough[0]!;
+    return (message) => {
+      for (const deliver of passthrough) deliver(message);
+    };
+  }
+  return (message) => ref.send({ type: box, data: message });
+}
+
+export function addInboxPassthrough(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): void {
+  let table = inboxPassthroughs.get(graph);
+  if (!table) inboxPassthroughs.set(graph, (table = new Map()));
+  const list = table.get(box) ?? [];
+  list.push(resolveInbox(target, targetBox));
+  table.set(box, list);
+  recordInboxPassthroughTarget(graph, box, target, targetBox);
+}
+
+export function hasInboxPassthrough(graph: AnyActorRef, box: string): boolean {
+  return inboxPassthroughs.get(graph)?.has(box) ?? false;
+}
+
+/** Links `source.outbox` to `target.inbox`. Returns a function that undoes it. */
+export function linkToInbox(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): () => void {
+  const deliver = resolveInbox(target, inbox);
+  const subscription = source.on(outbox, (event: { data?: unknown }) => deliver(event.data));
+  const destination: Destination = { ref: target, box: inbox, outward: false };
+  addDestination(source, outbox, destination);
+  return () => {
+    subscription.unsubscribe();
+    removeDestination(source, outbox, destination);
+  };
+}
+
+/** Links a child's outbox to an outbox of its graph: the graph re-emits what the child sends. */
+export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyActorRef, graphOutbox: string): () => void {
+  const subscription = child.on(outbox, (event: { data?: unknown }) => emitFrom(graph, { type: graphOutbox, data: event.data }));
+  const destination: Destination = { ref: graph, box: graphOutbox, outward: true };
+  addDestination(child, outbox, destination);
+  return () => {
+    subscription.unsubscribe();
+    removeDestination(child, outbox, destination);
+  };
+}
+
+function addDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
+  let table = outboxDestinations.get(source);
+  if (!table) outboxDestinations.set(source, (table = new Map()));
+  const list = table.get(outbox);
+  if (list) list.push(destination);
+  else table.set(outbox, [destination]);
+}
+
+function removeDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
+  const list = outboxDestinations.get(source)?.get(outbox);
+  if (!list) return;
+  const index = list.indexOf(destination);
+  if (index >= 0) list.splice(index, 1);
+}
+
+/**
+ * Sends `message` along `source`'s links for `outbox` without the source emitting it: used to speak
+ * for a component that failed (XState has dropped its listeners by then).
+ */
+export function deliverAlongLinks(source: AnyActorRef, outbox: string, message: unknown): void {
+  for (const destination of [...(outboxDestinations.get(source)?.get(outbox) ?? [])]) {
+    if (destination.outward) emitFrom(destination.ref, { type: destination.box, data: message });
+    else resolveInbox(destination.ref, destination.box)(message);
+  }
+}
+
+export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
+  return (outboxDestinations.get(source)?.get(outbox)?.length ?? 0) > 0;
+}
+
+// ---- flow control -------------------------------------------------------------------------------
+// A consumer closes the gate of an inbox when it cannot take more (a socket over its high-water
+// mark, a slow sink). Producers ask whether every final inbox their outbox feeds is open and wait
+// for it to open. Messages sent anyway are still delivered: the gate is advice, as in Node streams.
+
+class InboxGate {
+  closed = false;
+  readonly waiters = new Set<() => void>();
+}
+
+function gateOf(ref: AnyActorRef, box: string): InboxGate {
+  let table = gates.get(ref);
+  if (!table) gates.set(ref, (table = new Map()));
+  let gate = table.get(box);
+  if (!gate) table.set(box, (gate = new InboxGate()));
+  return gate;
+}
+
+/** The consumer side: close or open the gate of `ref`'s inbox `box`. */
+export function setInboxOpen(ref: AnyActorRef, box: string, open: boolean): void {
+  const gate = gateOf(ref, box);
+  if (gate.closed === !open) return;
+  gate.closed = !open;
+  if (open && gate.waiters.size > 0) {
+    const waiters = [...gate.waiters];
+    gate.waiters.clear();
+    for (const wake of waiters) wake();
+  }
+}
+
+function finalGates(ref: AnyActorRef, outbox: string, out: InboxGate[], depth = 0): void {
+  if (depth > 64) return; // a cycle of self passthroughs; nothing sane to gate on
+  for (const destination of outboxDestinations.get(ref)?.get(outbox) ?? []) {
+    if (destination.outward) {
+      finalGates(destination.ref, destination.box, out, depth + 1);
+    } else {
+      const passthroughTarget = inboxPassthroughTargets.get(destination.ref)?.get(destination.box);
+      if (passthroughTarget) {
+        for (const [targetRef, targetBox] of passthroughTarget) out.push(gateOf(targetRef, targetBox));
+      } else {
+        out.push(gateOf(destination.ref, destination.box));
+      }
+    }
+  }
+}
+
+/** The final inbox each graph inbox passthrough leads to, for gate lookups. */
+const inboxPassthroughTargets = new WeakMap<AnyActorRef, Map<string, [AnyActorRef, string][]>>();
+
+function recordInboxPassthroughTarget(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): void {
+  let table = inboxPassthroughTargets.get(graph);
+  if (!table) inboxPassthroughTargets.set(graph, (table = new Map()));
+  const finals = inboxPassthroughTargets.get(target)?.get(targetBox) ?? [[target, targetBox] as [AnyActorRef, string]];
+  table.set(box, [...(table.get(box) ?? []), ...finals]);
+}
+
+/** The producer side: may `ref` send more on `outbox` without overfilling a consumer? */
+export function canSend(ref: AnyActorRef, outbox: string): boolean {
+  const found: InboxGate[] = [];
+  finalGates(ref, outbox, found);
+  return found.every((gate) => !gate.closed);
+}
+
+/** Calls `wake` once every consumer fed by `outbox` is open again (at once if they are). */
+export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void): () => void {
+  const found: InboxGate[] = [];
+  finalGates(ref, outbox, found);
+  const closed = found.find((gate) => gate.closed);
+  if (!closed) {
+    wake();
+    return () => {};
+  }
+  let cancelled = false;
+  const retry = (): void => {
+    if (!cancelled) cancel = whenCanSend(ref, outbox, wake);
+  };
+  closed.waiters.add(retry);
+  let cancel = (): void => {
+    closed.waiters.delete(retry);
+  };
+  return () => {
+    cancelled = true;
+    cancel();
+  };
+}
