@@ -40,8 +40,9 @@ export interface Link {
 export interface Component<In extends object, Out extends object> {
   readonly kind: 'kamaelia.component';
   readonly name: string;
-  readonly inboxes: readonly (keyof In & string)[];
-  readonly outboxes: readonly (keyof Out & string)[];
+  /** Inbox names (their message types are in `In`). */
+  readonly inboxes: readonly string[];
+  readonly outboxes: readonly string[];
   readonly logic: AnyActorLogic;
   readonly input?: unknown;
   /** Present on Pipeline/Graphline. */
@@ -98,8 +99,8 @@ export function defineComponent<IS extends BoxSpec, OS extends BoxSpec>(
   return {
     kind: 'kamaelia.component',
     name: options.name,
-    inboxes: inboxes as (keyof MessagesOf<IS> & string)[],
-    outboxes: outboxes as (keyof MessagesOf<OS> & string)[],
+    inboxes,
+    outboxes,
     logic: options.body ? componentLogic(options.body) : options.logic,
     input: options.input,
   };

@@ -12,8 +12,8 @@ export function graphComponent<In extends object, Out extends object>(
   return {
     kind: 'kamaelia.component',
     name,
-    inboxes: [...new Set(inboxes)] as (keyof In & string)[],
-    outboxes: [...new Set(outboxes)] as (keyof Out & string)[],
+    inboxes: [...new Set(inboxes)],
+    outboxes: [...new Set(outboxes)],
     logic: graphSupervisorMachine,
     input: { name, layout },
     graph: layout,

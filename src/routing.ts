@@ -46,25 +46,34 @@ export function componentPath(ref: AnyActorRef): string {
   return info.parent ? `${componentPath(info.parent)}/${info.name}` : info.name;
 }
 
-/** A function that puts `message` into `box` of `ref`, through any graph passthroughs. */
+/**
+ * A function that puts `message` into `box` of `ref`, through any passthrough `ref` has for that box
+ * when the message is sent (a component may add one later, as TCPClient does once its CSA exists).
+ */
 export function resolveInbox(ref: AnyActorRef, box: string): Deliver {
-  const passthrough = inboxPassthroughs.get(ref)?.get(box);
-  if (passthrough) {
-    if (passthrough.length === 1) return passthrough[0]!;
-    return (message) => {
-      for (const deliver of passthrough) deliver(message);
-    };
-  }
-  return (message) => ref.send({ type: box, data: message });
+  return (message) => {
+    const passthrough = inboxPassthroughs.get(ref)?.get(box);
+    if (!passthrough) {
+      ref.send({ type: box, data: message });
+      return;
+    }
+    for (const deliver of passthrough) deliver(message);
+  };
 }
 
-export function addInboxPassthrough(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): void {
+/** Makes messages for `graph`'s inbox `box` go straight to `target`'s inbox `targetBox`. */
+export function addInboxPassthrough(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): () => void {
   let table = inboxPassthroughs.get(graph);
   if (!table) inboxPassthroughs.set(graph, (table = new Map()));
-  const list = table.get(box) ?? [];
-  list.push(resolveInbox(target, targetBox));
-  table.set(box, list);
+  const deliver = resolveInbox(target, targetBox);
+  table.set(box, [...(table.get(box) ?? []), deliver]);
   recordInboxPassthroughTarget(graph, box, target, targetBox);
+  return () => {
+    const remaining = (table.get(box) ?? []).filter((d) => d !== deliver);
+    if (remaining.length > 0) table.set(box, remaining);
+    else table.delete(box);
+    inboxPassthroughTargets.get(graph)?.delete(box);
+  };
 }
 
 export function hasInboxPassthrough(graph: AnyActorRef, box: string): boolean {

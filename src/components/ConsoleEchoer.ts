@@ -2,7 +2,7 @@
 // Any shutdown on control ends it and is passed on to signal.
 import type { Writable } from 'node:stream';
 import { box, defineComponent } from '../component.js';
-import { isShutdownRequest, type ControlMessage, type SignalMessage } from '../messages.js';
+import { isShutdownRequest, type SignalMessage } from '../messages.js';
 
 export interface ConsoleEchoerOptions {
   /** Also send every message on outbox. */
@@ -22,7 +22,7 @@ function render(message: unknown): string {
 export function ConsoleEchoer(options: ConsoleEchoerOptions = {}) {
   return defineComponent({
     name: 'ConsoleEchoer',
-    inboxes: { inbox: box<unknown>(), control: box<ControlMessage>() },
+    inboxes: { inbox: box<unknown>(), control: box<SignalMessage>() },
     outboxes: { outbox: box<unknown>(), signal: box<SignalMessage>() },
     body: ({ on, send, finish }) => {
       const stream = options.stream ?? process.stdout;

@@ -3,7 +3,7 @@
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { box, defineComponent } from '../component.js';
-import { isShutdownRequest, producerFinished, type ControlMessage, type SignalMessage } from '../messages.js';
+import { isShutdownRequest, producerFinished, type SignalMessage } from '../messages.js';
 
 export interface ConsoleReaderOptions {
   readonly prompt?: string;
@@ -15,7 +15,7 @@ export interface ConsoleReaderOptions {
 export function ConsoleReader(options: ConsoleReaderOptions = {}) {
   return defineComponent({
     name: 'ConsoleReader',
-    inboxes: { inbox: box<unknown>(), control: box<ControlMessage>() },
+    inboxes: { inbox: box<unknown>(), control: box<SignalMessage>() },
     outboxes: { outbox: box<string>(), signal: box<SignalMessage>() },
     body: ({ on, send, finish }) => {
       const input = options.input ?? process.stdin;

@@ -1,12 +1,12 @@
 // DataSource(items): sends each item on outbox, respecting downstream flow control, then
 // producerFinished on signal. A shutdown on control stops it early and is passed on.
 import { box, defineComponent } from '../component.js';
-import { isShutdownRequest, producerFinished, type ControlMessage, type SignalMessage } from '../messages.js';
+import { isShutdownRequest, producerFinished, type SignalMessage } from '../messages.js';
 
 export function DataSource<T>(items: Iterable<T>) {
   return defineComponent({
     name: 'DataSource',
-    inboxes: { inbox: box<unknown>(), control: box<ControlMessage>() },
+    inboxes: { inbox: box<unknown>(), control: box<SignalMessage>() },
     outboxes: { outbox: box<T>(), signal: box<SignalMessage>() },
     body: ({ send, finish, on, canSend, whenCanSend }) => {
       const iterator = items[Symbol.iterator]();

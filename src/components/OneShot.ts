@@ -1,11 +1,11 @@
 // OneShot(msg): sends msg on outbox, then producerFinished on signal, and ends.
 import { box, defineComponent } from '../component.js';
-import { producerFinished, type ControlMessage, type SignalMessage } from '../messages.js';
+import { producerFinished, type SignalMessage } from '../messages.js';
 
 export function OneShot<T>(message: T) {
   return defineComponent({
     name: 'OneShot',
-    inboxes: { inbox: box<unknown>(), control: box<ControlMessage>() },
+    inboxes: { inbox: box<unknown>(), control: box<SignalMessage>() },
     outboxes: { outbox: box<T>(), signal: box<SignalMessage>() },
     body: ({ send, finish }) => {
       send('outbox', message);

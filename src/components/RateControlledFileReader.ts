@@ -4,7 +4,7 @@
 // carrying the error's code (ENOENT, EACCES, ...) on signal.
 import { open, type FileHandle } from 'node:fs/promises';
 import { box, defineComponent } from '../component.js';
-import { isShutdownRequest, producerFinished, reasonFromError, type ControlMessage, type SignalMessage } from '../messages.js';
+import { isShutdownRequest, producerFinished, reasonFromError, type SignalMessage } from '../messages.js';
 
 export interface RateControlledFileReaderOptions {
   /** Bytes per second (default 100,000). */
@@ -23,7 +23,7 @@ export function RateControlledFileReader(path: string, options: RateControlledFi
 
   return defineComponent({
     name: 'RateControlledFileReader',
-    inboxes: { inbox: box<unknown>(), control: box<ControlMessage>() },
+    inboxes: { inbox: box<unknown>(), control: box<SignalMessage>() },
     outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>() },
     body: ({ on, send, finish, canSend, whenCanSend }) => {
       let file: FileHandle | undefined;
