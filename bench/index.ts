@@ -1,0 +1,263 @@
+// `npm run bench` (about 4 minutes) or `npm run bench -- --quick` (well under a minute).
+// Measures a raw node:net echo server and ours, ConnectedServer(EchoProtocol), from this one client
+// process, alternating runs (raw, ours, raw, ours, ...) against servers in their own processes, all
+// on 127.0.0.1. Prints the median of each figure and the ratio ours/raw, writes bench/results.json.
+// Options: --quick, --only=bulk,accept,...  --runs=N  --out=path  --cpu-prof (profiles the ours
+// server into bench/profiles/).
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { oursStreamClient } from './clients/oursStreamClient.js';
+import { countTimeWait, describeMachine } from './machine.js';
+import { startServerProcess, type ServerProcess } from './serverProcess.js';
+import { formatFigure, median } from './stats.js';
+import { acceptRate } from './workloads/acceptRate.js';
+import { bulkEcho } from './workloads/bulkEcho.js';
+import { clientStream, rawStreamClient } from './workloads/clientStream.js';
+import { idleConnections } from './workloads/idleConnections.js';
+import { pingPong } from './workloads/pingPong.js';
+import { oursRouting, rawRouting } from './workloads/routing.js';
+import type { ServerKind } from './ipc.js';
+
+type Side = ServerKind;
+const sides: readonly Side[] = ['raw', 'ours'];
+const host = '127.0.0.1';
+
+const { values: options } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    runs: { type: 'string' },
+    out: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
+
+const quick = options.quick ?? false;
+const settings = {
+  runs: Number(options.runs ?? (quick ? 3 : 5)),
+  window: quick ? { warmupMs: 200, windowMs: 600 } : { warmupMs: 1_000, windowMs: 3_000 },
+  accept: { loops: 50, maxConnections: quick ? 20_000 : 100_000 },
+  idle: { connections: quick ? 2_000 : 10_000, concurrency: 100, timeoutMs: 60_000, runs: quick ? 2 : 3 },
+  stream: { mebibytes: quick ? 64 : 512, timeoutMs: 60_000 },
+  routing: { messages: quick ? 50_000 : 300_000, timeoutMs: 60_000 },
+};
+
+interface FigureSpec {
+  readonly key: string;
+  readonly label: string;
+  readonly unit: string;
+  readonly better: 'higher' | 'lower';
+  /** The ratio ours/raw to reach: at least this if higher is better, at most if lower is. */
+  readonly target?: number;
+}
+
+type Servers = Record<Side, ServerProcess | undefined>;
+type Figures = Readonly<Record<string, number>>;
+
+interface Workload {
+  readonly id: string;
+  readonly title: string;
+  readonly figures: readonly FigureSpec[];
+  readonly runs?: number;
+  /** Whether "ours" needs the ours server process (the client-side workloads do not). */
+  readonly needsOursServer: boolean;
+  measure(side: Side, servers: Servers): Promise<Figures>;
+}
+
+const latencyFigures: readonly FigureSpec[] = [
+  { key: 'p50Micros', label: 'p50 latency', unit: 'µs', better: 'lower' },
+  { key: 'p99Micros', label: 'p99 latency', unit: 'µs', better: 'lower' },
+];
+
+function echoPort(servers: Servers, side: Side): number {
+  const server = servers[side];
+  if (!server) throw new Error(`no ${side} server`);
+  return server.echoPort;
+}
+
+const workloads: readonly Workload[] = [
+  {
+    id: 'bulk',
+    title: 'Bulk echo, 64 KiB writes, 1 connection',
+    figures: [{ key: 'mbPerSecond', label: 'throughput', unit: 'MB/s', better: 'higher', target: 0.9 }],
+    needsOursServer: true,
+    measure: (side, servers) => bulkEcho(host, echoPort(servers, side), settings.window).then((f) => ({ ...f })),
+  },
+  {
+    id: 'pingpong-1',
+    title: '64 B ping-pong, 1 connection',
+    figures: [{ key: 'messagesPerSecond', label: 'rate', unit: 'msg/s', better: 'higher', target: 0.8 }, ...latencyFigures],
+    needsOursServer: true,
+    measure: (side, servers) => pingPong(host, echoPort(servers, side), 1, settings.window).then((f) => ({ ...f })),
+  },
+  {
+    id: 'pingpong-50',
+    title: '64 B ping-pong, 50 connections',
+    figures: [{ key: 'messagesPerSecond', label: 'rate', unit: 'msg/s', better: 'higher', target: 0.7 }, ...latencyFigures],
+    needsOursServer: true,
+    measure: (side, servers) => pingPong(host, echoPort(servers, side), 50, settings.window).then((f) => ({ ...f })),
+  },
+  {
+    id: 'accept',
+    title: 'Accept rate, 50 loops of connect / 1-byte echo / reset',
+    figures: [{ key: 'connectionsPerSecond', label: 'rate', unit: 'conn/s', better: 'higher', target: 0.7 }],
+    needsOursServer: true,
+    measure: (side, servers) =>
+      acceptRate(host, echoPort(servers, side), { ...settings.window, ...settings.accept }).then((f) => ({ connectionsPerSecond: f.connectionsPerSecond })),
+  },
+  {
+    id: 'idle',
+    title: `${settings.idle.connections.toLocaleString('en-US')} idle connections, server memory after GC`,
+    figures: [
+      { key: 'bytesPerConnection', label: 'heap+external', unit: 'B/conn', better: 'lower', target: 2 },
+      { key: 'rssBytesPerConnection', label: 'RSS', unit: 'B/conn', better: 'lower' },
+    ],
+    runs: settings.idle.runs,
+    needsOursServer: true,
+    measure: (side, servers) => {
+      const server = servers[side];
+      if (!server) throw new Error(`no ${side} server`);
+      return idleConnections(host, server, settings.idle).then((f) => ({ ...f }));
+    },
+  },
+  {
+    id: 'client-stream',
+    title: 'Client streaming 64 KiB chunks to a raw sink (TCPClient vs net.connect)',
+    figures: [{ key: 'mbPerSecond', label: 'throughput', unit: 'MB/s', better: 'higher' }],
+    needsOursServer: false,
+    measure: (side, servers) => {
+      const sink = servers.raw;
+      if (!sink) throw new Error('no raw server for the sink');
+      return clientStream(side === 'raw' ? rawStreamClient : oursStreamClient, host, sink.sinkPort, settings.stream).then((f) => ({ ...f }));
+    },
+  },
+  {
+    id: 'routing',
+    title: '3-stage Pipeline routing, in process (vs object-mode stream.pipeline)',
+    figures: [{ key: 'messagesPerSecond', label: 'rate', unit: 'msg/s', better: 'higher' }],
+    needsOursServer: false,
+    measure: (side) => (side === 'raw' ? rawRouting(settings.routing) : oursRouting(settings.routing)).then((f) => ({ ...f })),
+  },
+];
+
+interface FigureResult extends FigureSpec {
+  readonly raw: { readonly runs: readonly number[]; readonly median: number };
+  readonly ours: { readonly runs: readonly number[]; readonly median: number };
+  readonly ratio: number;
+  readonly met?: boolean;
+}
+
+interface WorkloadResult {
+  readonly id: string;
+  readonly title: string;
+  readonly figures: readonly FigureResult[];
+  readonly errors: readonly string[];
+}
+
+function progress(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function runWorkload(workload: Workload, servers: Servers, oursMissing: string | undefined): Promise<WorkloadResult> {
+  const runs: Record<Side, Figures[]> = { raw: [], ours: [] };
+  const errors: string[] = [];
+  const count = Math.min(settings.runs, workload.runs ?? settings.runs);
+  for (let run = 1; run <= count; run++) {
+    for (const side of sides) {
+      if (side === 'ours' && workload.needsOursServer && oursMissing) continue;
+      try {
+        const figures = await workload.measure(side, servers);
+        runs[side].push(figures);
+        const shown = workload.figures.map((f) => `${formatFigure(figures[f.key] ?? Number.NaN)} ${f.unit}`).join(', ');
+        progress(`  ${workload.id} run ${run}/${count} ${side.padEnd(4)} ${shown}`);
+      } catch (error) {
+        const message = `${side} run ${run}: ${error instanceof Error ? error.message : String(error)}`;
+        errors.push(message);
+        progress(`  ${workload.id} ${message}`);
+      }
+    }
+  }
+  if (workload.needsOursServer && oursMissing) errors.push(`ours not measured: ${oursMissing}`);
+  const figures = workload.figures.map((spec): FigureResult => {
+    const raw = runs.raw.map((f) => f[spec.key]!);
+    const ours = runs.ours.map((f) => f[spec.key]!);
+    const rawMedian = median(raw);
+    const oursMedian = median(ours);
+    const ratio = oursMedian / rawMedian;
+    const met = spec.target === undefined || !Number.isFinite(ratio) ? undefined : spec.better === 'higher' ? ratio >= spec.target : ratio <= spec.target;
+    return { ...spec, raw: { runs: raw, median: rawMedian }, ours: { runs: ours, median: oursMedian }, ratio, ...(met === undefined ? {} : { met }) };
+  });
+  return { id: workload.id, title: workload.title, figures, errors };
+}
+
+function printTable(results: readonly WorkloadResult[]): void {
+  const rows = [['workload', 'figure', 'raw', 'ours', 'ours/raw', 'target']];
+  for (const result of results) {
+    for (const figure of result.figures) {
+      const target = figure.target === undefined ? '' : `${figure.better === 'higher' ? '≥' : '≤'} ${figure.target}${figure.met === undefined ? '' : figure.met ? ' met' : ' MISSED'}`;
+      rows.push([
+        result.id,
+        `${figure.label} (${figure.unit})`,
+        formatFigure(figure.raw.median),
+        formatFigure(figure.ours.median),
+        Number.isFinite(figure.ratio) ? figure.ratio.toFixed(2) : '—',
+        target,
+      ]);
+    }
+  }
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  for (const row of rows) console.log(row.map((cell, column) => (column >= 2 && column <= 4 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  '));
+}
+
+async function main(): Promise<void> {
+  const machine = describeMachine();
+  const selected = options.only ? workloads.filter((w) => options.only!.split(',').includes(w.id)) : workloads;
+  if (selected.length === 0) throw new Error(`--only matched no workload (have ${workloads.map((w) => w.id).join(', ')})`);
+  console.log(`kamaelia-xstate bench${quick ? ' (quick)' : ''}: ${machine.cpus} CPUs, ${machine.cpuModel}, Node ${machine.node}, ${machine.platform}, open files ${machine.openFilesLimit}`);
+
+  const oursFlags = options['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./profiles', import.meta.url))}`] : [];
+  const [raw, ours] = await Promise.allSettled([startServerProcess('raw'), startServerProcess('ours', { nodeFlags: oursFlags })]);
+  if (raw.status === 'rejected') throw raw.reason;
+  const servers: Servers = { raw: raw.value, ours: ours.status === 'fulfilled' ? ours.value : undefined };
+  const oursMissing = ours.status === 'rejected' ? (ours.reason instanceof Error ? ours.reason.message : String(ours.reason)) : undefined;
+  if (oursMissing) progress(`ours server unavailable: ${oursMissing}`);
+
+  const results: WorkloadResult[] = [];
+  const timeWait: Record<string, number | undefined> = { before: countTimeWait() };
+  const started = Date.now();
+  try {
+    for (const workload of selected) {
+      progress(`${workload.title}`);
+      results.push(await runWorkload(workload, servers, oursMissing));
+      if (workload.id === 'accept') timeWait.afterAccept = countTimeWait();
+    }
+  } finally {
+    await Promise.all([servers.raw?.stop(), servers.ours?.stop()]);
+  }
+  timeWait.after = countTimeWait();
+
+  console.log('');
+  printTable(results);
+  const errors = results.flatMap((r) => r.errors.map((e) => `${r.id}: ${e}`));
+  for (const error of errors) console.log(`! ${error}`);
+
+  const out = options.out ?? fileURLToPath(new URL(quick ? './results.local.json' : './results.json', import.meta.url));
+  const report = {
+    generatedAt: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    seconds: Math.round((Date.now() - started) / 1000),
+    machine,
+    settings,
+    timeWaitSockets: timeWait,
+    workloads: results,
+  };
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwritten to ${out}`);
+  if (results.some((r) => r.figures.some((f) => f.raw.runs.length === 0))) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
