@@ -11,6 +11,7 @@ import { oursStreamClient } from './clients/oursStreamClient.js';
 import { countTimeWait, describeMachine } from './machine.js';
 import { startServerProcess, type ServerProcess } from './serverProcess.js';
 import { formatFigure, median } from './stats.js';
+import { markdownTable, textTable, type FigureResult, type FigureSpec, type WorkloadResult } from './report.js';
 import { acceptRate } from './workloads/acceptRate.js';
 import { bulkEcho } from './workloads/bulkEcho.js';
 import { clientStream, rawStreamClient } from './workloads/clientStream.js';
@@ -43,14 +44,6 @@ const settings = {
   routing: { messages: quick ? 50_000 : 300_000, timeoutMs: 60_000 },
 };
 
-interface FigureSpec {
-  readonly key: string;
-  readonly label: string;
-  readonly unit: string;
-  readonly better: 'higher' | 'lower';
-  /** The ratio ours/raw to reach: at least this if higher is better, at most if lower is. */
-  readonly target?: number;
-}
 
 type Servers = Record<Side, ServerProcess | undefined>;
 type Figures = Readonly<Record<string, number>>;
@@ -141,20 +134,6 @@ const workloads: readonly Workload[] = [
   },
 ];
 
-interface FigureResult extends FigureSpec {
-  readonly raw: { readonly runs: readonly number[]; readonly median: number };
-  readonly ours: { readonly runs: readonly number[]; readonly median: number };
-  readonly ratio: number;
-  readonly met?: boolean;
-}
-
-interface WorkloadResult {
-  readonly id: string;
-  readonly title: string;
-  readonly figures: readonly FigureResult[];
-  readonly errors: readonly string[];
-}
-
 function progress(line: string): void {
   process.stderr.write(`${line}\n`);
 }
@@ -191,25 +170,6 @@ async function runWorkload(workload: Workload, servers: Servers, oursMissing: st
   return { id: workload.id, title: workload.title, figures, errors };
 }
 
-function printTable(results: readonly WorkloadResult[]): void {
-  const rows = [['workload', 'figure', 'raw', 'ours', 'ours/raw', 'target']];
-  for (const result of results) {
-    for (const figure of result.figures) {
-      const target = figure.target === undefined ? '' : `${figure.better === 'higher' ? '≥' : '≤'} ${figure.target}${figure.met === undefined ? '' : figure.met ? ' met' : ' MISSED'}`;
-      rows.push([
-        result.id,
-        `${figure.label} (${figure.unit})`,
-        formatFigure(figure.raw.median),
-        formatFigure(figure.ours.median),
-        Number.isFinite(figure.ratio) ? figure.ratio.toFixed(2) : '—',
-        target,
-      ]);
-    }
-  }
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  for (const row of rows) console.log(row.map((cell, column) => (column >= 2 && column <= 4 ? cell.padStart(widths[column]!) : cell.padEnd(widths[column]!))).join('  '));
-}
-
 async function main(): Promise<void> {
   const machine = describeMachine();
   const selected = options.only ? workloads.filter((w) => options.only!.split(',').includes(w.id)) : workloads;
@@ -238,7 +198,7 @@ async function main(): Promise<void> {
   timeWait.after = countTimeWait();
 
   console.log('');
-  printTable(results);
+  console.log(textTable(results));
   const errors = results.flatMap((r) => r.errors.map((e) => `${r.id}: ${e}`));
   for (const error of errors) console.log(`! ${error}`);
 
@@ -253,7 +213,7 @@ async function main(): Promise<void> {
     workloads: results,
   };
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nwritten to ${out}`);
+  console.log(`\nwritten to ${out}\n\n${markdownTable(results)}`);
   if (results.some((r) => r.figures.some((f) => f.raw.runs.length === 0))) process.exitCode = 1;
 }
 
