@@ -36,6 +36,7 @@ describe('typed linkages', () => {
     expectTypeOf<NonNullable<typeof g.__types>['in']['inbox']>().toEqualTypeOf<string>();
     expectTypeOf<NonNullable<typeof g.__types>['out']['outbox']>().toEqualTypeOf<boolean>();
     const p = Pipeline(Texts(), Anything());
+    expect(p.outboxes).toEqual(['outbox', 'signal']);
     expectTypeOf<NonNullable<typeof p.__types>['out']['outbox']>().toEqualTypeOf<boolean>();
   });
 
