@@ -1,6 +1,6 @@
 // Kamaelia's Graphline tests G1-G17 (notes/kamaelia.md 5a), on the graph supervisor.
 import { describe, expect, it } from 'vitest';
-import { Graphline, isProducerFinished, producerFinished, run, shutdownMicroprocess } from 'kamaelia-xstate';
+import { Graphline, childrenOf, isProducerFinished, producerFinished, run, shutdownMicroprocess } from 'kamaelia-xstate';
 import { probe, settle, until } from './helpers/probe.js';
 
 type Probe = ReturnType<typeof probe>;
@@ -34,7 +34,7 @@ describe('Graphline', () => {
     expect([a.started, b.started]).toEqual([false, false]);
     const handle = run(definition);
     await started(a, b);
-    expect(Object.keys(handle.actor.getSnapshot().children)).toHaveLength(2);
+    expect([...childrenOf(handle.actor).keys()]).toEqual(['0', '1']);
     handle.stop();
   });
 
