@@ -21,7 +21,21 @@ const infos = new WeakMap<AnyActorRef, ComponentInfo>();
 /** A graph's own inboxes that pass straight through to a child's inbox. */
 const inboxPassthroughs = new WeakMap<AnyActorRef, Map<string, Deliver[]>>();
 /** Where each outbox of a component leads, for flow-control questions. */
-const outboxDestinations = new WeakMap<AnyActorRef, Map<string, Destination[]>>();
+const outboxDestinations = new WeakMap<AnyActorRef, Map<string, OutboxRoute>>();
+
+/**
+ * An outbox's destinations and, cached, the gates of the final inboxes they lead to: a producer
+ * asks canSend for every chunk, and the answer's shape changes only when links do.
+ */
+interface OutboxRoute {
+  readonly destinations: Destination[];
+  gates: InboxGate[] | undefined;
+  /** The value of `topologyVersion` when `gates` was computed. */
+  gatesVersion: number;
+}
+
+/** Bumped by every change to links or passthroughs; invalidates every cached gate list. */
+let topologyVersion = 0;
 const gates = new WeakMap<AnyActorRef, Map<string, InboxGate>>();
 
 /** A final inbox, or a graph's own outbox (whose destinations are looked up in turn). */
@@ -73,6 +87,7 @@ export function addInboxPassthrough(graph: AnyActorRef, box: string, target: Any
     if (remaining.length > 0) table.set(box, remaining);
     else table.delete(box);
     inboxPassthroughTargets.get(graph)?.delete(box);
+    topologyVersion++;
   };
 }
 
@@ -106,16 +121,18 @@ export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyAc
 function addDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
   let table = outboxDestinations.get(source);
   if (!table) outboxDestinations.set(source, (table = new Map()));
-  const list = table.get(outbox);
-  if (list) list.push(destination);
-  else table.set(outbox, [destination]);
+  const route = table.get(outbox);
+  if (route) route.destinations.push(destination);
+  else table.set(outbox, { destinations: [destination], gates: undefined, gatesVersion: -1 });
+  topologyVersion++;
 }
 
 function removeDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
-  const list = outboxDestinations.get(source)?.get(outbox);
+  const list = outboxDestinations.get(source)?.get(outbox)?.destinations;
   if (!list) return;
   const index = list.indexOf(destination);
   if (index >= 0) list.splice(index, 1);
+  topologyVersion++;
 }
 
 /**
@@ -123,14 +140,14 @@ function removeDestination(source: AnyActorRef, outbox: string, destination: Des
  * for a component that failed (XState has dropped its listeners by then).
  */
 export function deliverAlongLinks(source: AnyActorRef, outbox: string, message: unknown): void {
-  for (const destination of [...(outboxDestinations.get(source)?.get(outbox) ?? [])]) {
+  for (const destination of [...(outboxDestinations.get(source)?.get(outbox)?.destinations ?? [])]) {
     if (destination.outward) emitFrom(destination.ref, { type: destination.box, data: message });
     else resolveInbox(destination.ref, destination.box)(message);
   }
 }
 
 export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
-  return (outboxDestinations.get(source)?.get(outbox)?.length ?? 0) > 0;
+  return (outboxDestinations.get(source)?.get(outbox)?.destinations.length ?? 0) > 0;
 }
 
 // ---- flow control -------------------------------------------------------------------------------
@@ -165,7 +182,7 @@ export function setInboxOpen(ref: AnyActorRef, box: string, open: boolean): void
 
 function finalGates(ref: AnyActorRef, outbox: string, out: InboxGate[], depth = 0): void {
   if (depth > 64) return; // a cycle of self passthroughs; nothing sane to gate on
-  for (const destination of outboxDestinations.get(ref)?.get(outbox) ?? []) {
+  for (const destination of outboxDestinations.get(ref)?.get(outbox)?.destinations ?? []) {
     if (destination.outward) {
       finalGates(destination.ref, destination.box, out, depth + 1);
     } else {
@@ -187,20 +204,33 @@ function recordInboxPassthroughTarget(graph: AnyActorRef, box: string, target: A
   if (!table) inboxPassthroughTargets.set(graph, (table = new Map()));
   const finals = inboxPassthroughTargets.get(target)?.get(targetBox) ?? [[target, targetBox] as [AnyActorRef, string]];
   table.set(box, [...(table.get(box) ?? []), ...finals]);
+  topologyVersion++;
+}
+
+const noGates: readonly InboxGate[] = [];
+
+/** The gates of every final inbox `ref`'s `outbox` feeds, recomputed only after links changed. */
+function gatesOf(ref: AnyActorRef, outbox: string): readonly InboxGate[] {
+  const route = outboxDestinations.get(ref)?.get(outbox);
+  if (!route) return noGates;
+  if (route.gatesVersion !== topologyVersion || !route.gates) {
+    const found: InboxGate[] = [];
+    finalGates(ref, outbox, found);
+    route.gates = found;
+    route.gatesVersion = topologyVersion;
+  }
+  return route.gates;
 }
 
 /** The producer side: may `ref` send more on `outbox` without overfilling a consumer? */
 export function canSend(ref: AnyActorRef, outbox: string): boolean {
-  const found: InboxGate[] = [];
-  finalGates(ref, outbox, found);
-  return found.every((gate) => !gate.closed);
+  for (const gate of gatesOf(ref, outbox)) if (gate.closed) return false;
+  return true;
 }
 
 /** Calls `wake` once every consumer fed by `outbox` is open again (at once if they are). */
 export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void): () => void {
-  const found: InboxGate[] = [];
-  finalGates(ref, outbox, found);
-  const closed = found.find((gate) => gate.closed);
+  const closed = gatesOf(ref, outbox).find((gate) => gate.closed);
   if (!closed) {
     wake();
     return () => {};
