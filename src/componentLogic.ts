@@ -4,6 +4,7 @@
 import type { ActorLogic, AnyActorRef, EventObject, Snapshot } from 'xstate';
 import type { AnyActorSystem, InboxEvent, OutboxEvent } from './component.js';
 import { canSend, setInboxOpen, whenCanSend } from './routing.js';
+import { holdMailbox, inspectEvent, inspectSnapshot, isMailboxIdle } from './xstateInternals.js';
 
 export interface ComponentScope<In, Out> {
   /** Handles messages arriving on `box`. One handler a box; a later call replaces it. */
@@ -118,7 +119,11 @@ export function componentLogic<In, Out, Input = undefined>(
     transition: (snapshot, event, actorScope) => {
       const instance = instances.get(actorScope.self);
       if (!instance || instance.ended) {
-        return event.type === STOP ? stopped(snapshot) : snapshot;
+        if (event.type === STOP) return stopped(snapshot);
+        // A direct delivery (deliverToBody) ended the instance at once and sent this to say so.
+        if (event.type === FINISH && snapshot.status === 'active') return completed(snapshot);
+        if (event.type === FAIL && snapshot.status === 'active') return failed(snapshot, (event as { error?: unknown }).error);
+        return snapshot;
       }
       if (event.type === STOP) {
         end(instance);
@@ -156,4 +161,49 @@ export function componentLogic<In, Out, Input = undefined>(
     getPersistedSnapshot: (snapshot) => snapshot,
   };
   return logic;
+}
+
+/**
+ * The fast path for a message to a body component: when nothing is queued for it, run its handler
+ * here instead of going through XState's mailbox, transition and snapshot update (a body's snapshot
+ * does not change on a message). Whatever is sent to it meanwhile waits in its mailbox, as if XState
+ * were handling this event, and inspectors see the event and snapshot as usual. Returns false when
+ * `ref` is not a body component or is busy; the caller then sends the event the ordinary way.
+ */
+export function deliverToBody(ref: AnyActorRef, box: string, data: unknown): boolean {
+  const instance = instances.get(ref);
+  if (!instance || instance.ended || !isMailboxIdle(ref)) return false;
+  const event = { type: box, data };
+  inspectEvent(ref, event);
+  const release = holdMailbox(ref);
+  try {
+    const handler = instance.handlers.get(box);
+    if (handler) {
+      instance.inTransition = true;
+      try {
+        handler(data);
+      } catch (error) {
+        instance.pending = { status: 'error', error };
+      } finally {
+        instance.inTransition = false;
+      }
+      const pending = instance.pending as Instance['pending'];
+      if (pending) {
+        // End now, as the mailbox path does, so messages already in line find it ended; the
+        // snapshot follows when XState processes the FINISH/FAIL event after them.
+        instance.pending = undefined;
+        let outcome: NonNullable<Instance['pending']> = pending;
+        try {
+          end(instance);
+        } catch (cleanupError) {
+          if (pending.status === 'done') outcome = { status: 'error', error: cleanupError };
+        }
+        sendSelf(ref, outcome);
+      }
+    }
+    inspectSnapshot(ref, event, ref.getSnapshot());
+  } finally {
+    release();
+  }
+  return true;
 }

@@ -4,6 +4,7 @@
 // supervisor decides routes but is not on the hot path.
 import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from './component.js';
+import { deliverToBody } from './componentLogic.js';
 import { emitFrom } from './xstateInternals.js';
 
 export type Deliver = (message: unknown) => void;
@@ -68,7 +69,7 @@ export function resolveInbox(ref: AnyActorRef, box: string): Deliver {
   return (message) => {
     const passthrough = inboxPassthroughs.get(ref)?.get(box);
     if (!passthrough) {
-      ref.send({ type: box, data: message });
+      if (!deliverToBody(ref, box, message)) ref.send({ type: box, data: message });
       return;
     }
     for (const deliver of passthrough) deliver(message);
