@@ -3,7 +3,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { MemoryFigures, ServerKind, ServerReply, ServerRequest } from './ipc.js';
 
-const serverEntry = fileURLToPath(new URL('./server.ts', import.meta.url));
+// Run from source through tsx (npm run bench), or from a tsc build (for profiles with real names).
+const compiled = import.meta.url.endsWith('.js');
+const serverEntry = fileURLToPath(new URL(compiled ? './server.js' : './server.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 export interface ServerProcess {
@@ -25,7 +27,7 @@ export interface StartOptions {
 export async function startServerProcess(kind: ServerKind, options: StartOptions = {}): Promise<ServerProcess> {
   const child = fork(serverEntry, [kind], {
     cwd: repoRoot,
-    execArgv: ['--import', 'tsx', '--expose-gc', ...(options.nodeFlags ?? [])],
+    execArgv: [...(compiled ? [] : ['--import', 'tsx']), '--expose-gc', ...(options.nodeFlags ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const ready = await waitFor(child, (m) => (m.type === 'ready' ? m : undefined), options.timeoutMs ?? 20_000, `${kind} server start`);
