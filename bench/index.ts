@@ -3,7 +3,7 @@
 // process, alternating runs (raw, ours, raw, ours, ...) against servers in their own processes, all
 // on 127.0.0.1. Prints the median of each figure and the ratio ours/raw, writes bench/results.json.
 // Options: --quick, --only=bulk,accept,...  --runs=N  --out=path  --cpu-prof (profiles the ours
-// server into bench/profiles/).
+// server into bench/profiles/)  --sides=ours (measure one side only, e.g. while profiling).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -21,7 +21,6 @@ import { pingPong } from './workloads/pingPong.js';
 import type { ServerKind } from './ipc.js';
 
 type Side = ServerKind;
-const sides: readonly Side[] = ['raw', 'ours'];
 const host = '127.0.0.1';
 
 const { values: options } = parseArgs({
@@ -31,10 +30,12 @@ const { values: options } = parseArgs({
     runs: { type: 'string' },
     out: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    sides: { type: 'string', default: 'raw,ours' },
   },
 });
 
 const quick = options.quick ?? false;
+const sides = (options.sides ?? 'raw,ours').split(',').filter((side): side is Side => side === 'raw' || side === 'ours');
 const settings = {
   runs: Number(options.runs ?? (quick ? 3 : 5)),
   window: quick ? { warmupMs: 200, windowMs: 600 } : { warmupMs: 1_000, windowMs: 3_000 },
