@@ -56,6 +56,11 @@ interface Workload {
   readonly runs?: number;
   /** Whether "ours" needs the ours server process (the client-side workloads do not). */
   readonly needsOursServer: boolean;
+  /**
+   * Also report the server's CPU time per operation (the figure `operations` counts them): on a
+   * shared machine this is steadier than a rate, which other processes' load drags around.
+   */
+  readonly serverCpuPer?: { readonly unit: string };
   measure(side: Side, servers: Servers): Promise<Figures>;
 }
 
@@ -76,6 +81,7 @@ const workloads: readonly Workload[] = [
     title: 'Bulk echo, 64 KiB writes, 1 connection',
     figures: [{ key: 'mbPerSecond', label: 'throughput', unit: 'MB/s', better: 'higher', target: 0.9 }],
     needsOursServer: true,
+    serverCpuPer: { unit: 'µs/MB' },
     measure: (side, servers) => bulkEcho(host, echoPort(servers, side), settings.window).then((f) => ({ ...f })),
   },
   {
@@ -83,6 +89,7 @@ const workloads: readonly Workload[] = [
     title: '64 B ping-pong, 1 connection',
     figures: [{ key: 'messagesPerSecond', label: 'rate', unit: 'msg/s', better: 'higher', target: 0.8 }, ...latencyFigures],
     needsOursServer: true,
+    serverCpuPer: { unit: 'µs/msg' },
     measure: (side, servers) => pingPong(host, echoPort(servers, side), 1, settings.window).then((f) => ({ ...f })),
   },
   {
@@ -90,6 +97,7 @@ const workloads: readonly Workload[] = [
     title: '64 B ping-pong, 50 connections',
     figures: [{ key: 'messagesPerSecond', label: 'rate', unit: 'msg/s', better: 'higher', target: 0.7 }, ...latencyFigures],
     needsOursServer: true,
+    serverCpuPer: { unit: 'µs/msg' },
     measure: (side, servers) => pingPong(host, echoPort(servers, side), 50, settings.window).then((f) => ({ ...f })),
   },
   {
@@ -97,8 +105,8 @@ const workloads: readonly Workload[] = [
     title: 'Accept rate, 50 loops of connect / 1-byte echo / reset',
     figures: [{ key: 'connectionsPerSecond', label: 'rate', unit: 'conn/s', better: 'higher', target: 0.7 }],
     needsOursServer: true,
-    measure: (side, servers) =>
-      acceptRate(host, echoPort(servers, side), { ...settings.window, ...settings.accept }).then((f) => ({ connectionsPerSecond: f.connectionsPerSecond })),
+    serverCpuPer: { unit: 'µs/conn' },
+    measure: (side, servers) => acceptRate(host, echoPort(servers, side), { ...settings.window, ...settings.accept }).then((f) => ({ ...f })),
   },
   {
     id: 'idle',
@@ -139,6 +147,20 @@ function progress(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
+function figureSpecs(workload: Workload): readonly FigureSpec[] {
+  if (!workload.serverCpuPer) return workload.figures;
+  return [...workload.figures, { key: 'serverCpu', label: 'server CPU', unit: workload.serverCpuPer.unit, better: 'lower' }];
+}
+
+async function measureWithServerCpu(workload: Workload, side: Side, servers: Servers): Promise<Figures> {
+  const server = servers[side];
+  if (!workload.serverCpuPer || !server) return workload.measure(side, servers);
+  const before = await server.cpuMicros();
+  const figures = await workload.measure(side, servers);
+  const used = (await server.cpuMicros()) - before;
+  return { ...figures, serverCpu: used / (figures.operations ?? Number.NaN) };
+}
+
 async function runWorkload(workload: Workload, servers: Servers, oursMissing: string | undefined): Promise<WorkloadResult> {
   const runs: Record<Side, Figures[]> = { raw: [], ours: [] };
   const errors: string[] = [];
@@ -147,9 +169,9 @@ async function runWorkload(workload: Workload, servers: Servers, oursMissing: st
     for (const side of sides) {
       if (side === 'ours' && workload.needsOursServer && oursMissing) continue;
       try {
-        const figures = await workload.measure(side, servers);
+        const figures = await measureWithServerCpu(workload, side, servers);
         runs[side].push(figures);
-        const shown = workload.figures.map((f) => `${formatFigure(figures[f.key] ?? Number.NaN)} ${f.unit}`).join(', ');
+        const shown = figureSpecs(workload).map((f) => `${formatFigure(figures[f.key] ?? Number.NaN)} ${f.unit}`).join(', ');
         progress(`  ${workload.id} run ${run}/${count} ${side.padEnd(4)} ${shown}`);
       } catch (error) {
         const message = `${side} run ${run}: ${error instanceof Error ? error.message : String(error)}`;
@@ -159,7 +181,7 @@ async function runWorkload(workload: Workload, servers: Servers, oursMissing: st
     }
   }
   if (workload.needsOursServer && oursMissing) errors.push(`ours not measured: ${oursMissing}`);
-  const figures = workload.figures.map((spec): FigureResult => {
+  const figures = figureSpecs(workload).map((spec): FigureResult => {
     const raw = runs.raw.map((f) => f[spec.key]!);
     const ours = runs.ours.map((f) => f[spec.key]!);
     const rawMedian = median(raw);

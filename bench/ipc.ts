@@ -10,7 +10,11 @@ export interface MemoryFigures {
   readonly rss: number;
 }
 
-export type ServerRequest = { readonly cmd: 'memory'; readonly id: number } | { readonly cmd: 'connections'; readonly id: number } | { readonly cmd: 'stop' };
+export type ServerRequest =
+  | { readonly cmd: 'memory'; readonly id: number }
+  | { readonly cmd: 'connections'; readonly id: number }
+  | { readonly cmd: 'cpu'; readonly id: number }
+  | { readonly cmd: 'stop' };
 
 export type ServerReply =
   /** Sent once, when every listener of the process is bound. `sinkPort` is the raw byte sink. */
@@ -19,4 +23,6 @@ export type ServerReply =
   | { readonly type: 'memory'; readonly id: number; readonly memory: MemoryFigures }
   /** Connections the echo server holds open right now. */
   | { readonly type: 'connections'; readonly id: number; readonly count: number }
+  /** CPU time the server process has used so far (user + system), in microseconds. */
+  | { readonly type: 'cpu'; readonly id: number; readonly micros: number }
   | { readonly type: 'failed'; readonly message: string };

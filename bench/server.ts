@@ -1,6 +1,6 @@
 // A benchmark server process: `node --import tsx --expose-gc bench/server.ts raw|ours`, forked by
 // bench/index.ts so servers and the client never share a thread. It reports its ports over IPC and
-// answers memory and connection-count questions until told to stop.
+// answers memory, CPU-time and connection-count questions until told to stop.
 import type { MemoryFigures, ServerKind, ServerReply, ServerRequest } from './ipc.js';
 import type { EchoServer } from './servers/EchoServer.js';
 import { startOursEchoServer } from './servers/oursEchoServer.js';
@@ -21,6 +21,11 @@ function measureMemory(): MemoryFigures {
   return { heapUsed, external, arrayBuffers, rss };
 }
 
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
 async function main(kind: ServerKind): Promise<void> {
   if (!process.send) throw new Error('bench/server.ts runs as a forked child of bench/index.ts');
   const echo: EchoServer = kind === 'raw' ? await startRawEchoServer(host) : await startOursEchoServer(host);
@@ -28,6 +33,7 @@ async function main(kind: ServerKind): Promise<void> {
   const sink = await startRawSink(host);
   process.on('message', (request: ServerRequest) => {
     if (request.cmd === 'memory') reply({ type: 'memory', id: request.id, memory: measureMemory() });
+    else if (request.cmd === 'cpu') reply({ type: 'cpu', id: request.id, micros: cpuMicros() });
     else if (request.cmd === 'connections') reply({ type: 'connections', id: request.id, count: echo.connections() ?? -1 });
     else if (request.cmd === 'stop') void Promise.all([echo.close(), sink.close()]).finally(() => process.exit(0));
   });

@@ -13,6 +13,8 @@ export interface ServerProcess {
   readonly echoPort: number;
   readonly sinkPort: number;
   memory(): Promise<MemoryFigures>;
+  /** CPU time (user + system) the server process has used so far, in microseconds. */
+  cpuMicros(): Promise<number>;
   /** Open connections on the echo server, or -1 if it cannot tell. */
   connections(): Promise<number>;
   stop(): Promise<void>;
@@ -44,6 +46,10 @@ export async function startServerProcess(kind: ServerKind, options: StartOptions
     memory: () => {
       const id = nextId++;
       return ask({ cmd: 'memory', id }, (m) => (m.type === 'memory' && m.id === id ? m.memory : undefined));
+    },
+    cpuMicros: () => {
+      const id = nextId++;
+      return ask({ cmd: 'cpu', id }, (m) => (m.type === 'cpu' && m.id === id ? m.micros : undefined));
     },
     connections: () => {
       const id = nextId++;

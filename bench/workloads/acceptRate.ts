@@ -13,7 +13,7 @@ export interface AcceptSettings extends WindowSettings {
 
 const oneByte = Buffer.from([0x63]);
 
-export async function acceptRate(host: string, port: number, settings: AcceptSettings): Promise<{ connectionsPerSecond: number; errors: number }> {
+export async function acceptRate(host: string, port: number, settings: AcceptSettings): Promise<{ connectionsPerSecond: number; errors: number; operations: number }> {
   let completed = 0;
   let started = 0;
   let errors = 0;
@@ -54,5 +54,5 @@ export async function acceptRate(host: string, port: number, settings: AcceptSet
   await Promise.race([loopsDone, new Promise((resolve) => setTimeout(resolve, 5_000))]);
   for (const socket of active) socket.resetAndDestroy();
   if (errors > completed / 10) throw new Error(`accept loops: ${errors} errors against ${completed} connections`);
-  return { connectionsPerSecond: (endCount - startCount) / seconds, errors };
+  return { connectionsPerSecond: (endCount - startCount) / seconds, errors, operations: completed };
 }

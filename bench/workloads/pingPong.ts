@@ -11,6 +11,8 @@ export interface PingPongFigures {
   readonly messagesPerSecond: number;
   readonly p50Micros: number;
   readonly p99Micros: number;
+  /** Round trips over the whole run, warm-up included. */
+  readonly operations: number;
 }
 
 export async function pingPong(host: string, port: number, connections: number, settings: WindowSettings): Promise<PingPongFigures> {
@@ -18,6 +20,7 @@ export async function pingPong(host: string, port: number, connections: number, 
   let measuring = false;
   let stopped = false;
   let completed = 0;
+  let roundTrips = 0;
   let failure: Error | undefined;
   const sockets = await Promise.all(
     Array.from({ length: connections }, () => {
@@ -36,6 +39,7 @@ export async function pingPong(host: string, port: number, connections: number, 
     socket.on('data', (data: Buffer) => {
       pending -= data.length;
       if (pending > 0) return;
+      roundTrips++;
       if (measuring) {
         histogram.record(process.hrtime.bigint() - sentAt);
         completed++;
@@ -63,5 +67,6 @@ export async function pingPong(host: string, port: number, connections: number, 
     messagesPerSecond: (endCount - startCount) / seconds,
     p50Micros: percentileMicros(histogram, 50),
     p99Micros: percentileMicros(histogram, 99),
+    operations: roundTrips,
   };
 }
