@@ -2,8 +2,8 @@
 // Measures a raw node:net echo server and ours, ConnectedServer(EchoProtocol), from this one client
 // process, alternating runs (raw, ours, raw, ours, ...) against servers in their own processes, all
 // on 127.0.0.1. Prints the median of each figure and the ratio ours/raw, writes bench/results.json.
-// Options: --quick, --only=bulk,accept,...  --runs=N  --out=path  --cpu-prof (profiles the ours
-// server into bench/profiles/)  --sides=ours (measure one side only, e.g. while profiling).
+// Options: --quick, --only=bulk,accept,...  --runs=N  --out=path  --cpu-prof (profiles both
+// servers into bench/profiles/)  --sides=ours (measure one side only, e.g. while profiling).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -199,8 +199,12 @@ async function main(): Promise<void> {
   if (selected.length === 0) throw new Error(`--only matched no workload (have ${workloads.map((w) => w.id).join(', ')})`);
   console.log(`kamaelia-xstate bench${quick ? ' (quick)' : ''}: ${machine.cpus} CPUs, ${machine.cpuModel}, Node ${machine.node}, ${machine.platform}, open files ${machine.openFilesLimit}`);
 
-  const oursFlags = options['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./profiles', import.meta.url))}`] : [];
-  const [raw, ours] = await Promise.allSettled([startServerProcess('raw'), startServerProcess('ours', { nodeFlags: oursFlags })]);
+  const profileFlags = (kind: Side): string[] =>
+    options['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./profiles', import.meta.url))}`, `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`] : [];
+  const [raw, ours] = await Promise.allSettled([
+    startServerProcess('raw', { nodeFlags: profileFlags('raw') }),
+    startServerProcess('ours', { nodeFlags: profileFlags('ours') }),
+  ]);
   if (raw.status === 'rejected') throw raw.reason;
   const servers: Servers = { raw: raw.value, ours: ours.status === 'fulfilled' ? ours.value : undefined };
   const oursMissing = ours.status === 'rejected' ? (ours.reason instanceof Error ? ours.reason.message : String(ours.reason)) : undefined;
