@@ -11,7 +11,7 @@ const blocks = [...readme.matchAll(/```ts\n(\/\/ (examples\/[\w.-]+)[^\n]*\n[\s\
 
 describe('README examples', () => {
   it('quotes at least the core examples', () => {
-    expect(blocks.map((b) => b.file)).toEqual(expect.arrayContaining(['examples/pipeline.ts', 'examples/graphline.ts', 'examples/customComponent.ts']));
+    expect(blocks.map((b) => b.file)).toEqual(expect.arrayContaining(['examples/pipeline.ts', 'examples/graphline.ts', 'examples/customComponent.ts', 'examples/machineComponent.ts']));
   });
 
   it.each(blocks)('$file in the README matches the file', ({ file, text }) => {
@@ -22,6 +22,7 @@ describe('README examples', () => {
     ['examples/pipeline.ts', /hello world\n\{ status: 'done' \}/],
     ['examples/graphline.ts', /hi\n\{ kind: 'producerFinished'/],
     ['examples/customComponent.ts', /SHOUT/],
+    ['examples/machineComponent.ts', /1: alpha\n2: beta\n/],
   ])('%s runs', async (file, expected) => {
     const { stdout } = await run(process.execPath, ['--import', 'tsx', file], { cwd: new URL('..', import.meta.url), timeout: 20_000 });
     expect(stdout).toMatch(expected);
