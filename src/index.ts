@@ -18,3 +18,8 @@ export { ConsoleReader } from './components/ConsoleReader.js';
 export { ConsoleEchoer } from './components/ConsoleEchoer.js';
 export { EchoProtocol } from './components/EchoProtocol.js';
 export { RateControlledFileReader } from './components/RateControlledFileReader.js';
+export { ConnectedSocketAdapter } from './ConnectedSocketAdapter.js';
+export type { ConnectedSocketAdapterOptions } from './ConnectedSocketAdapter.js';
+export type { CsaSignal, SslReady } from '../machines/connectedSocketAdapter.js';
+export type { ReadReadiness, SendReadiness } from '../machines/selector.js';
+export type { ClientTlsOptions, ServerTlsOptions, TlsUpgradeOptions } from '../actors/tlsUpgrade.js';
