@@ -33,22 +33,32 @@ const readiness = fromCallback<{ type: 'notify'; data: SelectorNotice }>(({ rece
     else if (before > 0 && after === 0) sendBack({ type: 'selector.idle' } satisfies SelectorEvent);
   };
 
+  // An emitter calls the listeners it had when the event started, so a watch removed by an earlier
+  // listener of the same event must still stay quiet: `live` guards that.
   const watchReader = (socket: Selectable, deliver: Deliver): Watch => {
-    const onReadable = (): void => deliver(READABLE);
-    const onEnd = (): void => deliver(END);
-    const onError = (error: Error): void => deliver({ readiness: 'error', error });
-    const onClose = (hadError: boolean): void => deliver({ readiness: 'close', hadError });
+    let live = true;
+    const onReadable = (): void => void (live && deliver(READABLE));
+    const onEnd = (): void => void (live && deliver(END));
+    const onError = (error: Error): void => void (live && deliver({ readiness: 'error', error }));
+    const onClose = (hadError: boolean): void => void (live && deliver({ readiness: 'close', hadError }));
     socket.on('readable', onReadable).on('end', onEnd).on('error', onError).on('close', onClose);
     return {
       detach: () => {
+        live = false;
         socket.off('readable', onReadable).off('end', onEnd).off('error', onError).off('close', onClose);
       },
     };
   };
   const watchWriter = (socket: Selectable, deliver: Deliver): Watch => {
-    const onDrain = (): void => deliver(DRAIN);
+    let live = true;
+    const onDrain = (): void => void (live && deliver(DRAIN));
     socket.on('drain', onDrain);
-    return { detach: () => socket.off('drain', onDrain) };
+    return {
+      detach: () => {
+        live = false;
+        socket.off('drain', onDrain);
+      },
+    };
   };
 
   receive(({ data: notice }) => {

@@ -23,3 +23,5 @@ export type { ConnectedSocketAdapterOptions } from './ConnectedSocketAdapter.js'
 export type { CsaSignal, SslReady } from '../machines/connectedSocketAdapter.js';
 export type { ReadReadiness, SendReadiness } from '../machines/selector.js';
 export type { ClientTlsOptions, ServerTlsOptions, TlsUpgradeOptions } from '../actors/tlsUpgrade.js';
+export { TCPClient } from './TCPClient.js';
+export type { TCPClientOptions } from './TCPClient.js';
