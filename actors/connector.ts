@@ -13,14 +13,15 @@ export const connector = fromCallback<EventObject, ConnectRequest>(({ input, sen
   const report = (event: ConnectorEvent): void => sendBack(event);
   let settled = false;
   let socket: net.Socket;
+  const lookup = input.lookup ? { lookup: input.lookup as net.LookupFunction } : {};
   if (secure) {
     const options = (input.tls ?? {}) as tls.ConnectionOptions;
     // SNI and hostname checks need the name; Node refuses an IP address as servername.
     const servername = options.servername ?? (net.isIP(host) ? undefined : host);
-    socket = tls.connect({ ...options, host, port, ...(servername ? { servername } : {}) });
+    socket = tls.connect({ ...options, ...lookup, host, port, ...(servername ? { servername } : {}) });
     socket.allowHalfOpen = true;
   } else {
-    socket = net.connect({ host, port, allowHalfOpen: true });
+    socket = net.connect({ host, port, allowHalfOpen: true, ...lookup });
   }
   const fail = (error: unknown, fallbackCode: string): void => {
     if (settled) return;

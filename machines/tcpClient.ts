@@ -32,6 +32,8 @@ export interface ConnectRequest {
   readonly connectTimeoutMs: number;
   readonly secure: boolean;
   readonly tls: object | undefined;
+  /** A replacement for dns.lookup (node:net's `lookup` option), kept opaque here. */
+  readonly lookup?: unknown;
 }
 
 export interface TcpClientInput extends ConnectRequest {
@@ -185,7 +187,7 @@ export const tcpClientMachine = setup({
   id: 'TCPClient',
   context: ({ input }) => ({
     request: new Opaque<ConnectRequest>(
-      { host: input.host, port: input.port, connectTimeoutMs: input.connectTimeoutMs, secure: input.secure, tls: input.tls },
+      { host: input.host, port: input.port, connectTimeoutMs: input.connectTimeoutMs, secure: input.secure, tls: input.tls, lookup: input.lookup },
       `${input.host}:${input.port}`,
     ),
     host: input.host,

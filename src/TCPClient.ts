@@ -1,7 +1,7 @@
 // TCPClient(host, port, options): Kamaelia's TCP client. Inboxes inbox (bytes to send), control,
 // makessl; outboxes outbox (bytes received), signal (exactly one terminal producerFinished, with
 // reason { code, message } when an error ended it; badMessage reports), sslready.
-import { isIP } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
 import { connector } from '../actors/connector.js';
 import type { ClientTlsOptions } from '../actors/tlsUpgrade.js';
 import type { SslReady } from '../machines/connectedSocketAdapter.js';
@@ -21,6 +21,8 @@ export interface TCPClientOptions {
   readonly tls?: ClientTlsOptions;
   /** TLS from the start (tls.connect) instead of plain TCP. */
   readonly secure?: boolean;
+  /** Resolves the host name instead of dns.lookup (node:net's `lookup` option). */
+  readonly lookup?: LookupFunction;
   /** Bytes queued before the connection is up above which the inbox gate closes (default 1 MiB). */
   readonly pendingHighWaterMark?: number;
 }
@@ -52,6 +54,7 @@ export function TCPClient(host: string, port: number, options: TCPClientOptions 
     closeTimeoutMs: checkTimeout('TCPClient', 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS),
     secure: options.secure === true,
     tls: options.tls,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
     pendingHighWaterMark,
   };
   return defineComponent({
