@@ -211,13 +211,24 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
       });
       return;
     }
+    const tlsOptions = (options.tls ?? {}) as TlsUpgradeOptions;
+    if (!tlsOptions.isServer) {
+      // The client speaks first in TLS, so everything already received is plain text sent before
+      // our ClientHello: deliver it now (past the downstream gate; it is at most one socket buffer)
+      // rather than feed it to TLS, the classic STARTTLS bug. A server keeps its buffer: a client
+      // may pipeline its ClientHello right behind the STARTTLS command.
+      for (let chunk = plain.read() as Buffer | null; chunk !== null; chunk = plain.read() as Buffer | null) {
+        bytesIn += chunk.length;
+        emitFrom(owner, { type: 'outbox', data: chunk });
+      }
+      if (phase !== 'open') return;
+    }
     phase = 'upgrading';
     report({ type: 'socket.upgrading' });
-    // Nobody may read the plain socket from here on; what it has buffered belongs to TLS.
+    // Nobody may read the plain socket from here on; what it still receives belongs to TLS.
     deregister(plain);
     const wrap = (): void => {
       if (phase !== 'upgrading') return;
-      const tlsOptions = (options.tls ?? {}) as TlsUpgradeOptions;
       try {
         startTls(plain, tlsOptions, {
           onSocket: (socket) => {

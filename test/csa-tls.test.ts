@@ -3,7 +3,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectedSocketAdapter, run } from 'kamaelia-xstate';
+import { ConnectedSocketAdapter, Graphline, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
 import { testPki } from './helpers/certs.js';
 import { socketPair, until } from './helpers/net.js';
 
@@ -122,5 +122,47 @@ describe('ConnectedSocketAdapter makessl', () => {
     expect(await server.next('sslready', { timeoutMs: 5000 })).toMatchObject({ authorized: true });
     client.send('inbox', 'with a client cert');
     expect(Buffer.from(await server.next('outbox', { timeoutMs: 5000 })).toString()).toBe('with a client cert');
+  });
+});
+
+describe('ConnectedSocketAdapter makessl and bytes received before it', () => {
+  it('client side: plain bytes already received but not yet delivered come out as plain text, not fed to TLS', async () => {
+    const pki = await testPki();
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const state = { open: false, chunks: [] as Buffer[] };
+    let openSink = (): void => {};
+    const Sink = defineComponent({
+      name: 'GatedSink',
+      inboxes: { inbox: box<Buffer>(), control: box<SignalMessage>() },
+      outboxes: { outbox: box<unknown>(), signal: box<SignalMessage>() },
+      body: ({ on, setInboxOpen }) => {
+        setInboxOpen('inbox', false);
+        openSink = () => setInboxOpen('inbox', true);
+        on('inbox', (chunk) => state.chunks.push(Buffer.from(chunk)));
+      },
+    });
+    const graph = run(
+      Graphline(
+        { CSA: ConnectedSocketAdapter(pair.local, { tls: { ca: pki.ca, servername: 'localhost' } }), SINK: Sink },
+        { 'self.makessl': 'CSA.makessl', 'CSA.outbox': 'SINK.inbox', 'CSA.sslready': 'self.sslready' },
+      ),
+    );
+    cleanups.push(() => graph.stop());
+    pair.peer.write('PLAIN GREETING\n');
+    // The CSA holds it unread in the socket buffer because the sink is closed.
+    await until(() => pair.local.readableLength > 0, 'the greeting to reach the client socket buffer');
+    expect(state.chunks).toHaveLength(0);
+    // Now the peer waits for the ClientHello and becomes a TLS server.
+    pair.peer.once('readable', () => {
+      const secure = new tls.TLSSocket(pair.peer, { isServer: true, key: pki.server.key, cert: pki.server.cert });
+      secure.on('error', () => {});
+      secure.once('secure', () => secure.write('SECRET'));
+    });
+    graph.send('makessl', 'go');
+    await graph.next('sslready', { timeoutMs: 5000 });
+    openSink();
+    await until(() => Buffer.concat(state.chunks).toString().includes('SECRET'), 'the secret to arrive');
+    expect(Buffer.concat(state.chunks).toString()).toBe('PLAIN GREETING\nSECRET');
   });
 });
