@@ -3,6 +3,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { AnyActorRef } from 'xstate';
 import { TCPClient, producerFinished, run } from 'kamaelia-xstate';
 import { testPki, type TestPki } from './helpers/certs.js';
 
@@ -56,7 +57,7 @@ describe('TCPClient TLS', () => {
     const states: string[] = [];
     const handle = run(TCPClient('127.0.0.1', server.port, { tls: { ca: pki.ca, servername: 'localhost' } }), {
       inspect: (event) => {
-        if (event.type === '@xstate.snapshot' && event.actorRef.id === 'TCPClient') states.push(JSON.stringify((event.snapshot as { value: unknown }).value));
+        if (event.type === '@xstate.snapshot' && (event.actorRef as AnyActorRef).id === 'TCPClient') states.push(JSON.stringify((event.snapshot as unknown as { value: unknown }).value));
       },
     });
     cleanups.push(() => handle.stop());
