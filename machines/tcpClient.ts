@@ -165,7 +165,9 @@ export const tcpClientMachine = setup({
         else resolveInbox(csa, 'inbox')(item);
       }
       if (pending.finish) resolveInbox(csa, 'control')(pending.finish);
-      setInboxOpen(self, 'inbox', true);
+      // Reopening wakes producers at once; the CSA starts only after this transition, so a woken
+      // producer would pile everything into its mailbox unchecked. Let it start first.
+      queueMicrotask(() => setInboxOpen(self, 'inbox', true));
     },
     forwardControl: ({ context, event }) => {
       if (event.type === 'control' && context.csa) resolveInbox(context.csa, 'control')(event.data);
