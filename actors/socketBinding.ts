@@ -54,6 +54,7 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
   let failure: Error | undefined;
   let abortReason: Reason | undefined;
   let aborted = false;
+  let abortAlwaysReports = false;
   let inboxClosed = false;
   let cancelReadWait: (() => void) | undefined;
   let lastProgress = 0;
@@ -145,7 +146,7 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
     heldBytes = 0;
     const why = abortReason ?? (failure ? reasonFromError(failure, 'ESOCKET') : undefined);
     // A forced close that lost nothing is a clean close.
-    const closedReason = why && (failure || unsentBytes > 0) ? why : undefined;
+    const closedReason = why && (failure || unsentBytes > 0 || abortAlwaysReports) ? why : undefined;
     destroyAll();
     setInbox(true); // wake producers waiting on us; what they send now is dropped
     report({ type: 'socket.closed', bytesIn, bytesOut, unsentBytes, ...(closedReason ? { reason: closedReason } : {}) });
@@ -275,6 +276,7 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
         if (phase === 'closed') return;
         aborted = true;
         abortReason = event.reason;
+        abortAlwaysReports = event.always === true;
         finish();
         return;
     }

@@ -39,6 +39,7 @@ export interface ConnectRequest {
 export interface TcpClientInput extends ConnectRequest {
   readonly delayMs: number;
   readonly closeTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
   /** Queued bytes above this close TCPClient's inbox gate until the connection is up. */
   readonly pendingHighWaterMark: number;
 }
@@ -74,6 +75,7 @@ export interface TcpClientContext {
   readonly port: number;
   readonly delayMs: number;
   readonly closeTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
   readonly pendingHighWaterMark: number;
   readonly pending: Opaque<PendingQueue>;
   readonly socket: Opaque<unknown> | undefined;
@@ -196,6 +198,7 @@ export const tcpClientMachine = setup({
     port: input.port,
     delayMs: input.delayMs,
     closeTimeoutMs: input.closeTimeoutMs,
+    handshakeTimeoutMs: input.handshakeTimeoutMs,
     pendingHighWaterMark: input.pendingHighWaterMark,
     pending: new Opaque(new PendingQueue(), 'pending writes'),
     socket: undefined,
@@ -245,6 +248,7 @@ export const tcpClientMachine = setup({
                   ...(request.secure ? { secure: true } : {}),
                 },
                 closeTimeoutMs: context.closeTimeoutMs,
+                handshakeTimeoutMs: context.handshakeTimeoutMs,
                 id: 0,
               };
               if (firstMakessl < 0) pending.items.length = 0;

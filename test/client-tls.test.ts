@@ -112,3 +112,20 @@ describe('TCPClient TLS', () => {
     expect((await handle.done).status).toBe('done');
   });
 });
+
+describe('TCPClient TLS handshake timeout', () => {
+  it('a peer that never answers the ClientHello ends the client with ETIMEDOUT after handshakeTimeout', async () => {
+    const silent = net.createServer((socket) => socket.on('error', () => {}));
+    const sockets: net.Socket[] = [];
+    silent.on('connection', (socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), silent.close(() => resolve()))));
+    const port = (silent.address() as net.AddressInfo).port;
+    const handle = run(TCPClient('127.0.0.1', port, { handshakeTimeout: 200 }));
+    handle.send('makessl', 'go');
+    const signal = await handle.next('signal', { timeoutMs: 5000 });
+    expect(signal).toMatchObject({ kind: 'producerFinished', reason: { code: 'ETIMEDOUT' } });
+    expect((signal as { reason: { message: string } }).reason.message).toMatch(/TLS handshake did not complete within 200 ms/);
+    expect(handle.actor.getSnapshot().value).toBe('failed');
+  });
+});
