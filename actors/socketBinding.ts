@@ -286,7 +286,8 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
   plain.on('error', ignoreError);
   plain.on('error', recordFailure);
   plain.on('close', () => {
-    if (phase !== 'upgrading' || !secured) finish();
+    // Once TLS wraps the socket, the TLS socket's own close (with its error) is the one that counts.
+    if (!secured || secured === (plain as Duplex)) finish();
   });
   // Our side stays writable after the peer's FIN: a half-close is not a close.
   plain.allowHalfOpen = true;
