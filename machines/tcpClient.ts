@@ -95,6 +95,19 @@ const csaIn =
   ({ event }: { event: EventObject }): boolean =>
     event.type === 'xstate.snapshot.csa' && (event as Extract<TcpClientEvent, { type: 'xstate.snapshot.csa' }>).snapshot.value === state;
 
+/**
+ * Before the connection exists: data and makessl are queued in order, producerFinished is kept for
+ * later, shutdownMicroprocess ends at once (counting what was queued as unsent).
+ */
+const beforeConnection = {
+  inbox: { actions: 'queue' },
+  makessl: { actions: 'queue' },
+  control: [
+    { guard: 'isShutdownMicroprocess', target: 'closed', actions: 'abandonPending' },
+    { guard: 'isProducerFinished', actions: 'rememberFinish' },
+  ],
+} as const;
+
 export const tcpClientMachine = setup({
   types: {} as {
     context: TcpClientContext;
@@ -213,24 +226,12 @@ export const tcpClientMachine = setup({
     // Kamaelia spins here and ignores control; this is a timer and control works.
     delaying: {
       after: { connectDelay: 'connecting' },
-      on: {
-        inbox: { actions: 'queue' },
-        makessl: { actions: 'queue' },
-        control: [
-          { guard: 'isShutdownMicroprocess', target: 'closed', actions: 'abandonPending' },
-          { guard: 'isProducerFinished', actions: 'rememberFinish' },
-        ],
-      },
+      on: { ...beforeConnection },
     },
     connecting: {
       invoke: { id: 'connector', src: 'connector', input: ({ context }) => context.request.value },
       on: {
-        inbox: { actions: 'queue' },
-        makessl: { actions: 'queue' },
-        control: [
-          { guard: 'isShutdownMicroprocess', target: 'closed', actions: 'abandonPending' },
-          { guard: 'isProducerFinished', actions: 'rememberFinish' },
-        ],
+        ...beforeConnection,
         'connect.ok': {
           target: 'open',
           actions: assign({

@@ -25,6 +25,18 @@ function Registrant(seen: { read: ReadReadiness[]; send: SendReadiness[] }) {
   });
 }
 
+/** A running Selector, a registrant for `socket`'s readiness, and what the registrant has seen. */
+function selectorWatching(socket: import('node:net').Socket) {
+  const seen = { read: [] as ReadReadiness[], send: [] as SendReadiness[] };
+  const registrant = run(Registrant(seen));
+  cleanups.push(() => registrant.stop());
+  const selector = createActor(selectorLogic);
+  selector.start();
+  cleanups.push(() => void selector.stop());
+  notifySelector(selector, newReader(registrant.actor, 'ReadReady', socket));
+  return { seen, selector, registrant };
+}
+
 describe('Selector', () => {
   it('the pure machine goes serving when the service reports a registration and idle when the last goes', () => {
     const actor = createActor(selectorMachine.provide({ actors: { readiness: fromCallback(() => {}) } }));
@@ -59,13 +71,7 @@ describe('Selector', () => {
   it('turns readable, end and close into ReadReady and drain into SendReady for the box that registered', async () => {
     const pair = await socketPair();
     cleanups.push(pair.close);
-    const seen = { read: [] as ReadReadiness[], send: [] as SendReadiness[] };
-    const registrant = run(Registrant(seen));
-    cleanups.push(() => registrant.stop());
-    const selector = createActor(selectorLogic);
-    selector.start();
-    cleanups.push(() => void selector.stop());
-    notifySelector(selector, newReader(registrant.actor, 'ReadReady', pair.local));
+    const { seen, selector, registrant } = selectorWatching(pair.local);
     notifySelector(selector, newWriter(registrant.actor, 'SendReady', pair.local));
     // A second registrant of the same socket is ignored (first wins, as in Kamaelia).
     const other = { read: [] as ReadReadiness[], send: [] as SendReadiness[] };
@@ -93,13 +99,7 @@ describe('Selector', () => {
   it('stops notifying once the registration is removed', async () => {
     const pair = await socketPair();
     cleanups.push(pair.close);
-    const seen = { read: [] as ReadReadiness[], send: [] as SendReadiness[] };
-    const registrant = run(Registrant(seen));
-    cleanups.push(() => registrant.stop());
-    const selector = createActor(selectorLogic);
-    selector.start();
-    cleanups.push(() => void selector.stop());
-    notifySelector(selector, newReader(registrant.actor, 'ReadReady', pair.local));
+    const { seen, selector } = selectorWatching(pair.local);
     expect(selector.getSnapshot().value).toBe('serving');
     notifySelector(selector, removeReader(pair.local));
     expect(selector.getSnapshot().value).toBe('idle');
