@@ -80,6 +80,8 @@ export interface TcpClientContext {
   readonly pending: Opaque<PendingQueue>;
   readonly socket: Opaque<unknown> | undefined;
   readonly csa: AnyActorRef | undefined;
+  /** Undoes the passthroughs and links made to the CSA, once it has ended. */
+  readonly csaLinks: Opaque<(() => void)[]>;
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly unsentBytes: number;
@@ -162,14 +164,17 @@ export const tcpClientMachine = setup({
       const csa = context.csa;
       if (!csa) return;
       registerComponent(csa, { component: csaComponentInfo, name: 'csa:ConnectedSocketAdapter', parent: self });
-      addInboxPassthrough(self, 'inbox', csa, 'inbox');
-      addInboxPassthrough(self, 'makessl', csa, 'makessl');
-      linkToOwnOutbox(csa, 'outbox', self, 'outbox');
-      linkToOwnOutbox(csa, 'sslready', self, 'sslready');
       // The CSA's own end (shutdownCSA) is ours to report; its badMessage reports pass through.
-      csa.on('signal', (event: { data?: unknown }) => {
+      const badMessages = csa.on('signal', (event: { data?: unknown }) => {
         if (isBadMessage(event.data)) emitFrom(self, { type: 'signal', data: event.data });
       });
+      context.csaLinks.value.push(
+        addInboxPassthrough(self, 'inbox', csa, 'inbox'),
+        addInboxPassthrough(self, 'makessl', csa, 'makessl'),
+        linkToOwnOutbox(csa, 'outbox', self, 'outbox'),
+        linkToOwnOutbox(csa, 'sslready', self, 'sslready'),
+        () => badMessages.unsubscribe(),
+      );
       const pending = context.pending.value;
       const firstMakessl = pending.items.indexOf(MAKESSL);
       const rest = firstMakessl < 0 ? [] : pending.items.slice(firstMakessl);
@@ -183,6 +188,10 @@ export const tcpClientMachine = setup({
       // Reopening wakes producers at once; the CSA starts only after this transition, so a woken
       // producer would pile everything into its mailbox unchecked. Let it start first.
       queueMicrotask(() => setInboxOpen(self, 'inbox', true));
+    },
+    /** The CSA has ended: messages for it now stop at this (ending) client instead of a dead actor. */
+    detachCsa: ({ context }) => {
+      for (const undo of context.csaLinks.value.splice(0)) undo();
     },
     forwardControl: ({ context, event }) => {
       if (event.type === 'control' && context.csa) resolveInbox(context.csa, 'control')(event.data);
@@ -216,6 +225,7 @@ export const tcpClientMachine = setup({
     pending: new Opaque(new PendingQueue(), 'pending writes'),
     socket: undefined,
     csa: undefined,
+    csaLinks: new Opaque<(() => void)[]>([], 'links to the CSA'),
     bytesIn: 0,
     bytesOut: 0,
     unsentBytes: 0,
@@ -276,8 +286,8 @@ export const tcpClientMachine = setup({
           { actions: 'mirrorBytes' },
         ],
         'xstate.done.actor.csa': [
-          { guard: 'csaFailed', target: 'failed', actions: 'takeCsaOutput' },
-          { target: 'closed', actions: 'takeCsaOutput' },
+          { guard: 'csaFailed', target: 'failed', actions: ['detachCsa', 'takeCsaOutput'] },
+          { target: 'closed', actions: ['detachCsa', 'takeCsaOutput'] },
         ],
       },
       states: {
