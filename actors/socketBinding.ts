@@ -119,10 +119,14 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
     if (phase !== 'open' || cancelReadWait) return;
     for (;;) {
       if (!canSend(owner, 'outbox')) {
-        cancelReadWait = whenCanSend(owner, 'outbox', () => {
-          cancelReadWait = undefined;
-          pump();
-        });
+        // Woken from inside the consumer's own handler; read once it has returned, so what we
+        // send does not pile up in its mailbox behind the gate it just opened.
+        cancelReadWait = whenCanSend(owner, 'outbox', () =>
+          queueMicrotask(() => {
+            cancelReadWait = undefined;
+            pump();
+          }),
+        );
         return;
       }
       const chunk = current.read() as Buffer | null;
