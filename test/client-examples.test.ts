@@ -3,16 +3,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { run } from 'kamaelia-xstate';
 import { countingServer, sendFile } from '../examples/tcpClientSendFile.js';
 import { localTlsEchoServer, sslGraphline } from '../examples/tcpClientSsl.js';
 import { pattern } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('TCPClient examples', () => {
   it('sends a file to a server: Pipeline(RateControlledFileReader, TCPClient)', async () => {

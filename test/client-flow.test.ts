@@ -1,13 +1,11 @@
 // TCPClient reads its socket only while what its outbox feeds can take more (read-side flow
 // control through the client's outbox passthrough), over a real loopback connection.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Pipeline, TCPClient, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
 import { listen, pattern, until } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('TCPClient read-side flow control', () => {
   it('leaves bytes in the socket while the next component is closed, and delivers them all once it opens', async () => {

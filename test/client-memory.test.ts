@@ -3,14 +3,12 @@
 // gate over the socket's high-water mark, the producer would queue all 256 MiB here.
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Pipeline, TCPClient, box, defineComponent, producerFinished, run, type SignalMessage } from 'kamaelia-xstate';
 import { slowReader } from './helpers/slowReader.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 const TOTAL = 256 * 1024 * 1024;
 const CHUNK_SIZE = 64 * 1024;

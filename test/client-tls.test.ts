@@ -2,15 +2,13 @@
 // bytes received before the upgrade neither lost nor misrouted, and `secure: true` from the start.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { TCPClient, producerFinished, run } from 'kamaelia-xstate';
 import { testPki, type TestPki } from './helpers/certs.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /**
  * A STARTTLS server: greets in plain text (unless `eager`), reads up to "STARTTLS\n" and hands

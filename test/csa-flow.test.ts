@@ -1,14 +1,12 @@
 // Flow control through a ConnectedSocketAdapter over a real loopback connection: its inbox gate
 // closes while the socket's write buffer is over the high-water mark, and it reads the socket
 // only while its downstream can take more.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectedSocketAdapter, Pipeline, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
 import { collect, pattern, socketPair, until } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** Sends `total` bytes in 64 KiB chunks, but only while its outbox may send (like a well-behaved reader of a file). */
 function PoliteProducer(payload: Buffer, progress: { sent: number; stalls: number }) {

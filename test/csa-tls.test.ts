@@ -2,15 +2,13 @@
 // server side), certificate verification, and nothing sent after makessl leaving in clear text.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectedSocketAdapter, Graphline, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
 import { testPki } from './helpers/certs.js';
 import { socketPair, until } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('ConnectedSocketAdapter makessl', () => {
   it('upgrades both ends in place (client and server side), verifying the server certificate', async () => {

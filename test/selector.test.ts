@@ -1,16 +1,14 @@
 // The Selector: registered in the XState system as `selector`, found or created on first use,
 // turning socket readiness into ReadReady / SendReady messages for the registrant's boxes.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
 import { Graphline, TCPClient, box, defineComponent, producerFinished, run, type ReadReadiness, type SendReadiness } from 'kamaelia-xstate';
 import { SELECTOR_SYSTEM_ID, newReader, newWriter, removeReader, selectorMachine } from 'kamaelia-xstate/machines';
 import { getSelector, notifySelector, selectorLogic } from '../actors/selector.js';
 import { listen, socketPair, until } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** Records what arrives on its ReadReady and SendReady inboxes. */
 function Registrant(seen: { read: ReadReadiness[]; send: SendReadiness[] }) {
