@@ -1,7 +1,8 @@
 // TCPClient reads its socket only while what its outbox feeds can take more (read-side flow
 // control through the client's outbox passthrough), over a real loopback connection.
 import { describe, expect, it } from 'vitest';
-import { Pipeline, TCPClient, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
+import { Pipeline, TCPClient, run } from 'kamaelia-xstate';
+import { gatedSink } from './helpers/gatedSink.js';
 import { listen, pattern, until } from './helpers/net.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 
@@ -11,19 +12,8 @@ describe('TCPClient read-side flow control', () => {
   it('leaves bytes in the socket while the next component is closed, and delivers them all once it opens', async () => {
     const listener = await listen();
     cleanups.push(listener.close);
-    const chunks: Buffer[] = [];
-    let openSink = (): void => {};
-    const Sink = defineComponent({
-      name: 'ClosedSink',
-      inboxes: { inbox: box<Buffer>(), control: box<SignalMessage>() },
-      outboxes: { outbox: box<unknown>(), signal: box<SignalMessage>() },
-      body: ({ on, setInboxOpen }) => {
-        setInboxOpen('inbox', false);
-        openSink = () => setInboxOpen('inbox', true);
-        on('inbox', (chunk) => chunks.push(chunk));
-      },
-    });
-    const handle = run(Pipeline(TCPClient('127.0.0.1', listener.port), Sink));
+    const sink = gatedSink();
+    const handle = run(Pipeline(TCPClient('127.0.0.1', listener.port), sink.component));
     cleanups.push(() => handle.stop());
     const peer = await listener.nextConnection();
     const payload = pattern(16 * 1024 * 1024, 9);
@@ -37,10 +27,10 @@ describe('TCPClient read-side flow control', () => {
       }
     })();
     await until(() => blocked, 'the peer to be pushed back');
-    expect(chunks).toHaveLength(0);
-    openSink();
+    expect(sink.chunks).toHaveLength(0);
+    sink.open();
     await writing;
-    await until(() => chunks.reduce((n, c) => n + c.length, 0) === payload.length, 'everything to arrive', 20_000);
-    expect(Buffer.concat(chunks).equals(payload)).toBe(true);
+    await until(() => sink.bytes() === payload.length, 'everything to arrive', 20_000);
+    expect(Buffer.concat(sink.chunks).equals(payload)).toBe(true);
   });
 });
