@@ -1,15 +1,76 @@
-// Flow control through the post office: a producer's canSend/whenCanSend follow the consumers its
-// outbox leads to, also after links change (the gate list is cached between changes).
+// Flow control through graphs: a producer sees the gate of the final inbox its outbox feeds,
+// across Pipeline/Graphline passthroughs in both directions, and after links change.
 import { describe, expect, it } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
-import { EchoProtocol } from 'kamaelia-xstate';
-import { addInboxPassthrough, canSend, linkToInbox, setInboxOpen, whenCanSend } from '../src/routing.js';
+import { EchoProtocol, Graphline, Pipeline, canSend, childrenOf, run, setInboxOpen, whenCanSend } from 'kamaelia-xstate';
+import { addInboxPassthrough, linkToInbox } from '../src/routing.js';
+import { probe, until } from './helpers/probe.js';
+
+describe('flow control', () => {
+  it('a producer sees its consumer close and open, through nested passthroughs', async () => {
+    const [producer, consumer] = [probe('Producer'), probe('Consumer')];
+    // the consumer sits inside a Graphline whose inbox passes through to it
+    const inner = Graphline({ C: consumer.component }, { 'self.inbox': 'C.inbox' });
+    const handle = run(Pipeline(producer.component, inner));
+    await until(() => producer.started && consumer.started);
+    const producerRef = childrenOf(handle.actor).get('0')!;
+    const consumerRef = childrenOf(childrenOf(handle.actor).get('1')!).get('0')!;
+    expect(canSend(producerRef, 'outbox')).toBe(true);
+    setInboxOpen(consumerRef, 'inbox', false);
+    expect(canSend(producerRef, 'outbox')).toBe(false);
+    let woken = 0;
+    whenCanSend(producerRef, 'outbox', () => woken++);
+    expect(woken).toBe(0);
+    setInboxOpen(consumerRef, 'inbox', true);
+    expect(woken).toBe(0); // not inside the consumer's call
+    await Promise.resolve();
+    expect(woken).toBe(1);
+    expect(canSend(producerRef, 'outbox')).toBe(true);
+    handle.stop();
+  });
+
+  it('a consumer outside a graph gates a producer inside it (outbox passthrough)', async () => {
+    const [producer, consumer] = [probe('Producer'), probe('Consumer')];
+    const inner = Graphline({ P: producer.component }, { 'P.outbox': 'self.outbox' });
+    const handle = run(Pipeline(inner, consumer.component));
+    await until(() => producer.started && consumer.started);
+    const producerRef = childrenOf(childrenOf(handle.actor).get('0')!).get('0')!;
+    const consumerRef = childrenOf(handle.actor).get('1')!;
+    setInboxOpen(consumerRef, 'inbox', false);
+    expect(canSend(producerRef, 'outbox')).toBe(false);
+    const cancel = whenCanSend(producerRef, 'outbox', () => {
+      throw new Error('cancelled waits must not fire');
+    });
+    cancel();
+    setInboxOpen(consumerRef, 'inbox', true);
+    expect(canSend(producerRef, 'outbox')).toBe(true);
+    handle.stop();
+  });
+
+  it('a gate closed again before the wake-up keeps its producers waiting', async () => {
+    const [producer, consumer] = [probe('Producer'), probe('Consumer')];
+    const handle = run(Pipeline(producer.component, consumer.component));
+    await until(() => producer.started && consumer.started);
+    const [producerRef, consumerRef] = [childrenOf(handle.actor).get('0')!, childrenOf(handle.actor).get('1')!];
+    setInboxOpen(consumerRef, 'inbox', false);
+    let woken = 0;
+    whenCanSend(producerRef, 'outbox', () => woken++);
+    setInboxOpen(consumerRef, 'inbox', true);
+    setInboxOpen(consumerRef, 'inbox', false);
+    await Promise.resolve();
+    expect(woken).toBe(0);
+    setInboxOpen(consumerRef, 'inbox', true);
+    await Promise.resolve();
+    expect(woken).toBe(1);
+    handle.stop();
+  });
+});
 
 function started(): AnyActorRef {
   return createActor(EchoProtocol().logic).start() as AnyActorRef;
 }
 
-describe('flow control', () => {
+describe('flow control after links change (the gate list is cached between changes)', () => {
   it('canSend follows the consumer gate and a later link to a closed consumer', () => {
     const [producer, first, second] = [started(), started(), started()];
     linkToInbox(producer, 'outbox', first, 'inbox');
@@ -37,7 +98,7 @@ describe('flow control', () => {
     expect(canSend(producer, 'outbox')).toBe(true);
   });
 
-  it('whenCanSend wakes once the consumer opens, and not after cancelling', () => {
+  it('whenCanSend wakes once the consumer opens, and not after cancelling', async () => {
     const [producer, consumer] = [started(), started()];
     linkToInbox(producer, 'outbox', consumer, 'inbox');
     setInboxOpen(consumer, 'inbox', false);
@@ -47,6 +108,7 @@ describe('flow control', () => {
     cancel();
     expect(woken).toBe(0);
     setInboxOpen(consumer, 'inbox', true);
+    await Promise.resolve();
     expect(woken).toBe(1);
   });
 });
