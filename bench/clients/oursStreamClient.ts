@@ -4,11 +4,6 @@
 import * as library from '../../src/index.js';
 import { chunksPerMebibyte, streamChunk, type StreamClient } from '../workloads/clientStream.js';
 
-// Until TCPClient lands (issue 3) this adapter finds it at run time; the harness reports "ours" missing.
-interface ClientApi {
-  TCPClient(host: string, port: number): library.Component<{ inbox: Uint8Array | string; control: library.SignalMessage }, { outbox: Uint8Array; signal: library.SignalMessage }>;
-}
-
 function AckCounter(expected: number, onDone: () => void) {
   return library.defineComponent({
     name: 'AckCounter',
@@ -29,14 +24,12 @@ function* chunks(count: number): Generator<Buffer> {
 }
 
 export const oursStreamClient: StreamClient = async (host, port, settings) => {
-  const { TCPClient } = library as unknown as Partial<ClientApi>;
-  if (typeof TCPClient !== 'function') throw new Error('TCPClient is not in this build of kamaelia-xstate');
   const started = process.hrtime.bigint();
   let acknowledged = (): void => {};
   const allAcknowledged = new Promise<void>((resolve) => (acknowledged = resolve));
   const handle = library.run(
     library.Graphline(
-      { source: library.DataSource(chunks(settings.mebibytes * chunksPerMebibyte)), client: TCPClient(host, port), acks: AckCounter(settings.mebibytes, acknowledged) },
+      { source: library.DataSource(chunks(settings.mebibytes * chunksPerMebibyte)), client: library.TCPClient(host, port), acks: AckCounter(settings.mebibytes, acknowledged) },
       { 'source.outbox': 'client.inbox', 'client.outbox': 'acks.inbox' },
     ),
   );

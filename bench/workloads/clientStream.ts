@@ -48,7 +48,16 @@ export const rawStreamClient: StreamClient = (host, port, settings) =>
     });
   });
 
-export async function clientStream(client: StreamClient, host: string, port: number, settings: StreamSettings): Promise<{ mbPerSecond: number }> {
+/** Throughput, and this (client) process's CPU time per MB: the client is what is compared here. */
+export async function clientStream(
+  client: StreamClient,
+  host: string,
+  port: number,
+  settings: StreamSettings,
+): Promise<{ mbPerSecond: number; clientCpu: number }> {
+  const megabytes = (settings.mebibytes * (1 << 20)) / 1e6;
+  const cpuBefore = process.cpuUsage();
   const seconds = await client(host, port, settings);
-  return { mbPerSecond: (settings.mebibytes * (1 << 20)) / 1e6 / seconds };
+  const cpu = process.cpuUsage(cpuBefore);
+  return { mbPerSecond: megabytes / seconds, clientCpu: (cpu.user + cpu.system) / megabytes };
 }
