@@ -50,7 +50,7 @@ export interface ListenerInput {
   /** After an idle connection was asked to finish, destroy it if it has not closed within this. */
   readonly closeTimeout: number;
   /** Builds the component that owns one accepted socket (the CSA). */
-  readonly createCSA: (socket: net.Socket) => AnyComponent;
+  readonly createCSA: (socket: net.Socket, id: number) => AnyComponent;
 }
 
 interface Connection {
@@ -136,7 +136,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     let component: AnyComponent;
     let csa: AnyActorRef;
     try {
-      component = input.createCSA(socket);
+      component = input.createCSA(socket, id);
       csa = createActor(component.logic, { parent: self, id: String(id), input: component.input });
     } catch (error) {
       socket.destroy();

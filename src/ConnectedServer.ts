@@ -14,7 +14,9 @@ import {
   isNewCSA,
   isShutdownMicroprocess,
   producerFinished,
+  reason,
   reasonFromError,
+  shutdownMicroprocess,
   socketShutdown,
   type Listening,
   type NewCSA,
@@ -24,7 +26,7 @@ import {
 } from './messages.js';
 import { deliverAlongLinks, linkToInbox, registerComponent, resolveInbox } from './routing.js';
 import { registerServerStats } from './serverStats.js';
-import { tcpServerInput, tcpServerLogic, type TCPServerOptions } from './TCPServer.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT, tcpServerInput, tcpServerLogic, type TCPServerOptions } from './TCPServer.js';
 import { stopTree } from './xstateInternals.js';
 
 export interface ConnectedServerOptions extends TCPServerOptions {
@@ -40,6 +42,29 @@ interface Connection {
 
 const TCP_SERVER_NAME = 'TCPServer';
 
+/**
+ * Links handler.makessl → CSA.makessl, closing the connection if the TLS handshake has not finished
+ * (sslready) within `timeoutMs`: a stalled STARTTLS client must not hold a connection forever.
+ */
+function watchStartTls(handler: AnyActorRef, csa: AnyActorRef, timeoutMs: number): () => void {
+  const toMakessl = resolveInbox(csa, 'makessl');
+  let watchdog: NodeJS.Timeout | undefined;
+  const expire = (): void => {
+    const why = reason('ETIMEDOUT', `TLS handshake did not finish within ${timeoutMs} ms`);
+    resolveInbox(csa, 'control')(shutdownMicroprocess(why));
+  };
+  const requests = handler.on('makessl', (event: { data?: unknown }) => {
+    watchdog ??= setTimeout(expire, timeoutMs);
+    toMakessl(event.data);
+  });
+  const ready = csa.on('sslready', () => clearTimeout(watchdog));
+  return () => {
+    requests.unsubscribe();
+    ready.unsubscribe();
+    clearTimeout(watchdog);
+  };
+}
+
 function isActive(ref: AnyActorRef): boolean {
   return ref.getSnapshot().status === 'active';
 }
@@ -51,6 +76,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     throw new TypeError(`${name}: protocol must be a function returning the component that handles one connection`);
   }
   const input = tcpServerInput(options, name);
+  const handshakeTimeout = options.tls?.handshakeTimeout ?? options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   return defineComponent({
     name,
     inboxes: { control: box<SignalMessage>() },
@@ -111,7 +137,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           linkToInbox(handler, 'outbox', csa, 'inbox'),
           linkToInbox(handler, 'signal', csa, 'control'),
         ];
-        if (component.outboxes.includes('makessl')) unlinks.push(linkToInbox(handler, 'makessl', csa, 'makessl'));
+        if (component.outboxes.includes('makessl')) unlinks.push(watchStartTls(handler, csa, handshakeTimeout));
         if (component.inboxes.includes('sslready')) unlinks.push(linkToInbox(csa, 'sslready', handler, 'sslready'));
         if (component.outboxes.includes('serversignal')) {
           const subscription = handler.on('serversignal', (event: { data?: unknown }) => control(event.data));

@@ -40,7 +40,7 @@ export interface TCPServerOptions {
   /** How long a connection asked to finish may take to flush and close before it is destroyed. Default 5000. */
   readonly closeTimeout?: number;
   /** Builds the CSA for an accepted socket (Kamaelia's TCPServer.CSA hook). */
-  readonly csa?: (socket: net.Socket, tls: ServerTlsOptions | undefined) => AnyComponent;
+  readonly csa?: (socket: net.Socket, options: CSAOptions) => AnyComponent;
 }
 
 export type ProtocolHandlerSignal = NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef>;
@@ -69,8 +69,26 @@ function checkDuration(where: string, name: string, value: number | undefined): 
   }
 }
 
-function defaultCSA(socket: net.Socket, tls: ServerTlsOptions | undefined): AnyComponent {
-  return ConnectedSocketAdapter(socket, tls && !tls.secure ? { tls: { ...tls, isServer: true } } : {}) as AnyComponent;
+/** What TCPServer tells the CSA it makes for an accepted socket. */
+export interface CSAOptions {
+  /** The connection's number, carried in newCSA/shutdownCSA. */
+  readonly id: number;
+  /** Server-side TLS options for STARTTLS (a makessl message), when tls without `secure` was given. */
+  readonly tls?: ServerStartTlsOptions;
+  /** The socket is a TLSSocket already (implicit TLS). */
+  readonly secure?: boolean;
+  readonly closeTimeout: number;
+}
+
+export type ServerStartTlsOptions = Omit<ServerTlsOptions, 'secure' | 'handshakeTimeout'> & { readonly isServer: true };
+
+function defaultCSA(socket: net.Socket, options: CSAOptions): AnyComponent {
+  return ConnectedSocketAdapter(socket, options) as AnyComponent;
+}
+
+function startTlsOptions(tls: ServerTlsOptions): ServerStartTlsOptions {
+  const { secure: _secure, handshakeTimeout: _handshakeTimeout, ...rest } = tls;
+  return { ...rest, isServer: true };
 }
 
 /** Validates TCPServer options (throws naming the bad one) and makes the machine's input. */
@@ -98,6 +116,7 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
   }
   const tls = options.tls;
   const makeCSA = options.csa ?? defaultCSA;
+  const starttls = tls && !tls.secure ? startTlsOptions(tls) : undefined;
   const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
   const listener: ListenerInput = {
     port: options.port ?? 0,
@@ -110,7 +129,7 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
     maxConnections: options.maxConnections,
     idleTimeout: options.idleTimeout,
     closeTimeout,
-    createCSA: (socket) => makeCSA(socket, tls),
+    createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
   };
   return { drainTimeout: options.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT, closeTimeout, listener };
 }

@@ -24,13 +24,19 @@ export function connect(port: number, host = '127.0.0.1'): Promise<net.Socket> {
   });
 }
 
-/** Collects everything the peer sends until it ends or the socket closes; resolves with it. */
+/**
+ * Collects everything the peer sends until it ends or the socket closes; resolves with it. Ends our
+ * side too when the peer ends, as a well-behaved client does.
+ */
 export function readAll(socket: net.Socket | tls.TLSSocket): Promise<Buffer> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     const done = (): void => resolve(Buffer.concat(chunks));
-    socket.once('end', done);
+    socket.once('end', () => {
+      socket.end();
+      done();
+    });
     socket.once('close', done);
     socket.on('error', () => {});
   });
@@ -55,11 +61,19 @@ export function readBytes(socket: net.Socket | tls.TLSSocket, length: number, ti
   });
 }
 
-/** Resolves when the socket has closed (for any reason). */
+/** Resolves when the server has closed the connection (we see EOF, a reset or a close); discards data. */
 export function closed(socket: net.Socket): Promise<void> {
   return new Promise((resolve) => {
-    if (socket.destroyed && socket.closed) resolve();
-    else socket.once('close', () => resolve());
+    if (socket.destroyed || socket.readableEnded) {
+      resolve();
+      return;
+    }
+    socket.on('data', () => {});
+    socket.once('end', () => {
+      socket.end();
+      resolve();
+    });
+    socket.once('close', () => resolve());
     socket.on('error', () => {});
   });
 }
