@@ -159,7 +159,10 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   server.on(input.tls ? 'secureConnection' : 'connection', accept);
   server.on('drop', () => report({ type: 'listener.refused' }));
   if (input.tls) {
-    server.on('tlsClientError', (error: Error) => report({ type: 'listener.handshakeFailed', reason: reasonFromError(error, 'ETLS') }));
+    server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
+      socket.destroy(); // with a tlsClientError listener Node leaves closing the socket to us
+      report({ type: 'listener.handshakeFailed', reason: reasonFromError(error, 'ETLS') });
+    });
   }
 
   const ports = input.portRange ? portsToTry(input.portRange) : [input.port];
