@@ -157,7 +157,8 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
       const serverEnded = (): void => {
         for (const id of [...connections.keys()]) closeConnection(id);
         send('signal', endSignal ?? producerFinished(undefined, { source: name }));
-        finish();
+        // After XState has relayed the TCPServer's done event to us, so it does not meet a stopped actor.
+        queueMicrotask(finish);
       };
       server.subscribe({ complete: serverEnded, error: serverEnded });
 

@@ -69,7 +69,8 @@ export function SingleServer(options: SingleServerOptions = {}) {
       server.on('signal', (event: { data: SignalMessage }) => (endSignal = event.data));
       const serverEnded = (): void => {
         send('signal', endSignal ?? producerFinished(undefined, { source: 'SingleServer' }));
-        finish();
+        // After XState has relayed the TCPServer's done event to us, so it does not meet a stopped actor.
+        queueMicrotask(finish);
       };
       server.subscribe({ complete: serverEnded, error: serverEnded });
 
