@@ -178,7 +178,10 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     });
   };
   server.on('listening', () => {
-    if (ended) return;
+    if (ended) {
+      server.close(); // stopped while the bind was under way
+      return;
+    }
     bound = true;
     const address = server.address() as net.AddressInfo;
     report({ type: 'listener.bound', address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' });
@@ -223,7 +226,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   return () => {
     ended = true;
     accepting = false;
-    if (server.listening) server.close();
+    server.close();
     for (const { csa, socket } of connections.values()) {
       stopTree(csa);
       socket.destroy();
