@@ -25,7 +25,7 @@ describe('server resource leaks', () => {
     const actors = new Set<AnyActorRef>();
     const server = run(ConnectedServer({ host: '127.0.0.1', protocol: () => EchoProtocol() }), {
       inspect: (event: InspectionEvent) => {
-        if (event.type === '@xstate.actor') actors.add(event.actorRef);
+        if (event.type === '@xstate.actor') actors.add(event.actorRef as AnyActorRef);
       },
     });
     const { port } = await server.next('listening', { timeoutMs: 5000 });
