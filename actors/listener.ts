@@ -29,7 +29,7 @@ export interface ServerSocketOptions {
 }
 
 /** TLS server options; `secure: true` means TLS from the first byte (implicit TLS). */
-export type ServerTlsOptions = tls.TlsOptions & {
+export type TCPServerTlsOptions = tls.TlsOptions & {
   readonly secure?: boolean;
   /** Milliseconds a TLS handshake may take before the connection is closed. Default 5000. */
   readonly handshakeTimeout?: number;
@@ -42,7 +42,7 @@ export interface ListenerInput {
   readonly portRange: readonly [number, number] | undefined;
   readonly socketOptions: ServerSocketOptions;
   /** Present with `secure: true`: the listener speaks TLS from the start. */
-  readonly tls: ServerTlsOptions | undefined;
+  readonly tls: TCPServerTlsOptions | undefined;
   readonly handshakeTimeout: number;
   readonly maxConnections: number | undefined;
   /** Close a connection after this many milliseconds without traffic either way. */
