@@ -21,6 +21,7 @@ import {
   type Listening,
   type NewCSA,
   type PeerInfo,
+  type Reason,
   type ShutdownCSA,
   type SignalMessage,
 } from './messages.js';
@@ -98,14 +99,14 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         // producerFinished (upstream ended) is not a reason to stop serving, as in Kamaelia.
       };
 
-      const closeConnection = (id: number): void => {
+      const closeConnection = (id: number, why?: Reason): void => {
         const connection = connections.get(id);
         if (!connection) return;
         connections.delete(id);
         for (const unlink of connection.unlinks) unlink();
         const { handler } = connection;
         if (!isActive(handler)) return;
-        resolveInbox(handler, 'control')(socketShutdown(undefined, { source: name }));
+        resolveInbox(handler, 'control')(socketShutdown(why, { source: name }));
         // One turn of the event loop to end on its own; a handler that ignores it is not leaked.
         setImmediate(() => {
           if (isActive(handler)) stopTree(handler);
@@ -150,7 +151,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
 
       server.on('protocolHandlerSignal', (event: { data: NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef> }) => {
         if (isNewCSA(event.data)) openConnection(event.data);
-        else closeConnection(event.data.id);
+        else closeConnection(event.data.id, event.data.reason);
       });
       server.on('listening', (event: { data: Listening }) => send('listening', event.data));
       server.on('signal', (event: { data: SignalMessage }) => (endSignal = event.data));
