@@ -2,33 +2,27 @@
 // each costs: ConnectedServer(EchoProtocol) and a raw node:net echo server, measured the same way
 // in the same run. Clients live in a child process; everything stays on 127.0.0.1.
 //   npx tsx bench/server-scale.ts [connections]
-// Roles (argv[2]): none = orchestrator; 'server <raw|kamaelia>'; 'clients <port> <count>'.
+// Roles (argv[2]): none = orchestrator; 'clients <port> <count>'. The server half is
+// bench/server-scale-server.mjs, run on the compiled library (the orchestrator builds dist/ first).
 // File descriptors: the server needs one per connection, the client process too. If the soft
 // limit (ulimit -n) is too low the orchestrator re-runs itself under `sh -c 'ulimit -n <hard>'`; if
 // the hard limit is too low it says so and stops.
 import { execFileSync, fork, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import v8 from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
 const SELF = fileURLToPath(import.meta.url);
+const SERVER = fileURLToPath(new URL('./server-scale-server.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HOST = '127.0.0.1';
 const CHILD_EXEC_ARGV = ['--import', 'tsx'];
 
 type Message = Record<string, unknown> & { type: string };
 
-function collectGarbage(): void {
-  v8.setFlagsFromString('--expose_gc');
-  const gc = runInNewContext('gc') as () => void;
-  gc();
-  gc();
-}
-
-function memory(): { heap: number; rss: number; external: number } {
-  collectGarbage();
-  const usage = process.memoryUsage();
-  return { heap: usage.heapUsed, rss: usage.rss, external: usage.external };
+interface Memory {
+  readonly heap: number;
+  readonly rss: number;
+  readonly external: number;
 }
 
 function nextMessage(child: ChildProcess, type: string): Promise<Message> {
@@ -40,45 +34,6 @@ function nextMessage(child: ChildProcess, type: string): Promise<Message> {
     };
     child.on('message', onMessage);
     child.once('exit', (code) => reject(new Error(`child exited (${code}) while waiting for ${type}`)));
-  });
-}
-
-async function waitFor(condition: () => Promise<boolean> | boolean, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-// ---- server role ----------------------------------------------------------------------------------
-async function serverRole(mode: 'raw' | 'kamaelia'): Promise<void> {
-  const send = (message: Message): void => void process.send!(message);
-  let openConnections: () => Promise<number>;
-  let port: number;
-  if (mode === 'raw') {
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => socket.pipe(socket));
-    await new Promise<void>((resolve) => server.listen({ port: 0, host: HOST, backlog: 4096 }, resolve));
-    port = (server.address() as net.AddressInfo).port;
-    openConnections = () => new Promise((resolve) => server.getConnections((_, count) => resolve(count)));
-  } else {
-    const { ConnectedServer, EchoProtocol, run, serverStats } = await import('../src/index.js');
-    const server = run(ConnectedServer({ host: HOST, backlog: 4096, protocol: () => EchoProtocol() }));
-    port = (await server.next('listening')).port;
-    openConnections = async () => serverStats(server.actor)?.open ?? -1;
-  }
-  const before = memory();
-  send({ type: 'ready', port });
-  process.on('message', async (message: Message) => {
-    if (message.type === 'measure') {
-      const expected = message.count as number;
-      const started = Date.now();
-      await waitFor(async () => (await openConnections()) === expected);
-      send({ type: 'measured', before, during: memory(), waitedMs: Date.now() - started });
-    } else if (message.type === 'measureAfterClose') {
-      await waitFor(async () => (await openConnections()) === 0);
-      send({ type: 'measuredAfterClose', after: memory() });
-    }
   });
 }
 
@@ -120,7 +75,7 @@ function fdLimits(): { soft: number; hard: number } {
 }
 
 async function measure(mode: 'raw' | 'kamaelia', count: number) {
-  const server = fork(SELF, ['server', mode], { execArgv: CHILD_EXEC_ARGV });
+  const server = fork(SERVER, [mode], { execArgv: [] });
   try {
     const { port } = (await nextMessage(server, 'ready')) as unknown as { port: number };
     const clients = fork(SELF, ['clients', String(port), String(count)], { execArgv: CHILD_EXEC_ARGV });
@@ -128,12 +83,12 @@ async function measure(mode: 'raw' | 'kamaelia', count: number) {
       const { ms } = (await nextMessage(clients, 'connected')) as unknown as { ms: number };
       server.send({ type: 'measure', count });
       const measured = (await nextMessage(server, 'measured')) as unknown as {
-        before: ReturnType<typeof memory>;
-        during: ReturnType<typeof memory>;
+        before: Memory;
+        during: Memory;
       };
       clients.send({ type: 'close' });
       server.send({ type: 'measureAfterClose' });
-      const { after } = (await nextMessage(server, 'measuredAfterClose')) as unknown as { after: ReturnType<typeof memory> };
+      const { after } = (await nextMessage(server, 'measuredAfterClose')) as unknown as { after: Memory };
       const per = (key: 'heap' | 'rss') => (measured.during[key] - measured.before[key]) / count;
       return {
         mode,
@@ -167,6 +122,10 @@ async function orchestrate(count: number): Promise<void> {
     });
     process.exit(rerun.status ?? 1);
   }
+  execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.build.json'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+  });
   console.log(`server-scale: ${count} concurrent loopback connections, one server process, clients in another (ulimit -n ${soft})`);
   const rows = [];
   for (const mode of ['raw', 'kamaelia'] as const) rows.push(await measure(mode, count));
@@ -179,6 +138,5 @@ async function orchestrate(count: number): Promise<void> {
 }
 
 const [role, a, b] = process.argv.slice(2);
-if (role === 'server') await serverRole(a as 'raw' | 'kamaelia');
-else if (role === 'clients') await clientsRole(Number(a), Number(b));
+if (role === 'clients') await clientsRole(Number(a), Number(b));
 else await orchestrate(Number(role ?? 10_000));
