@@ -1,3 +1,4 @@
+/* global setTimeout */
 // The server half of bench/server-scale.ts, in plain JavaScript so it runs as compiled code
 // (dist/, built by the orchestrator) without a TypeScript loader: tsx/esbuild add a `__name`
 // property to every function, which alone costs ~256 bytes per closure and would skew the figures.

@@ -11,7 +11,6 @@ import { createActor, type AnyActorRef } from 'xstate';
 import type { AnyComponent } from './component.js';
 import { assertComponent, box, defineComponent } from './component.js';
 import {
-  isNewCSA,
   isShutdownMicroprocess,
   producerFinished,
   reason,
@@ -22,12 +21,11 @@ import {
   type NewCSA,
   type PeerInfo,
   type Reason,
-  type ShutdownCSA,
   type SignalMessage,
 } from './messages.js';
 import { deliverAlongLinks, linkToInbox, registerComponent, resolveInbox } from './routing.js';
-import { registerServerStats } from './serverStats.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT, tcpServerInput, tcpServerLogic, type TCPServerOptions } from './TCPServer.js';
+import { innerTCPServer } from './innerTCPServer.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT, tcpServerInput, type TCPServerOptions } from './TCPServer.js';
 import { stopTree } from './xstateInternals.js';
 
 export interface ConnectedServerOptions extends TCPServerOptions {
@@ -40,8 +38,6 @@ interface Connection {
   readonly handler: AnyActorRef;
   readonly unlinks: (() => void)[];
 }
-
-const TCP_SERVER_NAME = 'TCPServer';
 
 /**
  * Links handler.makessl → CSA.makessl, closing the connection if the TLS handshake has not finished
@@ -84,18 +80,9 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     outboxes: { listening: box<Listening>(), signal: box<SignalMessage>() },
     body: ({ on, send, finish, self }) => {
       const connections = new Map<number, Connection>();
-      const server = createActor(tcpServerLogic, { parent: self, id: TCP_SERVER_NAME, input });
-      registerComponent(server, {
-        component: { kind: 'kamaelia.component', name: TCP_SERVER_NAME, inboxes: ['control'], outboxes: [], logic: tcpServerLogic },
-        name: `0:${TCP_SERVER_NAME}`,
-        parent: self,
-      });
-      registerServerStats(self, server);
-      const toServer = resolveInbox(server, 'control');
-      let endSignal: SignalMessage | undefined;
 
       const control = (message: unknown): void => {
-        if (isShutdownMicroprocess(message)) toServer(message);
+        if (isShutdownMicroprocess(message)) resolveInbox(server, 'control')(message);
         // producerFinished (upstream ended) is not a reason to stop serving, as in Kamaelia.
       };
 
@@ -149,20 +136,17 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         handler.start();
       };
 
-      server.on('protocolHandlerSignal', (event: { data: NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef> }) => {
-        if (isNewCSA(event.data)) openConnection(event.data);
-        else closeConnection(event.data.id, event.data.reason);
+      const server = innerTCPServer(input, {
+        self,
+        owner: name,
+        onNewCSA: openConnection,
+        onShutdownCSA: (message) => closeConnection(message.id, message.reason),
+        send: (box, message) => send(box, message as never),
+        beforeEnd: () => {
+          for (const id of [...connections.keys()]) closeConnection(id);
+        },
+        finish,
       });
-      server.on('listening', (event: { data: Listening }) => send('listening', event.data));
-      server.on('signal', (event: { data: SignalMessage }) => (endSignal = event.data));
-      const serverEnded = (): void => {
-        for (const id of [...connections.keys()]) closeConnection(id);
-        send('signal', endSignal ?? producerFinished(undefined, { source: name }));
-        // After XState has relayed the TCPServer's done event to us, so it does not meet a stopped actor.
-        queueMicrotask(finish);
-      };
-      server.subscribe({ complete: serverEnded, error: serverEnded });
-
       on('control', control);
       server.start();
       return () => {
