@@ -49,5 +49,7 @@ process.on('message', async (message) => {
   } else if (message.type === 'measureAfterClose') {
     await waitFor(async () => (await openConnections()) === 0);
     process.send({ type: 'measuredAfterClose', after: memory() });
+  } else if (message.type === 'exit') {
+    process.exit(0); // lets --cpu-prof write its profile
   }
 });
