@@ -6,7 +6,7 @@ import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TCPServer, run, serverShutdown, serverStats, shutdownMicroprocess, type Listening, type ProducerFinished } from 'kamaelia-xstate';
-import { connect, freePort } from './server-helpers.js';
+import { connect } from './server-helpers.js';
 
 function unprivilegedPortStart(): number {
   try {
@@ -18,7 +18,10 @@ function unprivilegedPortStart(): number {
 
 async function occupy(port = 0): Promise<net.Server> {
   const blocker = net.createServer();
-  await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    blocker.once('error', reject);
+    blocker.listen(port, '127.0.0.1', resolve);
+  });
   return blocker;
 }
 
@@ -43,8 +46,14 @@ describe('TCPServer binding', () => {
   });
 
   it('picks a free port from portRange, skipping one in use, and reports it', async () => {
-    const base = await freePort();
-    const blocker = await occupy(base);
+    // Below the ephemeral range (32768+ on Linux), so no client socket or port-0 server of a
+    // parallel test can take base + 1 in the meantime.
+    let base = 0;
+    let blocker: net.Server | undefined;
+    for (let attempt = 0; !blocker && attempt < 20; attempt++) {
+      base = 20_000 + Math.floor(Math.random() * 9_000);
+      blocker = await occupy(base).catch(() => undefined);
+    }
     try {
       const server = run(TCPServer({ host: '127.0.0.1', portRange: [base, base + 1] }));
       const info = await server.next('listening', { timeoutMs: 5000 });
@@ -52,7 +61,7 @@ describe('TCPServer binding', () => {
       server.send('control', serverShutdown());
       await server.done;
     } finally {
-      blocker.close();
+      blocker?.close();
     }
   });
 

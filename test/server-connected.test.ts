@@ -16,7 +16,7 @@ import {
   type RunHandle,
   type SignalMessage,
 } from 'kamaelia-xstate';
-import { closed, connect, readAll, readBytes, until } from './server-helpers.js';
+import { closed, connect, freePort, readAll, readBytes, until } from './server-helpers.js';
 import { ControlLog, Deaf, Exploding, Goodbye, Stopper, Streamer, pattern } from './server-protocols.js';
 
 type Server = RunHandle<{ control: SignalMessage }, { listening: Listening; signal: unknown }>;
@@ -244,7 +244,8 @@ describe('ConnectedServer', () => {
   });
 
   it('FastRestartServer binds the port of a server that just closed with connections', async () => {
-    const first = await start(FastRestartServer({ host: '127.0.0.1', protocol: () => Goodbye() }));
+    // A port below the ephemeral range, so nothing else can take it between the two servers.
+    const first = await start(FastRestartServer({ host: '127.0.0.1', port: await freePort(), protocol: () => Goodbye() }));
     const socket = await client(first.port);
     await readAll(socket); // the server closed first: its side of the connection is in TIME_WAIT
     first.server.send('control', serverShutdown());
