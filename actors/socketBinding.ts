@@ -54,6 +54,7 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
   let failure: Error | undefined;
   let abortReason: Reason | undefined;
   let aborted = false;
+  let abortAlwaysReports = false;
   let inboxClosed = false;
   let cancelReadWait: (() => void) | undefined;
   let lastProgress = 0;
@@ -118,10 +119,14 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
     if (phase !== 'open' || cancelReadWait) return;
     for (;;) {
       if (!canSend(owner, 'outbox')) {
-        cancelReadWait = whenCanSend(owner, 'outbox', () => {
-          cancelReadWait = undefined;
-          pump();
-        });
+        // Woken from inside the consumer's own handler; read once it has returned, so what we
+        // send does not pile up in its mailbox behind the gate it just opened.
+        cancelReadWait = whenCanSend(owner, 'outbox', () =>
+          queueMicrotask(() => {
+            cancelReadWait = undefined;
+            pump();
+          }),
+        );
         return;
       }
       const chunk = current.read() as Buffer | null;
@@ -145,7 +150,7 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
     heldBytes = 0;
     const why = abortReason ?? (failure ? reasonFromError(failure, 'ESOCKET') : undefined);
     // A forced close that lost nothing is a clean close.
-    const closedReason = why && (failure || unsentBytes > 0) ? why : undefined;
+    const closedReason = why && (failure || unsentBytes > 0 || abortAlwaysReports) ? why : undefined;
     destroyAll();
     setInbox(true); // wake producers waiting on us; what they send now is dropped
     report({ type: 'socket.closed', bytesIn, bytesOut, unsentBytes, ...(closedReason ? { reason: closedReason } : {}) });
@@ -275,6 +280,7 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
         if (phase === 'closed') return;
         aborted = true;
         abortReason = event.reason;
+        abortAlwaysReports = event.always === true;
         finish();
         return;
     }
@@ -284,7 +290,8 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
   plain.on('error', ignoreError);
   plain.on('error', recordFailure);
   plain.on('close', () => {
-    if (phase !== 'upgrading' || !secured) finish();
+    // Once TLS wraps the socket, the TLS socket's own close (with its error) is the one that counts.
+    if (!secured || secured === (plain as Duplex)) finish();
   });
   // Our side stays writable after the peer's FIN: a half-close is not a close.
   plain.allowHalfOpen = true;

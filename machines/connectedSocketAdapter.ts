@@ -43,7 +43,8 @@ export type SocketReport =
 /** What the machine tells the binding (besides forwarding box messages it was sent directly). */
 export type SocketCommand =
   | { type: 'socket.flush' }
-  | { type: 'socket.abort'; reason?: Reason }
+  /** Close now. `reason` is reported if bytes were lost or `always` is set. */
+  | { type: 'socket.abort'; reason?: Reason; always?: boolean }
   | { type: 'inbox'; data: unknown }
   | { type: 'makessl'; data: unknown }
   | { type: 'ReadReady'; data: ReadReadiness }
@@ -80,6 +81,8 @@ export interface CsaInput {
   readonly binding: CsaBindingOptions;
   /** Milliseconds a graceful close waits for the peer after our FIN before forcing it. */
   readonly closeTimeoutMs: number;
+  /** Milliseconds a makessl handshake may take before the connection is closed with ETIMEDOUT. */
+  readonly handshakeTimeoutMs: number;
   /** The id carried in shutdownCSA (a server's connection number). */
   readonly id: number;
 }
@@ -87,6 +90,7 @@ export interface CsaInput {
 export interface CsaContext {
   readonly binding: Opaque<CsaBindingOptions>;
   readonly closeTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
   readonly id: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
@@ -125,6 +129,7 @@ export const connectedSocketAdapterMachine = setup({
   },
   delays: {
     closeTimeout: ({ context }) => context.closeTimeoutMs,
+    handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
   },
   guards: {
     isProducerFinished: ({ event }) => event.type === 'control' && isProducerFinished(event.data),
@@ -135,6 +140,7 @@ export const connectedSocketAdapterMachine = setup({
   context: ({ input }) => ({
     binding: new Opaque(input.binding, 'socket'),
     closeTimeoutMs: input.closeTimeoutMs,
+    handshakeTimeoutMs: input.handshakeTimeoutMs,
     id: input.id,
     bytesIn: 0,
     bytesOut: 0,
@@ -195,6 +201,16 @@ export const connectedSocketAdapterMachine = setup({
       on: {
         'socket.secure': { target: 'connected', actions: assign({ secure: true }) },
         'socket.peerEnded': { target: 'flushing', actions: assign({ peerEnded: true }) },
+      },
+      // A peer that never answers the ClientHello must not hold the connection forever.
+      after: {
+        handshakeTimeout: {
+          actions: sendTo('socket', ({ context }) => ({
+            type: 'socket.abort' as const,
+            always: true,
+            reason: { code: 'ETIMEDOUT', message: `the TLS handshake did not complete within ${context.handshakeTimeoutMs} ms` },
+          })),
+        },
       },
     },
     // Every queued byte is written, then FIN; the peer's remaining bytes are still delivered until it

@@ -13,9 +13,7 @@ import { assertComponent, box, defineComponent } from './component.js';
 import {
   isShutdownMicroprocess,
   producerFinished,
-  reason,
   reasonFromError,
-  shutdownMicroprocess,
   socketShutdown,
   type Listening,
   type NewCSA,
@@ -25,7 +23,7 @@ import {
 } from './messages.js';
 import { deliverAlongLinks, linkToInbox, registerComponent, resolveInbox } from './routing.js';
 import { innerTCPServer } from './innerTCPServer.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT, tcpServerInput, type TCPServerOptions } from './TCPServer.js';
+import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
 import { stopTree } from './xstateInternals.js';
 
 export interface ConnectedServerOptions extends TCPServerOptions {
@@ -39,29 +37,6 @@ interface Connection {
   readonly unlinks: (() => void)[];
 }
 
-/**
- * Links handler.makessl → CSA.makessl, closing the connection if the TLS handshake has not finished
- * (sslready) within `timeoutMs`: a stalled STARTTLS client must not hold a connection forever.
- */
-function watchStartTls(handler: AnyActorRef, csa: AnyActorRef, timeoutMs: number): () => void {
-  const toMakessl = resolveInbox(csa, 'makessl');
-  let watchdog: NodeJS.Timeout | undefined;
-  const expire = (): void => {
-    const why = reason('ETIMEDOUT', `TLS handshake did not finish within ${timeoutMs} ms`);
-    resolveInbox(csa, 'control')(shutdownMicroprocess(why));
-  };
-  const requests = handler.on('makessl', (event: { data?: unknown }) => {
-    watchdog ??= setTimeout(expire, timeoutMs);
-    toMakessl(event.data);
-  });
-  const ready = csa.on('sslready', () => clearTimeout(watchdog));
-  return () => {
-    requests.unsubscribe();
-    ready.unsubscribe();
-    clearTimeout(watchdog);
-  };
-}
-
 function isActive(ref: AnyActorRef): boolean {
   return ref.getSnapshot().status === 'active';
 }
@@ -73,7 +48,6 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     throw new TypeError(`${name}: protocol must be a function returning the component that handles one connection`);
   }
   const input = tcpServerInput(options, name);
-  const handshakeTimeout = options.tls?.handshakeTimeout ?? options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   return defineComponent({
     name,
     inboxes: { control: box<SignalMessage>() },
@@ -125,7 +99,8 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           linkToInbox(handler, 'outbox', csa, 'inbox'),
           linkToInbox(handler, 'signal', csa, 'control'),
         ];
-        if (component.outboxes.includes('makessl')) unlinks.push(watchStartTls(handler, csa, handshakeTimeout));
+        // The CSA closes a STARTTLS handshake that takes longer than the server's handshakeTimeout.
+        if (component.outboxes.includes('makessl')) unlinks.push(linkToInbox(handler, 'makessl', csa, 'makessl'));
         if (component.inboxes.includes('sslready')) unlinks.push(linkToInbox(csa, 'sslready', handler, 'sslready'));
         if (component.outboxes.includes('serversignal')) {
           const subscription = handler.on('serversignal', (event: { data?: unknown }) => control(event.data));

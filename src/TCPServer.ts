@@ -78,6 +78,8 @@ export interface CSAOptions {
   /** The socket is a TLSSocket already (implicit TLS). */
   readonly secure?: boolean;
   readonly closeTimeout: number;
+  /** Milliseconds a STARTTLS handshake may take. */
+  readonly handshakeTimeout: number;
 }
 
 export type ServerStartTlsOptions = Omit<TCPServerTlsOptions, 'secure' | 'handshakeTimeout'> & { readonly isServer: true };
@@ -118,6 +120,7 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
   const makeCSA = options.csa ?? defaultCSA;
   const starttls = tls && !tls.secure ? startTlsOptions(tls) : undefined;
   const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+  const handshakeTimeout = tls?.handshakeTimeout ?? options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   const listener: ListenerInput = {
     port: options.port ?? 0,
     host: options.host,
@@ -125,11 +128,11 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
     portRange: options.portRange,
     socketOptions: options.socketOptions ?? {},
     tls: tls?.secure ? tls : undefined,
-    handshakeTimeout: tls?.handshakeTimeout ?? options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    handshakeTimeout,
     maxConnections: options.maxConnections,
     idleTimeout: options.idleTimeout,
     closeTimeout,
-    createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
+    createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, handshakeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
   };
   return { drainTimeout: options.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT, closeTimeout, listener };
 }

@@ -1,12 +1,10 @@
 // TCPClient addressing: IPv6 loopback, host names, and construction errors naming the bad value.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { TCPClient, producerFinished, run } from 'kamaelia-xstate';
 import { collect, listen } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('TCPClient addressing', () => {
   it.each([

@@ -1,14 +1,12 @@
 // Each client's lifecycle shows in XState inspection events as state changes of a named actor,
 // with byte counts in its context (what the inspector draws).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { OneShot, Pipeline, TCPClient, componentPath, run } from 'kamaelia-xstate';
 import { collect, listen } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 interface Seen {
   readonly path: string;

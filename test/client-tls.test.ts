@@ -2,15 +2,13 @@
 // bytes received before the upgrade neither lost nor misrouted, and `secure: true` from the start.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { TCPClient, producerFinished, run } from 'kamaelia-xstate';
 import { testPki, type TestPki } from './helpers/certs.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /**
  * A STARTTLS server: greets in plain text (unless `eager`), reads up to "STARTTLS\n" and hands
@@ -110,5 +108,22 @@ describe('TCPClient TLS', () => {
     expect(await handle.next('signal', { timeoutMs: 5000 })).toMatchObject({ kind: 'badMessage', box: 'makessl' });
     handle.send('control', producerFinished());
     expect((await handle.done).status).toBe('done');
+  });
+});
+
+describe('TCPClient TLS handshake timeout', () => {
+  it('a peer that never answers the ClientHello ends the client with ETIMEDOUT after handshakeTimeout', async () => {
+    const silent = net.createServer((socket) => socket.on('error', () => {}));
+    const sockets: net.Socket[] = [];
+    silent.on('connection', (socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => (sockets.forEach((s) => s.destroy()), silent.close(() => resolve()))));
+    const port = (silent.address() as net.AddressInfo).port;
+    const handle = run(TCPClient('127.0.0.1', port, { handshakeTimeout: 200 }));
+    handle.send('makessl', 'go');
+    const signal = await handle.next('signal', { timeoutMs: 5000 });
+    expect(signal).toMatchObject({ kind: 'producerFinished', reason: { code: 'ETIMEDOUT' } });
+    expect((signal as { reason: { message: string } }).reason.message).toMatch(/TLS handshake did not complete within 200 ms/);
+    expect(handle.actor.getSnapshot().value).toBe('failed');
   });
 });

@@ -1,13 +1,11 @@
 // ConnectedSocketAdapter over a real loopback connection: data both ways, graceful close,
 // shutdownMicroprocess, half-close, bad messages.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectedSocketAdapter, producerFinished, run, shutdownMicroprocess, isBadMessage, isShutdownCSA } from 'kamaelia-xstate';
 import { collect, pattern, socketPair, until } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function csaOnPair() {
   const pair = await socketPair();

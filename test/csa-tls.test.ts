@@ -2,15 +2,14 @@
 // server side), certificate verification, and nothing sent after makessl leaving in clear text.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectedSocketAdapter, Graphline, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
+import { describe, expect, it } from 'vitest';
+import { ConnectedSocketAdapter, Graphline, run } from 'kamaelia-xstate';
+import { gatedSink } from './helpers/gatedSink.js';
 import { testPki } from './helpers/certs.js';
 import { socketPair, until } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('ConnectedSocketAdapter makessl', () => {
   it('upgrades both ends in place (client and server side), verifying the server certificate', async () => {
@@ -130,21 +129,10 @@ describe('ConnectedSocketAdapter makessl and bytes received before it', () => {
     const pki = await testPki();
     const pair = await socketPair();
     cleanups.push(pair.close);
-    const state = { open: false, chunks: [] as Buffer[] };
-    let openSink = (): void => {};
-    const Sink = defineComponent({
-      name: 'GatedSink',
-      inboxes: { inbox: box<Buffer>(), control: box<SignalMessage>() },
-      outboxes: { outbox: box<unknown>(), signal: box<SignalMessage>() },
-      body: ({ on, setInboxOpen }) => {
-        setInboxOpen('inbox', false);
-        openSink = () => setInboxOpen('inbox', true);
-        on('inbox', (chunk) => state.chunks.push(Buffer.from(chunk)));
-      },
-    });
+    const sink = gatedSink();
     const graph = run(
       Graphline(
-        { CSA: ConnectedSocketAdapter(pair.local, { tls: { ca: pki.ca, servername: 'localhost' } }), SINK: Sink },
+        { CSA: ConnectedSocketAdapter(pair.local, { tls: { ca: pki.ca, servername: 'localhost' } }), SINK: sink.component },
         { 'self.makessl': 'CSA.makessl', 'CSA.outbox': 'SINK.inbox', 'CSA.sslready': 'self.sslready' },
       ),
     );
@@ -152,7 +140,7 @@ describe('ConnectedSocketAdapter makessl and bytes received before it', () => {
     pair.peer.write('PLAIN GREETING\n');
     // The CSA holds it unread in the socket buffer because the sink is closed.
     await until(() => pair.local.readableLength > 0, 'the greeting to reach the client socket buffer');
-    expect(state.chunks).toHaveLength(0);
+    expect(sink.chunks).toHaveLength(0);
     // Now the peer waits for the ClientHello and becomes a TLS server.
     pair.peer.once('readable', () => {
       const secure = new tls.TLSSocket(pair.peer, { isServer: true, key: pki.server.key, cert: pki.server.cert });
@@ -161,8 +149,8 @@ describe('ConnectedSocketAdapter makessl and bytes received before it', () => {
     });
     graph.send('makessl', 'go');
     await graph.next('sslready', { timeoutMs: 5000 });
-    openSink();
-    await until(() => Buffer.concat(state.chunks).toString().includes('SECRET'), 'the secret to arrive');
-    expect(Buffer.concat(state.chunks).toString()).toBe('PLAIN GREETING\nSECRET');
+    sink.open();
+    await until(() => Buffer.concat(sink.chunks).toString().includes('SECRET'), 'the secret to arrive');
+    expect(Buffer.concat(sink.chunks).toString()).toBe('PLAIN GREETING\nSECRET');
   });
 });

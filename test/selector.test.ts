@@ -1,16 +1,14 @@
 // The Selector: registered in the XState system as `selector`, found or created on first use,
 // turning socket readiness into ReadReady / SendReady messages for the registrant's boxes.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
 import { Graphline, TCPClient, box, defineComponent, producerFinished, run, type ReadReadiness, type SendReadiness } from 'kamaelia-xstate';
 import { SELECTOR_SYSTEM_ID, newReader, newWriter, removeReader, selectorMachine } from 'kamaelia-xstate/machines';
 import { getSelector, notifySelector, selectorLogic } from '../actors/selector.js';
 import { listen, socketPair, until } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** Records what arrives on its ReadReady and SendReady inboxes. */
 function Registrant(seen: { read: ReadReadiness[]; send: SendReadiness[] }) {
@@ -23,6 +21,18 @@ function Registrant(seen: { read: ReadReadiness[]; send: SendReadiness[] }) {
       on('SendReady', (message) => seen.send.push(message));
     },
   });
+}
+
+/** A running Selector, a registrant for `socket`'s readiness, and what the registrant has seen. */
+function selectorWatching(socket: import('node:net').Socket) {
+  const seen = { read: [] as ReadReadiness[], send: [] as SendReadiness[] };
+  const registrant = run(Registrant(seen));
+  cleanups.push(() => registrant.stop());
+  const selector = createActor(selectorLogic);
+  selector.start();
+  cleanups.push(() => void selector.stop());
+  notifySelector(selector, newReader(registrant.actor, 'ReadReady', socket));
+  return { seen, selector, registrant };
 }
 
 describe('Selector', () => {
@@ -59,13 +69,7 @@ describe('Selector', () => {
   it('turns readable, end and close into ReadReady and drain into SendReady for the box that registered', async () => {
     const pair = await socketPair();
     cleanups.push(pair.close);
-    const seen = { read: [] as ReadReadiness[], send: [] as SendReadiness[] };
-    const registrant = run(Registrant(seen));
-    cleanups.push(() => registrant.stop());
-    const selector = createActor(selectorLogic);
-    selector.start();
-    cleanups.push(() => void selector.stop());
-    notifySelector(selector, newReader(registrant.actor, 'ReadReady', pair.local));
+    const { seen, selector, registrant } = selectorWatching(pair.local);
     notifySelector(selector, newWriter(registrant.actor, 'SendReady', pair.local));
     // A second registrant of the same socket is ignored (first wins, as in Kamaelia).
     const other = { read: [] as ReadReadiness[], send: [] as SendReadiness[] };
@@ -93,13 +97,7 @@ describe('Selector', () => {
   it('stops notifying once the registration is removed', async () => {
     const pair = await socketPair();
     cleanups.push(pair.close);
-    const seen = { read: [] as ReadReadiness[], send: [] as SendReadiness[] };
-    const registrant = run(Registrant(seen));
-    cleanups.push(() => registrant.stop());
-    const selector = createActor(selectorLogic);
-    selector.start();
-    cleanups.push(() => void selector.stop());
-    notifySelector(selector, newReader(registrant.actor, 'ReadReady', pair.local));
+    const { seen, selector } = selectorWatching(pair.local);
     expect(selector.getSnapshot().value).toBe('serving');
     notifySelector(selector, removeReader(pair.local));
     expect(selector.getSnapshot().value).toBe('idle');
