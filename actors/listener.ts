@@ -10,7 +10,7 @@ import type { ListenerCommand, ListenerReport } from '../machines/tcpServer.js';
 import type { AnyComponent } from '../src/component.js';
 import { producerFinished, reason, reasonFromError, type PeerInfo, type Reason } from '../src/messages.js';
 import { registerComponent, resolveInbox } from '../src/routing.js';
-import { parentOf, stopTree } from '../src/xstateInternals.js';
+import { indexScheduledEvents, parentOf, stopTree } from '../src/xstateInternals.js';
 
 /** Socket options Node offers for a listening server and the sockets it accepts. */
 export interface ServerSocketOptions {
@@ -84,7 +84,9 @@ function portsToTry(range: readonly [number, number]): number[] {
   return Array.from({ length: count }, (_, i) => low + ((start + i) % count));
 }
 
-export const listenerLogic = fromCallback<ListenerCommand | EventObject, ListenerInput, ListenerReport>(({ input, sendBack, receive, self }) => {
+export const listenerLogic = fromCallback<ListenerCommand | EventObject, ListenerInput, ListenerReport>(({ input, sendBack, receive, self, system }) => {
+  // Thousands of connections stop in this system; keep each stop from scanning every timer.
+  indexScheduledEvents(system);
   const report = (event: ListenerReport): void => sendBack(event);
   const connections = new Map<number, Connection>();
   const serverRef = parentOf(self) ?? self;

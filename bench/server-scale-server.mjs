@@ -29,16 +29,32 @@ async function waitFor(condition, timeoutMs = 120_000) {
 
 let openConnections;
 let port;
+/** Graceful shutdown: stop accepting, finish every connection (flush, FIN), wait for all to close. */
+let shutdown;
 if (mode === 'raw') {
-  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => socket.pipe(socket));
+  const sockets = new Set();
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.pipe(socket);
+  });
   await new Promise((resolve) => server.listen({ port: 0, host: HOST, backlog: 4096 }, resolve));
   port = server.address().port;
   openConnections = () => new Promise((resolve) => server.getConnections((_, count) => resolve(count)));
+  shutdown = () =>
+    new Promise((resolve) => {
+      server.close(() => resolve());
+      for (const socket of sockets) socket.end();
+    });
 } else {
-  const { ConnectedServer, EchoProtocol, run, serverStats } = await import('../dist/src/index.js');
-  const server = run(ConnectedServer({ host: HOST, backlog: 4096, protocol: () => EchoProtocol() }));
+  const { ConnectedServer, EchoProtocol, run, serverShutdown, serverStats } = await import('../dist/src/index.js');
+  const server = run(ConnectedServer({ host: HOST, backlog: 4096, drainTimeout: 0, protocol: () => EchoProtocol() }));
   port = (await server.next('listening')).port;
-  openConnections = async () => serverStats(server.actor)?.open ?? -1;
+  openConnections = async () => serverStats(server.actor)?.open ?? 0;
+  shutdown = async () => {
+    server.send('control', serverShutdown());
+    await server.done;
+  };
 }
 const before = memory();
 process.send({ type: 'ready', port });
@@ -46,6 +62,10 @@ process.on('message', async (message) => {
   if (message.type === 'measure') {
     await waitFor(async () => (await openConnections()) === message.count);
     process.send({ type: 'measured', before, during: memory() });
+  } else if (message.type === 'shutdown') {
+    const started = Date.now();
+    await shutdown();
+    process.send({ type: 'shutDown', ms: Date.now() - started });
   } else if (message.type === 'measureAfterClose') {
     await waitFor(async () => (await openConnections()) === 0);
     process.send({ type: 'measuredAfterClose', after: memory() });
