@@ -6,6 +6,7 @@ import {
   ConnectedServer,
   EchoProtocol,
   FastRestartServer,
+  Pipeline,
   SimpleServer,
   run,
   serverShutdown,
@@ -55,6 +56,14 @@ describe('ConnectedServer', () => {
     const blob = pattern(200_000);
     a.write(blob);
     expect((await readBytes(a, blob.length)).equals(blob)).toBe(true);
+  });
+
+  it('a Pipeline can be the protocol: it echoes through both stages and ends with its connection', async () => {
+    const { server, port } = await start(ConnectedServer({ host: '127.0.0.1', protocol: () => Pipeline(EchoProtocol(), EchoProtocol()) }));
+    const socket = await client(port);
+    await echoes(socket, 'through a pipeline');
+    socket.end();
+    await until(() => serverStats(server.actor)?.open === 0, 'the connection to close');
   });
 
   it('calls protocol(info) with the peer and local addresses', async () => {
