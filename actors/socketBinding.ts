@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { fromCallback } from 'xstate';
+import { fromCallback, type CallbackLogicFunction, type EventObject } from 'xstate';
 import { describeValue } from '../src/component.js';
 import { badMessage, reason, reasonFromError, type Reason } from '../src/messages.js';
 import { addInboxPassthrough, canSend, setInboxOpen, whenCanSend } from '../src/routing.js';
@@ -31,7 +31,17 @@ const ignoreError = (): void => {};
 
 type Phase = 'open' | 'upgrading' | 'closed';
 
-export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ input, sendBack, receive, self, system }) => {
+export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>((args) => {
+  try {
+    return bindSocket(args);
+  } catch (error) {
+    // A throw here leaves no cleanup for XState to run: close the socket before reporting it.
+    (args.input.options.socket as Socket).destroy();
+    throw error;
+  }
+});
+
+function bindSocket({ input, sendBack, receive, self, system }: Parameters<CallbackLogicFunction<SocketCommand, EventObject, SocketBindingInput>>[0]) {
   const { owner, options } = input;
   const plain = options.socket as Socket;
   const report = (event: SocketReport): void => sendBack(event);
@@ -323,4 +333,4 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
       setInbox(true);
     }
   };
-});
+}

@@ -12,6 +12,7 @@ import {
   badMessage,
   isProducerFinished,
   isShutdownMicroprocess,
+  reasonFromError,
   shutdownCSA,
   socketShutdown,
   type BadMessage,
@@ -56,6 +57,7 @@ export type CsaEvent =
   | { type: 'makessl'; data: unknown }
   | { type: 'ReadReady'; data: ReadReadiness }
   | { type: 'SendReady'; data: SendReadiness }
+  | { type: 'xstate.error.actor.socket'; error: unknown }
   | SocketReport;
 
 export type CsaSignal = BadMessage | ShutdownCSA<AnyActorRef>;
@@ -166,6 +168,11 @@ export const connectedSocketAdapterMachine = setup({
     'socket.progress': { actions: assign({ bytesIn: ({ event }) => event.bytesIn, bytesOut: ({ event }) => event.bytesOut }) },
     'socket.secure': {
       actions: assign({ secure: true }),
+    },
+    // The binding is written not to throw; if it does anyway, end (its cleanup has closed the socket).
+    'xstate.error.actor.socket': {
+      target: '.closed',
+      actions: assign({ reason: ({ event }) => reasonFromError((event as { error?: unknown }).error, 'ESOCKET') }),
     },
     'socket.closed': {
       target: '.closed',

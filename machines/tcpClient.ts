@@ -16,6 +16,7 @@ import {
   isShutdownMicroprocess,
   producerFinished,
   reason,
+  reasonFromError,
   type ControlMessage,
   type Reason,
   type SignalMessage,
@@ -62,7 +63,9 @@ export type TcpClientEvent =
   | { type: 'makessl'; data: unknown }
   | ConnectorEvent
   | { type: 'xstate.snapshot.csa'; snapshot: { value: unknown; context: { bytesIn: number; bytesOut: number } } }
-  | { type: 'xstate.done.actor.csa'; output: CsaOutput };
+  | { type: 'xstate.done.actor.csa'; output: CsaOutput }
+  | { type: 'xstate.error.actor.connector'; error: unknown }
+  | { type: 'xstate.error.actor.csa'; error: unknown };
 
 export type TcpClientEmitted =
   | { type: 'outbox'; data: Buffer }
@@ -269,6 +272,11 @@ export const tcpClientMachine = setup({
           }),
         },
         'connect.failed': { target: 'failed', actions: [assign({ reason: ({ event }) => event.reason }), 'abandonPending'] },
+        // The connector is written not to throw; if it does anyway, fail rather than hang here.
+        'xstate.error.actor.connector': {
+          target: 'failed',
+          actions: [assign({ reason: ({ event }) => reasonFromError((event as { error?: unknown }).error) }), 'abandonPending'],
+        },
       },
     },
     open: {
@@ -285,6 +293,10 @@ export const tcpClientMachine = setup({
           { guard: 'csaConnected', target: '.connected', actions: 'mirrorBytes' },
           { actions: 'mirrorBytes' },
         ],
+        'xstate.error.actor.csa': {
+          target: 'failed',
+          actions: ['detachCsa', assign({ reason: ({ event }) => reasonFromError((event as { error?: unknown }).error) })],
+        },
         'xstate.done.actor.csa': [
           { guard: 'csaFailed', target: 'failed', actions: ['detachCsa', 'takeCsaOutput'] },
           { target: 'closed', actions: ['detachCsa', 'takeCsaOutput'] },

@@ -108,5 +108,14 @@ describe('TCPClient faults', () => {
     expect(signals).toHaveLength(1);
     expect(codeOf(signals[0])).toMatch(/^(ERR_SSL_|ECONNRESET|EPROTO)/);
   });
-});
 
+  it('unusable TLS options (a key that is not PEM) end the client with the OpenSSL code instead of hanging', async () => {
+    const listener = await listen();
+    cleanups.push(listener.close);
+    const handle = run(TCPClient('127.0.0.1', listener.port, { secure: true, tls: { key: 'not a key', cert: 'not a cert' } }));
+    const signals = await endSignals(handle);
+    expect(signals).toHaveLength(1);
+    expect(codeOf(signals[0])).toMatch(/^ERR_OSSL_/);
+    expect(handle.actor.getSnapshot().value).toBe('failed');
+  });
+});

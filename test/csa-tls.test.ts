@@ -3,7 +3,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { ConnectedSocketAdapter, Graphline, run } from 'kamaelia-xstate';
+import { ConnectedSocketAdapter, Graphline, producerFinished, run } from 'kamaelia-xstate';
 import { gatedSink } from './helpers/gatedSink.js';
 import { testPki } from './helpers/certs.js';
 import { socketPair, until } from './helpers/net.js';
@@ -152,5 +152,30 @@ describe('ConnectedSocketAdapter makessl and bytes received before it', () => {
     sink.open();
     await until(() => Buffer.concat(sink.chunks).toString().includes('SECRET'), 'the secret to arrive');
     expect(Buffer.concat(sink.chunks).toString()).toBe('PLAIN GREETING\nSECRET');
+  });
+});
+
+describe('ConnectedSocketAdapter over a TLS socket', () => {
+  it('secure: true carries an already-TLS socket and refuses makessl', async () => {
+    const pki = await testPki();
+    const server = tls.createServer({ key: pki.server.key, cert: pki.server.cert }, (socket) => {
+      socket.on('error', () => {});
+      socket.on('data', (data: Buffer) => socket.write(`tls:${data.toString()}`));
+      socket.on('end', () => socket.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const socket = tls.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, ca: pki.ca, servername: 'localhost' });
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const csa = run(ConnectedSocketAdapter(socket, { secure: true }));
+    cleanups.push(() => csa.stop());
+    expect((csa.actor.getSnapshot() as { context: { secure: boolean } }).context.secure).toBe(true);
+    csa.send('inbox', 'ping');
+    expect(Buffer.from(await csa.next('outbox', { timeoutMs: 5000 })).toString()).toBe('tls:ping');
+    csa.send('makessl', 'again');
+    expect(await csa.next('signal', { timeoutMs: 5000 })).toMatchObject({ kind: 'badMessage', box: 'makessl', reason: { code: 'EBADMESSAGE' } });
+    csa.send('control', producerFinished());
+    const feedback = await csa.next('CreatorFeedback', { timeoutMs: 5000 });
+    expect(feedback.reason).toBeUndefined();
   });
 });
