@@ -5,12 +5,13 @@
 // connections (shared/notes/xstate.md 3.4). CSA ids are integer-like (a counter).
 import net from 'node:net';
 import tls from 'node:tls';
-import { createActor, fromCallback, type AnyActorRef, type EventObject } from 'xstate';
+import { fromCallback, type AnyActorRef, type EventObject } from 'xstate';
 import type { ListenerCommand, ListenerReport } from '../machines/tcpServer.js';
 import type { AnyComponent } from '../src/component.js';
 import { producerFinished, reason, reasonFromError, type PeerInfo, type Reason } from '../src/messages.js';
 import { registerComponent, resolveInbox } from '../src/routing.js';
-import { indexScheduledEvents, parentOf, stopTree } from '../src/xstateInternals.js';
+import { createChildActor, forgetChild, stopTree } from '../src/childActors.js';
+import { indexScheduledEvents, parentOf } from '../src/xstateInternals.js';
 
 /** Socket options Node offers for a listening server and the sockets it accepts. */
 export interface ServerSocketOptions {
@@ -111,6 +112,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     const connection = connections.get(id);
     if (!connection) return;
     connections.delete(id);
+    forgetChild(self, String(id));
     if (!connection.socket.destroyed) connection.socket.destroy(); // safety net: the CSA should have closed it
     report({ type: 'listener.closed', id, csa: connection.csa, ...(why ? { reason: why } : {}) });
   };
@@ -139,12 +141,13 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     let csa: AnyActorRef;
     try {
       component = input.createCSA(socket, id);
-      csa = createActor(component.logic, { parent: self, id: String(id), input: component.input });
+      csa = createChildActor(self, component, String(id), `${id}:${component.name}`);
     } catch (error) {
       socket.destroy();
       report({ type: 'listener.acceptError', reason: reasonFromError(error, 'ECSA') });
       return;
     }
+    // In paths and the inspector a CSA sits under the TCPServer, not under its listener.
     registerComponent(csa, { component, name: `${id}:${component.name}`, parent: serverRef });
     connections.set(id, { socket, csa, idle: false });
     if (input.idleTimeout !== undefined) {

@@ -1,9 +1,9 @@
-// The graph supervisor behind Pipeline and Graphline. It spawns the children (integer-like ids: the
-// XState children table is copied on every spawn/stop and string keys make that quadratic), installs
-// the linkages as direct deliveries, hands control messages to children whose control is not wired
+// The graph supervisor behind Pipeline and Graphline. It creates the children (in our own table, see
+// src/childActors.ts for why not XState's), installs the linkages as direct deliveries, hands control messages to children whose control is not wired
 // (Kamaelia's dissemination), and ends when every child has, emitting the end signal by Kamaelia's
 // rules (Graphline tests G9-G17 in the Kamaelia note).
-import { assign, emit, enqueueActions, setup, stopChild, type AnyActorLogic, type AnyActorRef } from 'xstate';
+import { assign, emit, enqueueActions, fromCallback, setup, type AnyActorRef } from 'xstate';
+import { createChildActor, forgetChild, stopChildren, stopTree } from '../src/childActors.js';
 import type { GraphLayout } from '../src/component.js';
 import { componentFailed, isShutdownMicroprocess, producerFinished, reasonFromError, type Reason } from '../src/messages.js';
 import {
@@ -13,10 +13,9 @@ import {
   hasInboxPassthrough,
   linkToInbox,
   linkToOwnOutbox,
-  registerComponent,
   resolveInbox,
 } from '../src/routing.js';
-import { emitFrom, rootOf, stopTree } from '../src/xstateInternals.js';
+import { emitFrom, rootOf } from '../src/xstateInternals.js';
 
 export interface GraphSupervisorInput {
   readonly name: string;
@@ -46,6 +45,9 @@ function childIndex(eventType: string): number {
   return Number(eventType.slice(eventType.lastIndexOf('.') + 1));
 }
 
+/** Stops the graph's children when the graph stops, however it stops (exit actions do not run on stop). */
+const childKeeper = fromCallback<{ type: string }, { graph: AnyActorRef }>(({ input }) => () => stopChildren(input.graph));
+
 export const graphSupervisorMachine = setup({
   types: {} as {
     context: GraphSupervisorContext;
@@ -53,20 +55,17 @@ export const graphSupervisorMachine = setup({
     events: GraphSupervisorEvent;
     emitted: GraphSupervisorEmitted;
   },
+  actors: { childKeeper },
   guards: {
     allChildrenEnded: ({ context }) => context.alive === 0,
   },
 }).createMachine({
   id: 'graph',
-  context: ({ input, spawn, self }) => {
+  context: ({ input, self }) => {
     const { layout } = input;
-    const children = layout.children.map(({ name, component }, index) => {
-      // Component logic is only known at run time, which XState's spawn typing cannot express.
-      const spawnLogic = spawn as unknown as (logic: AnyActorLogic, options: { id: string; input: unknown }) => AnyActorRef;
-      const ref = spawnLogic(component.logic, { id: String(index), input: component.input });
-      registerComponent(ref, { component, name: `${index}:${name}`, parent: self });
-      return ref;
-    });
+    const children = layout.children.map(({ name, component }, index) =>
+      createChildActor(self, component, String(index), `${index}:${name}`),
+    );
     const refOf = (child: number | 'self'): AnyActorRef => (child === 'self' ? self : children[child]!);
     for (const { from, to } of layout.links) {
       if (from.child === 'self') addInboxPassthrough(self, from.box, refOf(to.child), to.box);
@@ -85,6 +84,11 @@ export const graphSupervisorMachine = setup({
       failure: undefined,
     };
   },
+  invoke: { src: 'childKeeper', input: ({ self }) => ({ graph: self }) },
+  // Children start once the graph does (the graph's context is built when it is created).
+  entry: ({ context }) => {
+    for (const child of context.children) child.start();
+  },
   initial: 'running',
   states: {
     running: {
@@ -93,8 +97,7 @@ export const graphSupervisorMachine = setup({
         'xstate.done.actor.*': {
           actions: [
             assign({ alive: ({ context }) => context.alive - 1 }),
-            // Dropping the ended child from XState's table lets it be collected.
-            stopChild(({ event }) => String(childIndex(event.type))),
+            ({ event, self }) => forgetChild(self, String(childIndex(event.type))),
           ],
         },
         'xstate.error.actor.*': {
@@ -112,7 +115,7 @@ export const graphSupervisorMachine = setup({
               deliverAlongLinks(failed, 'signal', producerFinished(report.reason, { source: path }));
             }
             enqueue.assign({ alive: context.alive - 1, failure: context.failure ?? why });
-            enqueue.stopChild(String(index));
+            forgetChild(self, String(index));
           }),
         },
         '*': {

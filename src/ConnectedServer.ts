@@ -7,7 +7,7 @@
 // and socketShutdown on handler.control once the connection is gone.
 // Fixes over Kamaelia: a handler that throws closes only its own connection; a handler that ends
 // closes its connection (after flushing); one that ignores socketShutdown is stopped, not leaked.
-import { createActor, type AnyActorRef } from 'xstate';
+import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from './component.js';
 import { assertComponent, box, defineComponent } from './component.js';
 import {
@@ -21,10 +21,10 @@ import {
   type Reason,
   type SignalMessage,
 } from './messages.js';
-import { deliverAlongLinks, linkToInbox, registerComponent, resolveInbox } from './routing.js';
+import { deliverAlongLinks, linkToInbox, resolveInbox } from './routing.js';
 import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
-import { stopTree } from './xstateInternals.js';
+import { createChildActor, forgetChild, stopTree } from './childActors.js';
 
 export interface ConnectedServerOptions extends TCPServerOptions {
   /** Makes the component that handles one connection. Called once per connection. */
@@ -64,6 +64,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         const connection = connections.get(id);
         if (!connection) return;
         connections.delete(id);
+        forgetChild(self, String(id));
         for (const unlink of connection.unlinks) unlink();
         const { handler } = connection;
         if (!isActive(handler)) return;
@@ -92,8 +93,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           resolveInbox(csa, 'control')(producerFinished(reasonFromError(error), { source: name }));
           return;
         }
-        const handler = createActor(component.logic, { parent: self, id: String(id), input: component.input });
-        registerComponent(handler, { component, name: `${id}:${component.name}`, parent: self });
+        const handler = createChildActor(self, component, String(id), `${id}:${component.name}`);
         const unlinks = [
           linkToInbox(csa, 'outbox', handler, 'inbox'),
           linkToInbox(handler, 'outbox', csa, 'inbox'),

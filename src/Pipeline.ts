@@ -16,7 +16,9 @@ export interface PipelineMismatch<Sent, Accepted> {
 }
 
 /** Maps a tuple of components to itself, replacing a component whose inbox can't take what the one before sends. */
-export type CheckedPipeline<T extends readonly unknown[], Prev = never, Acc extends readonly unknown[] = []> = T extends readonly [
+export type CheckedPipeline<T extends readonly unknown[], Prev = never, Acc extends readonly unknown[] = []> = number extends T['length']
+  ? T // an array of unknown length (spread at run time) cannot be checked pairwise
+  : T extends readonly [
   infer Head,
   ...infer Rest,
 ]
@@ -27,8 +29,8 @@ export type CheckedPipeline<T extends readonly unknown[], Prev = never, Acc exte
     >
   : Acc;
 
-type First<T extends readonly unknown[]> = T extends readonly [infer F, ...unknown[]] ? F : never;
-type Last<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L] ? L : never;
+type First<T extends readonly unknown[]> = T extends readonly [infer F, ...unknown[]] ? F : T[number];
+type Last<T extends readonly unknown[]> = T extends readonly [...unknown[], infer L] ? L : T[number];
 
 export type PipelineInboxes<T extends readonly unknown[]> = {
   inbox: InboxMessage<First<T>>;

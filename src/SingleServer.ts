@@ -17,7 +17,7 @@ import {
 import { innerTCPServer } from './innerTCPServer.js';
 import { linkToOwnOutbox, resolveInbox } from './routing.js';
 import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
-import { stopTree } from './xstateInternals.js';
+import { stopTree } from './childActors.js';
 
 export type SingleServerOptions = Omit<TCPServerOptions, 'maxConnections'>;
 

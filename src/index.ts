@@ -9,6 +9,7 @@ export type { CheckedPipeline, PipelineMismatch } from './Pipeline.js';
 export { Graphline } from './Graphline.js';
 export type { Linkages } from './Graphline.js';
 export { run } from './run.js';
+export { childrenOf } from './childActors.js';
 export type { NextOptions, RunHandle, RunOptions, RunResult } from './run.js';
 export { canSend, componentInfo, componentPath, setInboxOpen, whenCanSend } from './routing.js';
 export type { ComponentInfo } from './routing.js';

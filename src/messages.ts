@@ -84,24 +84,30 @@ export interface BadMessage {
 export type ControlMessage = ProducerFinished | ShutdownMicroprocess | SocketShutdown | ServerShutdown;
 export type SignalMessage = ControlMessage | ComponentFailed | BadMessage;
 
-export function producerFinished(reason?: Reason, extra: { source?: string; unsentBytes?: number } = {}): ProducerFinished {
-  const message: { -readonly [K in keyof ProducerFinished]: ProducerFinished[K] } = { kind: 'producerFinished' };
+/** Extra facts a finished-producer message may carry. */
+export interface FinishedDetails {
+  readonly source?: string;
+  readonly unsentBytes?: number;
+}
+
+function finished<K extends 'producerFinished' | 'socketShutdown'>(kind: K, reason: Reason | undefined, details: FinishedDetails) {
+  const message: { kind: K; reason?: Reason; source?: string; unsentBytes?: number } = { kind };
   if (reason) message.reason = reason;
-  if (extra.source !== undefined) message.source = extra.source;
-  if (extra.unsentBytes !== undefined) message.unsentBytes = extra.unsentBytes;
+  if (details.source !== undefined) message.source = details.source;
+  if (details.unsentBytes !== undefined) message.unsentBytes = details.unsentBytes;
   return message;
+}
+
+export function producerFinished(reason?: Reason, details: FinishedDetails = {}): ProducerFinished {
+  return finished('producerFinished', reason, details);
 }
 
 export function shutdownMicroprocess(reason?: Reason): ShutdownMicroprocess {
   return reason ? { kind: 'shutdownMicroprocess', reason } : { kind: 'shutdownMicroprocess' };
 }
 
-export function socketShutdown(reason?: Reason, extra: { source?: string; unsentBytes?: number } = {}): SocketShutdown {
-  const message: { -readonly [K in keyof SocketShutdown]: SocketShutdown[K] } = { kind: 'socketShutdown' };
-  if (reason) message.reason = reason;
-  if (extra.source !== undefined) message.source = extra.source;
-  if (extra.unsentBytes !== undefined) message.unsentBytes = extra.unsentBytes;
-  return message;
+export function socketShutdown(reason?: Reason, details: FinishedDetails = {}): SocketShutdown {
+  return finished('socketShutdown', reason, details);
 }
 
 export function serverShutdown(reason?: Reason): ServerShutdown {

@@ -4,7 +4,7 @@ import { assertComponent, type Component } from './component.js';
 import { componentFailed, reasonFromError, type Reason } from './messages.js';
 import { MessageQueue } from './MessageQueue.js';
 import { registerComponent, resolveInbox } from './routing.js';
-import { stopTree } from './xstateInternals.js';
+import { stopTree } from './childActors.js';
 
 export interface RunOptions {
   /** Passed to XState's createActor: observes every actor in the system (see createInspector). */

@@ -1,8 +1,8 @@
-// The two XState internals we lean on, kept in one place so an upgrade has one file to check.
+// The XState internals we lean on, kept in one place so an upgrade has one file to check.
 // - emit from outside a transition: a graph re-emits a child's outbox event as its own (Axon's
 //   outbox passthrough) without a machine transition per message.
-// - stop a child directly: XState leaves a failed machine's children running (statelyai/xstate#5153),
-//   so whoever supervises it must stop them to release their sockets.
+// - stop a child directly: XState leaves a failed machine's children running (statelyai/xstate#5153)
+//   and we keep large child sets out of its children table (see childActors.ts).
 // - index the scheduler's delayed events by actor, so stopping an actor does not scan them all.
 import type { AnyActorRef, EventObject } from 'xstate';
 
@@ -21,12 +21,8 @@ export function emitFrom(ref: AnyActorRef, event: EventObject & { data?: unknown
   internals(ref)._actorScope.emit(event);
 }
 
-/** Stops `ref` and, first, every descendant still running under it. */
-export function stopTree(ref: AnyActorRef): void {
-  const snapshot = ref.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> };
-  for (const child of Object.values(snapshot.children ?? {})) {
-    if (child) stopTree(child);
-  }
+/** Stops `ref` even if it has a parent (XState's public stop() is for root actors only). */
+export function stopActor(ref: AnyActorRef): void {
   internals(ref)._stop();
 }
 

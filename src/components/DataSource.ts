@@ -3,6 +3,8 @@
 import { box, defineComponent } from '../component.js';
 import { isShutdownRequest, producerFinished, type SignalMessage } from '../messages.js';
 
+const BATCH = 1024;
+
 export function DataSource<T>(items: Iterable<T>) {
   return defineComponent({
     name: 'DataSource',
@@ -12,8 +14,15 @@ export function DataSource<T>(items: Iterable<T>) {
       const iterator = items[Symbol.iterator]();
       let cancelWait = (): void => {};
       let stopped = false;
+      let next: NodeJS.Immediate | undefined;
       const pump = (): void => {
-        while (!stopped) {
+        // A batch per turn of the event loop, so control messages and I/O get a look in even when
+        // the source is endless and nobody pushes back.
+        for (let sent = 0; !stopped; sent++) {
+          if (sent === BATCH) {
+            next = setImmediate(pump);
+            return;
+          }
           if (!canSend('outbox')) {
             cancelWait = whenCanSend('outbox', () => queueMicrotask(pump));
             return;
@@ -35,10 +44,10 @@ export function DataSource<T>(items: Iterable<T>) {
         finish();
       });
       // Start after the component is wired and running, so control messages can interleave.
-      const kick = setImmediate(pump);
+      next = setImmediate(pump);
       return () => {
         stopped = true;
-        clearImmediate(kick);
+        if (next) clearImmediate(next);
         cancelWait();
       };
     },
