@@ -151,15 +151,22 @@ function gateOf(ref: AnyActorRef, box: string): InboxGate {
   return gate;
 }
 
-/** The consumer side: close or open the gate of `ref`'s inbox `box`. */
+/**
+ * The consumer side: close or open the gate of `ref`'s inbox `box`. Producers waiting on it are
+ * woken in a microtask, not inside this call: a consumer that reopens from its own handler would
+ * otherwise take a whole burst into that handler before it returns.
+ */
 export function setInboxOpen(ref: AnyActorRef, box: string, open: boolean): void {
   const gate = gateOf(ref, box);
   if (gate.closed === !open) return;
   gate.closed = !open;
   if (open && gate.waiters.size > 0) {
-    const waiters = [...gate.waiters];
-    gate.waiters.clear();
-    for (const wake of waiters) wake();
+    queueMicrotask(() => {
+      if (gate.closed) return; // closed again before the wake-up: waiters stay registered
+      const waiters = [...gate.waiters];
+      gate.waiters.clear();
+      for (const wake of waiters) wake();
+    });
   }
 }
 

@@ -1,7 +1,7 @@
 // TCPClient reads its socket only while what its outbox feeds can take more (read-side flow
 // control through the client's outbox passthrough), over a real loopback connection.
 import { describe, expect, it } from 'vitest';
-import { Pipeline, TCPClient, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
+import { Pipeline, TCPClient, box, childrenOf, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
 import { gatedSink } from './helpers/gatedSink.js';
 import { collect, listen, pattern, until } from './helpers/net.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
@@ -64,9 +64,7 @@ describe('TCPClient flow control before the connection exists', () => {
       },
     });
     const handle = run(Pipeline(Producer, TCPClient('127.0.0.1', listener.port, { delay: 100, pendingHighWaterMark: 8 * 1024 })));
-    const children = (): Record<string, { getSnapshot(): { value: unknown } } | undefined> =>
-      (handle.actor.getSnapshot() as { children: Record<string, { getSnapshot(): { value: unknown } } | undefined> }).children;
-    clientState = () => JSON.stringify(children()['1']?.getSnapshot().value);
+    clientState = () => JSON.stringify(childrenOf(handle.actor).get('1')?.getSnapshot().value);
     cleanups.push(() => handle.stop());
     const peer = await listener.nextConnection();
     const got = collect(peer);

@@ -20,6 +20,8 @@ describe('flow control', () => {
     whenCanSend(producerRef, 'outbox', () => woken++);
     expect(woken).toBe(0);
     setInboxOpen(consumerRef, 'inbox', true);
+    expect(woken).toBe(0); // not inside the consumer's call
+    await Promise.resolve();
     expect(woken).toBe(1);
     expect(canSend(producerRef, 'outbox')).toBe(true);
     handle.stop();
@@ -40,6 +42,24 @@ describe('flow control', () => {
     cancel();
     setInboxOpen(consumerRef, 'inbox', true);
     expect(canSend(producerRef, 'outbox')).toBe(true);
+    handle.stop();
+  });
+
+  it('a gate closed again before the wake-up keeps its producers waiting', async () => {
+    const [producer, consumer] = [probe('Producer'), probe('Consumer')];
+    const handle = run(Pipeline(producer.component, consumer.component));
+    await until(() => producer.started && consumer.started);
+    const [producerRef, consumerRef] = [childrenOf(handle.actor).get('0')!, childrenOf(handle.actor).get('1')!];
+    setInboxOpen(consumerRef, 'inbox', false);
+    let woken = 0;
+    whenCanSend(producerRef, 'outbox', () => woken++);
+    setInboxOpen(consumerRef, 'inbox', true);
+    setInboxOpen(consumerRef, 'inbox', false);
+    await Promise.resolve();
+    expect(woken).toBe(0);
+    setInboxOpen(consumerRef, 'inbox', true);
+    await Promise.resolve();
+    expect(woken).toBe(1);
     handle.stop();
   });
 });
