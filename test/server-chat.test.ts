@@ -2,7 +2,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { run, serverShutdown } from 'kamaelia-xstate';
-import { ChatRoom, ChatServer } from '../examples/chat-server.js';
+import { ChatRoom, ChatServer } from '../examples/chatServer.js';
 import { connect, readBytes, until } from './server-helpers.js';
 
 const sockets: net.Socket[] = [];

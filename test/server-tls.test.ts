@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectedServer, EchoProtocol, run, serverStats, type AnyComponent, type Listening, type RunHandle } from 'kamaelia-xstate';
 import { closed, connect, readBytes, testCertificates, tlsConnect, until, type TestCertificates } from './server-helpers.js';
-import { StartTlsProtocol as StartTlsEcho } from '../examples/starttls-server.js';
+import { StartTlsProtocol as StartTlsEcho } from '../examples/startTlsServer.js';
 
 type Server = RunHandle<object, { listening: Listening; signal: unknown }>;
 const running: Server[] = [];

@@ -1,5 +1,5 @@
 // Echo server: every connection gets its own EchoProtocol; what a client sends comes back.
-//   npx tsx examples/echo-server.ts [port]      then: nc 127.0.0.1 1601
+//   npx tsx examples/echoServer.ts [port]      then: nc 127.0.0.1 1601
 import { ConnectedServer, EchoProtocol, run, serverShutdown } from '../src/index.js';
 
 const port = Number(process.argv[2] ?? 1601);

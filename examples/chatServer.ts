@@ -1,5 +1,5 @@
 // Chat server: each line a client sends goes to every other client.
-//   npx tsx examples/chat-server.ts [port]      then, in two terminals: nc 127.0.0.1 1602
+//   npx tsx examples/chatServer.ts [port]      then, in two terminals: nc 127.0.0.1 1602
 // One ChatMember handler per connection; the members of a room share a Map of senders, so a line
 // goes straight from its sender's handler out of each other member's outbox (to that CSA).
 import { pathToFileURL } from 'node:url';

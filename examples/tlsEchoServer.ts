@@ -1,5 +1,5 @@
 // Echo server over implicit TLS (TLS from the first byte), optionally checking client certificates.
-//   npx tsx examples/tls-echo-server.ts [port] [key.pem cert.pem [ca.pem]]
+//   npx tsx examples/tlsEchoServer.ts [port] [key.pem cert.pem [ca.pem]]
 //   then: openssl s_client -connect 127.0.0.1:1603 -quiet   (add -CAfile for verification)
 // Without key/cert files it makes a throwaway self-signed certificate for localhost at startup.
 import { readFileSync } from 'node:fs';

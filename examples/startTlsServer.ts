@@ -1,7 +1,7 @@
 // Server-side STARTTLS: a line protocol that starts in plain text. The client sends "STARTTLS\n",
 // the server answers "GO\n" and upgrades the same connection (its handler sends makessl to its
 // CSA); after sslready everything is echoed over TLS.
-//   npx tsx examples/starttls-server.ts [port]
+//   npx tsx examples/startTlsServer.ts [port]
 //   then: openssl s_client -connect 127.0.0.1:1604 -starttls ... is protocol-specific, so use a
 //   small node client: see test/server-tls.test.ts ('server-side STARTTLS').
 import { pathToFileURL } from 'node:url';
