@@ -1,0 +1,161 @@
+// ConnectedServer (Kamaelia's ServerCore), SimpleServer and FastRestartServer: a TCPServer plus, for
+// every connection, the handler component returned by `protocol(info)`, wired to the connection's
+// CSA as Kamaelia does:
+//   CSA.outbox → handler.inbox, handler.outbox → CSA.inbox, handler.signal → CSA.control,
+//   handler.makessl → CSA.makessl and CSA.sslready → handler.sslready (server-side STARTTLS),
+//   handler.serversignal → the server's own control (a handler may stop the whole server),
+// and socketShutdown on handler.control once the connection is gone.
+// Fixes over Kamaelia: a handler that throws closes only its own connection; a handler that ends
+// closes its connection (after flushing); one that ignores socketShutdown is stopped, not leaked.
+import type { AnyActorRef } from 'xstate';
+import type { AnyComponent } from './component.js';
+import { assertComponent, box, defineComponent } from './component.js';
+import {
+  isShutdownMicroprocess,
+  producerFinished,
+  reasonFromError,
+  socketShutdown,
+  type Listening,
+  type NewCSA,
+  type PeerInfo,
+  type Reason,
+  type SignalMessage,
+} from './messages.js';
+import { deliverAlongLinks, linkToInbox, resolveInbox } from './routing.js';
+import { innerTCPServer } from './innerTCPServer.js';
+import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
+import { createChildActor, forgetChild, stopTree } from './childActors.js';
+
+export interface ConnectedServerOptions extends TCPServerOptions {
+  /** Makes the component that handles one connection. Called once per connection. */
+  readonly protocol: (info: PeerInfo) => AnyComponent;
+}
+
+interface Connection {
+  readonly csa: AnyActorRef;
+  readonly handler: AnyActorRef;
+  readonly unlinks: (() => void)[];
+}
+
+function isActive(ref: AnyActorRef): boolean {
+  return ref.getSnapshot().status === 'active';
+}
+
+/** Shared by ConnectedServer, SimpleServer and FastRestartServer; `callProtocol` is how the factory is called. */
+function serverCore(name: string, options: ConnectedServerOptions, callProtocol: (info: PeerInfo) => AnyComponent) {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${name}: options must be an object`);
+  if (typeof options.protocol !== 'function') {
+    throw new TypeError(`${name}: protocol must be a function returning the component that handles one connection`);
+  }
+  const input = tcpServerInput(options, name);
+  return defineComponent({
+    name,
+    inboxes: { control: box<SignalMessage>() },
+    outboxes: { listening: box<Listening>(), signal: box<SignalMessage>() },
+    body: ({ on, send, finish, self }) => {
+      const connections = new Map<number, Connection>();
+
+      const control = (message: unknown): void => {
+        if (isShutdownMicroprocess(message)) resolveInbox(server, 'control')(message);
+        // producerFinished (upstream ended) is not a reason to stop serving, as in Kamaelia.
+      };
+
+      const closeConnection = (id: number, why?: Reason): void => {
+        const connection = connections.get(id);
+        if (!connection) return;
+        connections.delete(id);
+        forgetChild(self, String(id));
+        for (const unlink of connection.unlinks) unlink();
+        const { handler } = connection;
+        if (!isActive(handler)) return;
+        resolveInbox(handler, 'control')(socketShutdown(why, { source: name }));
+        // One turn of the event loop to end on its own; a handler that ignores it is not leaked.
+        setImmediate(() => {
+          if (isActive(handler)) stopTree(handler);
+        });
+      };
+
+      const handlerEnded = (id: number, error?: unknown): void => {
+        const connection = connections.get(id);
+        if (!connection || !isActive(connection.csa)) return;
+        // It will produce no more: the CSA flushes what it was given and closes.
+        const why = error === undefined ? undefined : reasonFromError(error);
+        if (error !== undefined) deliverAlongLinks(connection.handler, 'signal', producerFinished(why, { source: name }));
+        else resolveInbox(connection.csa, 'control')(producerFinished(undefined, { source: name }));
+      };
+
+      const openConnection = ({ id, csa, info }: NewCSA<AnyActorRef>): void => {
+        let component: AnyComponent;
+        try {
+          component = callProtocol(info);
+          assertComponent(component, `${name}: protocol(info)`);
+        } catch (error) {
+          resolveInbox(csa, 'control')(producerFinished(reasonFromError(error), { source: name }));
+          return;
+        }
+        const handler = createChildActor(self, component, String(id), `${id}:${component.name}`);
+        const unlinks = [
+          linkToInbox(csa, 'outbox', handler, 'inbox'),
+          linkToInbox(handler, 'outbox', csa, 'inbox'),
+          linkToInbox(handler, 'signal', csa, 'control'),
+        ];
+        // The CSA closes a STARTTLS handshake that takes longer than the server's handshakeTimeout.
+        if (component.outboxes.includes('makessl')) unlinks.push(linkToInbox(handler, 'makessl', csa, 'makessl'));
+        if (component.inboxes.includes('sslready')) unlinks.push(linkToInbox(csa, 'sslready', handler, 'sslready'));
+        if (component.outboxes.includes('serversignal')) {
+          const subscription = handler.on('serversignal', (event: { data?: unknown }) => control(event.data));
+          unlinks.push(() => subscription.unsubscribe());
+        }
+        connections.set(id, { csa, handler, unlinks });
+        handler.subscribe({ complete: () => handlerEnded(id), error: (error: unknown) => handlerEnded(id, error) });
+        handler.start();
+      };
+
+      const server = innerTCPServer(input, {
+        self,
+        owner: name,
+        onNewCSA: openConnection,
+        onShutdownCSA: (message) => closeConnection(message.id, message.reason),
+        send: (box, message) => send(box, message as never),
+        beforeEnd: () => {
+          for (const id of [...connections.keys()]) closeConnection(id);
+        },
+        finish,
+      });
+      on('control', control);
+      server.start();
+      return () => {
+        for (const { handler, csa } of connections.values()) {
+          stopTree(handler);
+          stopTree(csa);
+        }
+        connections.clear();
+        if (isActive(server)) stopTree(server);
+      };
+    },
+  });
+}
+
+/** Kamaelia's ServerCore: `protocol(info)` makes each connection's handler. */
+export function ConnectedServer(options: ConnectedServerOptions) {
+  return serverCore('ConnectedServer', options, (info) => options.protocol(info));
+}
+
+export interface SimpleServerOptions extends TCPServerOptions {
+  /** Makes the component that handles one connection; called with no arguments, as Kamaelia's SimpleServer. */
+  readonly protocol: () => AnyComponent;
+}
+
+/** ConnectedServer whose protocol factory takes no arguments. */
+export function SimpleServer(options: SimpleServerOptions) {
+  return serverCore('SimpleServer', options, () => options.protocol());
+}
+
+/**
+ * Kamaelia's FastRestartServer sets SO_REUSEADDR so a restarted server can bind a port whose old
+ * connections are still in TIME_WAIT. libuv sets SO_REUSEADDR on every listening TCP socket, so
+ * here it is ConnectedServer under another name, kept for Kamaelia programs.
+ */
+export function FastRestartServer(options: ConnectedServerOptions) {
+  return serverCore('FastRestartServer', options, (info) => options.protocol(info));
+}

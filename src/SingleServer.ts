@@ -1,0 +1,79 @@
+// SingleServer(options): Kamaelia's SingleServer. One client at a time: what the client sends comes
+// out of `outbox`, what arrives on `inbox` goes to the client (queued until a client is there, as in
+// Kamaelia). When the client leaves, producerFinished goes out of `signal` and the next client is
+// served. Fixes over Kamaelia: further clients are refused while one is served (the listener's
+// maxConnections is 1: Node accepts and closes them at once, and they are counted in serverStats
+// as refused) instead of being accepted into a CSA first; control stops it; stopping with no client is fine.
+import type { AnyActorRef } from 'xstate';
+import { box, defineComponent } from './component.js';
+import {
+  isProducerFinished,
+  isShutdownMicroprocess,
+  producerFinished,
+  shutdownMicroprocess,
+  type Listening,
+  type SignalMessage,
+} from './messages.js';
+import { innerTCPServer } from './innerTCPServer.js';
+import { linkToOwnOutbox, resolveInbox } from './routing.js';
+import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
+import { stopTree } from './childActors.js';
+
+export type SingleServerOptions = Omit<TCPServerOptions, 'maxConnections'>;
+
+interface Client {
+  readonly id: number;
+  readonly csa: AnyActorRef;
+  readonly unlink: () => void;
+}
+
+export function SingleServer(options: SingleServerOptions = {}) {
+  const input = tcpServerInput({ ...options, maxConnections: 1 }, 'SingleServer');
+  return defineComponent({
+    name: 'SingleServer',
+    inboxes: { inbox: box<Uint8Array | string>(), control: box<SignalMessage>() },
+    outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>(), listening: box<Listening>() },
+    body: ({ on, send, finish, self }) => {
+      let client: Client | undefined;
+      const waiting: (Uint8Array | string)[] = [];
+      const server = innerTCPServer(input, {
+        self,
+        owner: 'SingleServer',
+        onNewCSA: (message) => {
+          if (client) {
+            // Only if the listener's limit was raced: close it before it reads anything.
+            resolveInbox(message.csa, 'control')(shutdownMicroprocess());
+            return;
+          }
+          client = { id: message.id, csa: message.csa, unlink: linkToOwnOutbox(message.csa, 'outbox', self, 'outbox') };
+          const toClient = resolveInbox(message.csa, 'inbox');
+          for (const data of waiting.splice(0)) toClient(data);
+        },
+        onShutdownCSA: (message) => {
+          if (client?.id !== message.id) return;
+          client.unlink();
+          client = undefined;
+          send('signal', producerFinished(message.reason, { source: 'SingleServer' }));
+        },
+        send: (box, message) => send(box, message as never),
+        beforeEnd: () => {},
+        finish,
+      });
+
+      on('inbox', (data) => {
+        if (client) resolveInbox(client.csa, 'inbox')(data);
+        else waiting.push(data);
+      });
+      on('control', (message) => {
+        if (isShutdownMicroprocess(message)) resolveInbox(server, 'control')(message);
+        // Upstream has no more for the client: it gets what was queued, then the connection closes.
+        else if (isProducerFinished(message) && client) resolveInbox(client.csa, 'control')(message);
+      });
+      server.start();
+      return () => {
+        client?.unlink();
+        if (server.getSnapshot().status === 'active') stopTree(server);
+      };
+    },
+  });
+}
