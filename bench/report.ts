@@ -8,6 +8,8 @@ export interface FigureSpec {
   readonly better: 'higher' | 'lower';
   /** The ratio ours/raw to reach: at least this if higher is better, at most if lower is. */
   readonly target?: number;
+  /** Leave the ratio out: the raw figure is about zero, so ours/raw says nothing. */
+  readonly noRatio?: boolean;
 }
 
 export interface FigureResult extends FigureSpec {
@@ -35,7 +37,7 @@ function rows(results: readonly WorkloadResult[]): string[][] {
         `${figure.label} (${figure.unit})`,
         formatFigure(figure.raw.median),
         formatFigure(figure.ours.median),
-        Number.isFinite(figure.ratio) ? figure.ratio.toFixed(2) : '—',
+        Number.isFinite(figure.ratio) && !figure.noRatio ? figure.ratio.toFixed(2) : '—',
         target,
       ]);
     }
