@@ -81,6 +81,17 @@ function echoPort(servers: Servers, side: Side): number {
   return server.echoPort;
 }
 
+function pingPongWorkload(connections: number, target: number): Workload {
+  return {
+    id: `pingpong-${connections}`,
+    title: `64 B ping-pong, ${connections} connection${connections === 1 ? '' : 's'}`,
+    figures: [{ key: 'messagesPerSecond', label: 'rate', unit: 'msg/s', better: 'higher', target }, ...latencyFigures],
+    needsOursServer: true,
+    serverCpuPer: { unit: 'µs/msg' },
+    measure: (side, servers) => pingPong(host, echoPort(servers, side), connections, settings.window).then((f) => ({ ...f })),
+  };
+}
+
 const workloads: readonly Workload[] = [
   {
     id: 'bulk',
@@ -90,22 +101,8 @@ const workloads: readonly Workload[] = [
     serverCpuPer: { unit: 'µs/MB' },
     measure: (side, servers) => bulkEcho(host, echoPort(servers, side), settings.window).then((f) => ({ ...f })),
   },
-  {
-    id: 'pingpong-1',
-    title: '64 B ping-pong, 1 connection',
-    figures: [{ key: 'messagesPerSecond', label: 'rate', unit: 'msg/s', better: 'higher', target: 0.8 }, ...latencyFigures],
-    needsOursServer: true,
-    serverCpuPer: { unit: 'µs/msg' },
-    measure: (side, servers) => pingPong(host, echoPort(servers, side), 1, settings.window).then((f) => ({ ...f })),
-  },
-  {
-    id: 'pingpong-50',
-    title: '64 B ping-pong, 50 connections',
-    figures: [{ key: 'messagesPerSecond', label: 'rate', unit: 'msg/s', better: 'higher', target: 0.7 }, ...latencyFigures],
-    needsOursServer: true,
-    serverCpuPer: { unit: 'µs/msg' },
-    measure: (side, servers) => pingPong(host, echoPort(servers, side), 50, settings.window).then((f) => ({ ...f })),
-  },
+  pingPongWorkload(1, 0.8),
+  pingPongWorkload(50, 0.7),
   {
     id: 'accept',
     title: 'Accept rate, 50 loops of connect / 1-byte echo / reset',

@@ -18,15 +18,10 @@ export async function bulkEcho(host: string, port: number, settings: WindowSetti
     if (!stopped) socket.once('drain', pump);
   };
   pump();
-  let startBytes = 0;
-  let endBytes = 0;
-  const seconds = await measureWindow(settings, (phase) => {
-    if (phase === 'start') startBytes = received;
-    else endBytes = received;
-  });
+  const bytesPerSecond = await measureWindow(settings, () => received);
   stopped = true;
   socket.resetAndDestroy();
   if (failure) throw failure;
   // operations: MB echoed over the whole run, to divide the server's CPU time by.
-  return { mbPerSecond: (endBytes - startBytes) / 1e6 / seconds, operations: received / 1e6 };
+  return { mbPerSecond: bytesPerSecond / 1e6, operations: received / 1e6 };
 }

@@ -19,7 +19,6 @@ export async function pingPong(host: string, port: number, connections: number, 
   const histogram = latencyHistogram();
   let measuring = false;
   let stopped = false;
-  let completed = 0;
   let roundTrips = 0;
   let failure: Error | undefined;
   const sockets = await Promise.all(
@@ -40,31 +39,22 @@ export async function pingPong(host: string, port: number, connections: number, 
       pending -= data.length;
       if (pending > 0) return;
       roundTrips++;
-      if (measuring) {
-        histogram.record(process.hrtime.bigint() - sentAt);
-        completed++;
-      }
+      if (measuring) histogram.record(process.hrtime.bigint() - sentAt);
       if (!stopped) ping();
     });
     socket.on('error', (error) => (failure ??= error));
     ping();
   }
-  let startCount = 0;
-  let endCount = 0;
-  const seconds = await measureWindow(settings, (phase) => {
-    if (phase === 'start') {
-      measuring = true;
-      startCount = completed;
-    } else {
-      measuring = false;
-      endCount = completed;
-    }
-  });
+  const messagesPerSecond = await measureWindow(
+    settings,
+    () => roundTrips,
+    (phase) => (measuring = phase === 'start'),
+  );
   stopped = true;
   for (const socket of sockets) socket.resetAndDestroy();
   if (failure) throw failure;
   return {
-    messagesPerSecond: (endCount - startCount) / seconds,
+    messagesPerSecond,
     p50Micros: percentileMicros(histogram, 50),
     p99Micros: percentileMicros(histogram, 99),
     operations: roundTrips,

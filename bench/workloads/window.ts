@@ -6,27 +6,21 @@ export interface WindowSettings {
 }
 
 /**
- * Calls `snapshot()` when the warm-up ends and again when the window closes; resolves with the
- * seconds between them. The workload keeps its loops running until `stop` resolves.
+ * Reads `count()` when the warm-up ends and again when the window closes and resolves with the
+ * increase per second. `onPhase` is told when the window opens and closes. The workload keeps its
+ * loops running until this resolves.
  */
-export function measureWindow(settings: WindowSettings, snapshot: (phase: 'start' | 'end') => void): Promise<number> {
+export function measureWindow(settings: WindowSettings, count: () => number, onPhase?: (phase: 'start' | 'end') => void): Promise<number> {
   return new Promise((resolve) => {
     setTimeout(() => {
-      snapshot('start');
+      onPhase?.('start');
+      const startCount = count();
       const started = process.hrtime.bigint();
       setTimeout(() => {
-        snapshot('end');
-        resolve(Number(process.hrtime.bigint() - started) / 1e9);
+        onPhase?.('end');
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        resolve((count() - startCount) / seconds);
       }, settings.windowMs);
     }, settings.warmupMs);
   });
-}
-
-/** Rejects after `ms`, so a workload whose peer stalls cannot hang the run. */
-export function deadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
