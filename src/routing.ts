@@ -66,14 +66,28 @@ export function componentPath(ref: AnyActorRef): string {
  * when the message is sent (a component may add one later, as TCPClient does once its CSA exists).
  */
 export function resolveInbox(ref: AnyActorRef, box: string): Deliver {
-  return (message) => {
-    const passthrough = inboxPassthroughs.get(ref)?.get(box);
-    if (!passthrough) {
-      if (!deliverToBody(ref, box, message)) ref.send({ type: box, data: message });
-      return;
-    }
-    for (const deliver of passthrough) deliver(message);
-  };
+  return (message) => deliverToInbox(ref, box, message);
+}
+
+function deliverToInbox(ref: AnyActorRef, box: string, message: unknown): void {
+  const passthrough = inboxPassthroughs.get(ref)?.get(box);
+  if (!passthrough) {
+    if (!deliverToBody(ref, box, message)) ref.send({ type: box, data: message });
+    return;
+  }
+  for (const deliver of passthrough) deliver(message);
+}
+
+function deliverTo(destination: Destination, message: unknown): void {
+  if (destination.outward) emitFrom(destination.ref, { type: destination.box, data: message });
+  else deliverToInbox(destination.ref, destination.box, message);
+}
+
+/** Delivers what `route`'s outbox sends to each of its destinations. */
+function dispatch(route: OutboxRoute, message: unknown): void {
+  const destinations = route.destinations;
+  if (destinations.length === 1) deliverTo(destinations[0]!, message);
+  else if (destinations.length > 1) for (const destination of [...destinations]) deliverTo(destination, message); // a delivery may unlink
 }
 
 /** Makes messages for `graph`'s inbox `box` go straight to `target`'s inbox `targetBox`. */
@@ -98,33 +112,30 @@ export function hasInboxPassthrough(graph: AnyActorRef, box: string): boolean {
 
 /** Links `source.outbox` to `target.inbox`. Returns a function that undoes it. */
 export function linkToInbox(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): () => void {
-  const deliver = resolveInbox(target, inbox);
-  const subscription = source.on(outbox, (event: { data?: unknown }) => deliver(event.data));
   const destination: Destination = { ref: target, box: inbox, outward: false };
   addDestination(source, outbox, destination);
-  return () => {
-    subscription.unsubscribe();
-    removeDestination(source, outbox, destination);
-  };
+  return () => removeDestination(source, outbox, destination);
 }
 
 /** Links a child's outbox to an outbox of its graph: the graph re-emits what the child sends. */
 export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyActorRef, graphOutbox: string): () => void {
-  const subscription = child.on(outbox, (event: { data?: unknown }) => emitFrom(graph, { type: graphOutbox, data: event.data }));
   const destination: Destination = { ref: graph, box: graphOutbox, outward: true };
   addDestination(child, outbox, destination);
-  return () => {
-    subscription.unsubscribe();
-    removeDestination(child, outbox, destination);
-  };
+  return () => removeDestination(child, outbox, destination);
 }
 
 function addDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
   let table = outboxDestinations.get(source);
   if (!table) outboxDestinations.set(source, (table = new Map()));
   const route = table.get(outbox);
-  if (route) route.destinations.push(destination);
-  else table.set(outbox, { destinations: [destination], gates: undefined, gatesVersion: -1 });
+  if (route) {
+    route.destinations.push(destination);
+  } else {
+    // One XState listener per outbox, not per link, and no closure per link.
+    const created: OutboxRoute = { destinations: [destination], gates: undefined, gatesVersion: -1 };
+    table.set(outbox, created);
+    source.on(outbox, (event: { data?: unknown }) => dispatch(created, event.data));
+  }
   topologyVersion++;
 }
 
@@ -141,10 +152,7 @@ function removeDestination(source: AnyActorRef, outbox: string, destination: Des
  * for a component that failed (XState has dropped its listeners by then).
  */
 export function deliverAlongLinks(source: AnyActorRef, outbox: string, message: unknown): void {
-  for (const destination of [...(outboxDestinations.get(source)?.get(outbox)?.destinations ?? [])]) {
-    if (destination.outward) emitFrom(destination.ref, { type: destination.box, data: message });
-    else resolveInbox(destination.ref, destination.box)(message);
-  }
+  for (const destination of [...(outboxDestinations.get(source)?.get(outbox)?.destinations ?? [])]) deliverTo(destination, message);
 }
 
 export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
