@@ -18,3 +18,5 @@ export { ConsoleReader } from './components/ConsoleReader.js';
 export { ConsoleEchoer } from './components/ConsoleEchoer.js';
 export { EchoProtocol } from './components/EchoProtocol.js';
 export { RateControlledFileReader } from './components/RateControlledFileReader.js';
+export { createInspector, LifecycleTracker, LIFECYCLE_STATES } from '../inspector/index.js';
+export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState } from '../inspector/index.js';
