@@ -95,6 +95,8 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
       response.writeHead(405).end();
     } else if (path === '/') {
       serveFile(response, join(pageDir, 'index.html'));
+    } else if (path === '/favicon.ico') {
+      response.writeHead(204).end();
     } else if (path === '/vendor/elk.bundled.js') {
       serveFile(response, elkBundle);
     } else if (path === '/records.jsonl') {
