@@ -1,0 +1,112 @@
+// What attaching the inspector costs. Each workload runs four ways in the same process:
+//   off      — no inspector (run() passes no `inspect`, so XState does no inspection work at all)
+//   no-op    — an `inspect` that does nothing: what XState itself spends building inspection events
+//   attached — createInspector's observer attached, no page open
+//   page     — attached, and a page (a WebSocket client here) receiving every batch
+// Usage: npx tsx bench/inspector-cost.ts [--rounds 3] [--messages 200000]
+import { parseArgs } from 'node:util';
+import { WebSocket } from 'ws';
+import type { InspectionEvent } from 'xstate';
+import { DataSource, Pipeline, box, createInspector, defineComponent, isShutdownRequest, run, type Inspector, type SignalMessage } from '../src/index.js';
+
+const { values } = parseArgs({
+  options: { rounds: { type: 'string', default: '3' }, messages: { type: 'string', default: '200000' } },
+});
+const rounds = Number(values.rounds);
+const messageCount = Number(values.messages);
+
+type Mode = 'off' | 'noop' | 'attached' | 'page';
+const MODES: readonly Mode[] = ['off', 'noop', 'attached', 'page'];
+
+/** What a workload is given: the `inspect` observer to attach, if any. */
+type Inspect = ((event: InspectionEvent) => void) | undefined;
+
+const Relay = () =>
+  defineComponent({
+    name: 'Relay',
+    inboxes: { inbox: box<number>(), control: box<SignalMessage>() },
+    outboxes: { outbox: box<number>(), signal: box<SignalMessage>() },
+    body: ({ on, send, finish }) => {
+      on('inbox', (n) => send('outbox', n));
+      on('control', (message) => {
+        if (!isShutdownRequest(message)) return;
+        send('signal', message);
+        finish();
+      });
+    },
+  });
+
+/** Messages per second through DataSource → 3 relays → a counting sink. */
+async function pipelineRate(inspect: Inspect): Promise<number> {
+  let seen = 0;
+  const Sink = defineComponent({
+    name: 'Sink',
+    inboxes: { inbox: box<number>(), control: box<SignalMessage>() },
+    outboxes: { outbox: box<number>(), signal: box<SignalMessage>() },
+    body: ({ on, finish }) => {
+      on('inbox', () => seen++);
+      on('control', () => finish());
+    },
+  });
+  const items = Array.from({ length: messageCount }, (_, i) => i);
+  const started = performance.now();
+  const handle = run(Pipeline(DataSource(items), Relay(), Relay(), Relay(), Sink), inspect ? { inspect } : {});
+  await handle.done;
+  const seconds = (performance.now() - started) / 1000;
+  if (seen !== messageCount) throw new Error(`sink saw ${seen} of ${messageCount}`);
+  return messageCount / seconds;
+}
+
+interface Workload {
+  readonly name: string;
+  readonly unit: string;
+  run(inspect: Inspect): Promise<number>;
+}
+
+export const workloads: Workload[] = [{ name: `Pipeline routing (5 components, ${messageCount} messages)`, unit: 'msg/s', run: pipelineRate }];
+
+async function withMode<T>(mode: Mode, body: (inspect: Inspect) => Promise<T>): Promise<T> {
+  if (mode === 'off') return body(undefined);
+  if (mode === 'noop') return body(() => {});
+  const inspector: Inspector = await createInspector({ port: 0 });
+  let page: WebSocket | undefined;
+  let received = 0;
+  if (mode === 'page') {
+    page = new WebSocket(new URL('ws', inspector.url).href.replace('http', 'ws'));
+    page.on('message', (data: Buffer) => (received += data.length));
+    await new Promise((resolve, reject) => page!.once('open', resolve).once('error', reject));
+  }
+  try {
+    return await body(inspector.inspect);
+  } finally {
+    await inspector.close();
+    page?.close();
+    void received;
+  }
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function measureInspectorCost(): Promise<string[]> {
+  const lines = [
+    '| workload | off | no-op inspect | inspector attached | inspector + page open | slowdown: no-op / attached / page |',
+    '|---|---|---|---|---|---|',
+  ];
+  for (const workload of workloads) {
+    const results = new Map<Mode, number[]>(MODES.map((mode) => [mode, []]));
+    for (const mode of MODES) await withMode(mode, workload.run); // warm-up
+    for (let round = 0; round < rounds; round++) {
+      for (const mode of MODES) results.get(mode)!.push(await withMode(mode, workload.run));
+    }
+    const [off, noop, attached, page] = MODES.map((mode) => median(results.get(mode)!)) as [number, number, number, number];
+    const fmt = (n: number): string => `${Math.round(n).toLocaleString('en-US')} ${workload.unit}`;
+    const slow = (n: number): string => `×${(off / n).toFixed(2)}`;
+    lines.push(`| ${workload.name} | ${fmt(off)} | ${fmt(noop)} | ${fmt(attached)} | ${fmt(page)} | ${slow(noop)} / ${slow(attached)} / ${slow(page)} |`);
+  }
+  return lines;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(`node ${process.version}, median of ${rounds} rounds`);
+  for (const line of await measureInspectorCost()) console.log(line);
+}
