@@ -1,10 +1,11 @@
 // The inspector's model: XState inspection events in, component / connection-lifecycle records out.
 // First with hand-made inspection events (each rule in isolation), then with real actors.
 import { describe, expect, it } from 'vitest';
-import { assign, setup, type ActorRefLike, type AnyEventObject, type InspectionEvent } from 'xstate';
+import type { ActorRefLike, AnyEventObject, InspectionEvent } from 'xstate';
 import { DataSource, LifecycleTracker, Pipeline, box, defineComponent, run, type InspectorRecord } from 'kamaelia-xstate';
 import { lifecycleStateOf } from '../inspector/lifecycle.js';
 import { History } from '../inspector/history.js';
+import { FakeConnection } from './helpers/fakeConnection.js';
 
 // ---- synthetic inspection events ---------------------------------------------------------------
 
@@ -182,46 +183,6 @@ describe('LifecycleTracker with synthetic inspection events', () => {
 });
 
 // ---- real actors -------------------------------------------------------------------------------
-
-/** A connection-shaped machine with no socket: events drive it through the lifecycle states. */
-const fakeConnection = setup({
-  types: {} as {
-    context: { bytesIn: number; bytesOut: number; reason?: { code: string; message: string } };
-    events:
-      | { type: 'inbox'; data: Uint8Array }
-      | { type: 'control'; data: unknown }
-      | { type: 'go' }
-      | { type: 'refuse' }
-      | { type: 'tls' }
-      | { type: 'tlsDone' }
-      | { type: 'drained' };
-  },
-}).createMachine({
-  context: { bytesIn: 0, bytesOut: 0 },
-  initial: 'connecting',
-  states: {
-    connecting: { on: { go: 'connected', refuse: { target: 'failed', actions: assign({ reason: { code: 'ECONNREFUSED', message: 'refused' } }) } } },
-    connected: {
-      on: {
-        inbox: { actions: assign({ bytesOut: ({ context, event }) => context.bytesOut + event.data.byteLength }) },
-        tls: 'upgradingTls',
-        control: 'flushing',
-      },
-    },
-    upgradingTls: { on: { tlsDone: 'connected' } },
-    flushing: { on: { drained: 'closed' } },
-    closed: { type: 'final' },
-    failed: { type: 'final' },
-  },
-});
-
-const FakeConnection = () =>
-  defineComponent({
-    name: 'FakeConnection',
-    inboxes: { inbox: box<Uint8Array>(), control: box<unknown>(), go: box<unknown>() },
-    outboxes: { outbox: box<Uint8Array>(), signal: box<unknown>() },
-    logic: fakeConnection,
-  });
 
 describe('LifecycleTracker with real actors', () => {
   it('reports a Pipeline as components with boxes and linkages', async () => {
