@@ -59,11 +59,17 @@ type Pending =
 
 type MachineLikeSnapshot = Snapshot<unknown> & { value?: unknown; context?: unknown };
 
-/** The lifecycle state named by a machine's state value (top level, or a key of a compound value). */
-export function lifecycleStateOf(value: unknown): LifecycleState | undefined {
+/**
+ * The lifecycle state named by a machine's state value: the value itself, or the outermost
+ * lifecycle name in a compound value (`{ open: 'connected' }` is `connected`).
+ */
+export function lifecycleStateOf(value: unknown, depth = 0): LifecycleState | undefined {
   if (typeof value === 'string') return LIFECYCLE.has(value) ? (value as LifecycleState) : undefined;
-  if (value !== null && typeof value === 'object') {
-    for (const key in value) if (LIFECYCLE.has(key)) return key as LifecycleState;
+  if (value === null || typeof value !== 'object' || depth > 8) return undefined;
+  for (const key in value) if (LIFECYCLE.has(key)) return key as LifecycleState;
+  for (const key in value) {
+    const inner = lifecycleStateOf((value as Record<string, unknown>)[key], depth + 1);
+    if (inner !== undefined) return inner;
   }
   return undefined;
 }

@@ -46,9 +46,11 @@ const statesOf = (records: InspectorRecord[], lane: string): string[] =>
   records.flatMap((r) => (r.k === 'state' && r.lane === lane ? [r.state] : []));
 
 describe('lifecycleStateOf', () => {
-  it('names lifecycle states at the top level or as a compound key, nothing else', () => {
+  it('names lifecycle states at the top level or nested in a compound value, nothing else', () => {
     expect(lifecycleStateOf('connecting')).toBe('connecting');
     expect(lifecycleStateOf({ connected: 'reading' })).toBe('connected');
+    expect(lifecycleStateOf({ open: 'upgradingTls' })).toBe('upgradingTls');
+    expect(lifecycleStateOf({ open: { tls: 'flushing' } })).toBe('flushing');
     expect(lifecycleStateOf('listening')).toBeUndefined();
     expect(lifecycleStateOf({ running: 'x' })).toBeUndefined();
     expect(lifecycleStateOf(undefined)).toBeUndefined();
