@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { InspectorRecord } from 'kamaelia-xstate';
 import { applyRecords, counters, createStore, laneSpans, parseRecording, storeAt } from '../inspector/page/store.js';
 import { componentGroups, elkGraph, portId, type ElkNode } from '../inspector/page/graphModel.js';
+import { manyConnections } from './helpers/inspectorRecords.js';
 
 // elkjs ships CommonJS whose typings do not fit NodeNext's default import; require it as the page's global would be.
 const ELK = createRequire(import.meta.url)('elkjs/lib/elk.bundled.js') as new () => { layout(graph: ElkNode): Promise<ElkNode & { children?: (ElkNode & { width?: number })[] }> };
@@ -42,24 +43,6 @@ const child = (id: string, parent: string, name: string, component: string | nul
   component,
   ...(component ? { inboxes: ['inbox', 'control'], outboxes: ['outbox', 'signal'] } : {}),
 });
-
-/** N server-side connections under `server`, each a CSA actor with a lane, half of them closed. */
-function manyConnections(n: number, server: string): InspectorRecord[] {
-  const records: InspectorRecord[] = [];
-  for (let i = 0; i < n; i++) {
-    const id = `c${i}`;
-    const t = 10 + i;
-    records.push({ k: 'actor', t, id, parent: server, path: `Pipeline/0:server/${i}`, name: String(i), component: 'ConnectedSocketAdapter', inboxes: ['inbox', 'control'], outboxes: ['outbox', 'signal'] });
-    records.push({ k: 'lane', t, lane: id, side: 'server', path: `Pipeline/0:server/${i}` });
-    records.push({ k: 'state', t, lane: id, state: 'connected' });
-    records.push({ k: 'bytes', t: t + 1, lane: id, in: 100, out: 50 });
-    if (i % 2 === 0) {
-      records.push({ k: 'state', t: t + 2, lane: id, state: 'closed', reason: { code: 'ECONNRESET', message: 'reset' } });
-      records.push({ k: 'end', t: t + 2, id, status: 'done' });
-    }
-  }
-  return records.sort((a, b) => a.t - b.t);
-}
 
 describe('page store', () => {
   it('builds lanes with spans, bytes, reasons and counters', () => {
