@@ -1,0 +1,59 @@
+// TCPClient's connect step: net.connect (or tls.connect for `secure`) with a connect timeout,
+// provided into tcpClientMachine as `connector`. On success the socket is handed over (this actor
+// no longer owns it); on failure, timeout or stop the socket is destroyed.
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import { fromCallback, type EventObject } from 'xstate';
+import { reasonFromError } from '../src/messages.js';
+import type { ConnectorEvent, ConnectRequest } from '../machines/tcpClient.js';
+import { Opaque } from '../machines/opaque.js';
+
+export const connector = fromCallback<EventObject, ConnectRequest>(({ input, sendBack }) => {
+  const { host, port, connectTimeoutMs, secure } = input;
+  const report = (event: ConnectorEvent): void => sendBack(event);
+  let settled = false;
+  let socket: net.Socket;
+  const lookup = input.lookup ? { lookup: input.lookup as net.LookupFunction } : {};
+  if (secure) {
+    const options = (input.tls ?? {}) as tls.ConnectionOptions;
+    // SNI and hostname checks need the name; Node refuses an IP address as servername.
+    const servername = options.servername ?? (net.isIP(host) ? undefined : host);
+    socket = tls.connect({ ...options, ...lookup, host, port, ...(servername ? { servername } : {}) });
+    socket.allowHalfOpen = true;
+  } else {
+    socket = net.connect({ host, port, allowHalfOpen: true, ...lookup });
+  }
+  const fail = (error: unknown, fallbackCode: string): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.destroy();
+    report({ type: 'connect.failed', reason: reasonFromError(error, fallbackCode) });
+  };
+  const timer =
+    connectTimeoutMs > 0
+      ? setTimeout(() => {
+          const what = secure ? 'connect and TLS handshake' : 'connect';
+          fail(Object.assign(new Error(`${what} to ${host}:${port} timed out after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }), 'ETIMEDOUT');
+        }, connectTimeoutMs)
+      : undefined;
+  const onError = (error: Error): void => fail(error, 'ECONNECT');
+  socket.on('error', onError);
+  socket.once(secure ? 'secureConnect' : 'connect', () => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.off('error', onError);
+    // Until the CSA attaches its own, an error must not go unheard (Node would throw it).
+    socket.on('error', () => {});
+    report({ type: 'connect.ok', socket: new Opaque(socket, `${host}:${port}`) });
+  });
+  return () => {
+    clearTimeout(timer);
+    if (!settled) {
+      settled = true;
+      socket.destroy();
+    }
+  };
+});
+

@@ -1,0 +1,235 @@
+// The ConnectedSocketAdapter's lifecycle: connected → (upgradingTls → connected) → flushing → closed.
+// The machine decides; the socket binding (actors/socketBinding.ts, provided in) does the I/O.
+// Data does not pass through the machine: the binding takes inbox/makessl/ReadReady/SendReady
+// directly (inbox passthroughs) and emits received chunks straight out of the CSA's outbox, so a
+// chunk costs no machine transition. The machine sees lifecycle reports only, and a byte-count
+// report at most every 100 ms (context.bytesIn / bytesOut, for the inspector).
+// Pure: importing this opens no socket.
+import type { Duplex } from 'node:stream';
+import { assign, emit, fromCallback, sendTo, setup, type AnyActorRef } from 'xstate';
+import { describeValue } from '../src/component.js';
+import {
+  badMessage,
+  isProducerFinished,
+  isShutdownMicroprocess,
+  shutdownCSA,
+  socketShutdown,
+  type BadMessage,
+  type Reason,
+  type ShutdownCSA,
+  type SignalMessage,
+  type SocketShutdown,
+} from '../src/messages.js';
+import { Opaque } from './opaque.js';
+import type { ReadReadiness, SendReadiness } from './selector.js';
+
+/** Sent on sslready once the TLS handshake has completed. */
+export interface SslReady {
+  readonly kind: 'sslReady';
+  /** The negotiated protocol, e.g. `TLSv1.3`. */
+  readonly protocol: string | null;
+  /** Whether the peer's certificate was verified (false when verification was turned off). */
+  readonly authorized: boolean;
+}
+
+/** What the socket binding reports to the machine. */
+export type SocketReport =
+  | { type: 'socket.upgrading' }
+  | { type: 'socket.secure'; protocol: string | null; authorized: boolean }
+  | { type: 'socket.peerEnded' }
+  | { type: 'socket.progress'; bytesIn: number; bytesOut: number }
+  | { type: 'socket.closed'; bytesIn: number; bytesOut: number; unsentBytes: number; reason?: Reason };
+
+/** What the machine tells the binding (besides forwarding box messages it was sent directly). */
+export type SocketCommand =
+  | { type: 'socket.flush' }
+  | { type: 'socket.abort'; reason?: Reason }
+  | { type: 'inbox'; data: unknown }
+  | { type: 'makessl'; data: unknown }
+  | { type: 'ReadReady'; data: ReadReadiness }
+  | { type: 'SendReady'; data: SendReadiness };
+
+export type CsaEvent =
+  | { type: 'inbox'; data: unknown }
+  | { type: 'control'; data: SignalMessage }
+  | { type: 'makessl'; data: unknown }
+  | { type: 'ReadReady'; data: ReadReadiness }
+  | { type: 'SendReady'; data: SendReadiness }
+  | SocketReport;
+
+export type CsaSignal = BadMessage | ShutdownCSA<AnyActorRef>;
+
+export type CsaEmitted =
+  | { type: 'outbox'; data: Buffer }
+  | { type: 'CreatorFeedback'; data: SocketShutdown }
+  | { type: 'signal'; data: CsaSignal }
+  | { type: 'sslready'; data: SslReady };
+
+/** The binding's own settings, passed through the machine untouched (they hold node objects). */
+export interface CsaBindingOptions {
+  readonly socket: Duplex;
+  /** Writes queued before the socket existed (TCPClient's pre-connect queue): sent first. */
+  readonly initialWrites?: readonly (Uint8Array | string)[];
+  /** node:tls options for makessl (`isServer: true` for the server side). */
+  readonly tls?: object;
+  /** The socket is already TLS (TCPClient with `secure: true`). */
+  readonly secure?: boolean;
+}
+
+export interface CsaInput {
+  readonly binding: CsaBindingOptions;
+  /** Milliseconds a graceful close waits for the peer after our FIN before forcing it. */
+  readonly closeTimeoutMs: number;
+  /** The id carried in shutdownCSA (a server's connection number). */
+  readonly id: number;
+}
+
+export interface CsaContext {
+  readonly binding: Opaque<CsaBindingOptions>;
+  readonly closeTimeoutMs: number;
+  readonly id: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly secure: boolean;
+  readonly peerEnded: boolean;
+  readonly unsentBytes: number;
+  readonly reason: Reason | undefined;
+}
+
+export interface CsaOutput {
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly unsentBytes: number;
+  readonly reason?: Reason;
+}
+
+/** The binding's input: the CSA actor whose boxes it serves, and the node objects. */
+export interface SocketBindingInput {
+  readonly owner: AnyActorRef;
+  readonly options: CsaBindingOptions;
+}
+
+export const connectedSocketAdapterMachine = setup({
+  types: {} as {
+    context: CsaContext;
+    input: CsaInput;
+    events: CsaEvent;
+    emitted: CsaEmitted;
+    output: CsaOutput;
+  },
+  actors: {
+    // Placeholder so the machine stays pure; actors/socketBinding.ts provides the node:net binding.
+    socketBinding: fromCallback<SocketCommand, SocketBindingInput>(() => {
+      throw new Error('connectedSocketAdapterMachine needs its socketBinding actor: use ConnectedSocketAdapter()');
+    }),
+  },
+  delays: {
+    closeTimeout: ({ context }) => context.closeTimeoutMs,
+  },
+  guards: {
+    isProducerFinished: ({ event }) => event.type === 'control' && isProducerFinished(event.data),
+    isShutdownMicroprocess: ({ event }) => event.type === 'control' && isShutdownMicroprocess(event.data),
+  },
+}).createMachine({
+  id: 'ConnectedSocketAdapter',
+  context: ({ input }) => ({
+    binding: new Opaque(input.binding, 'socket'),
+    closeTimeoutMs: input.closeTimeoutMs,
+    id: input.id,
+    bytesIn: 0,
+    bytesOut: 0,
+    secure: input.binding.secure === true,
+    peerEnded: false,
+    unsentBytes: 0,
+    reason: undefined,
+  }),
+  // One binding for the whole life of the socket; its cleanup (not an exit action, which XState
+  // skips on stop) destroys the socket.
+  invoke: {
+    id: 'socket',
+    src: 'socketBinding',
+    input: ({ context, self }) => ({ owner: self, options: context.binding.value }),
+  },
+  initial: 'connected',
+  on: {
+    // Box messages normally reach the binding through inbox passthroughs; these catch a direct send.
+    inbox: { actions: sendTo('socket', ({ event }) => event) },
+    makessl: { actions: sendTo('socket', ({ event }) => event) },
+    ReadReady: { actions: sendTo('socket', ({ event }) => event) },
+    SendReady: { actions: sendTo('socket', ({ event }) => event) },
+    'socket.progress': { actions: assign({ bytesIn: ({ event }) => event.bytesIn, bytesOut: ({ event }) => event.bytesOut }) },
+    'socket.secure': {
+      actions: assign({ secure: true }),
+    },
+    'socket.closed': {
+      target: '.closed',
+      actions: assign({
+        bytesIn: ({ event }) => event.bytesIn,
+        bytesOut: ({ event }) => event.bytesOut,
+        unsentBytes: ({ event }) => event.unsentBytes,
+        reason: ({ event }) => event.reason,
+      }),
+    },
+    control: [
+      { guard: 'isShutdownMicroprocess', actions: sendTo('socket', { type: 'socket.abort' }) },
+      { guard: 'isProducerFinished', target: '.flushing' },
+      {
+        actions: emit(({ event }) => ({
+          type: 'signal' as const,
+          data: badMessage('control', {
+            code: 'EBADMESSAGE',
+            message: `ConnectedSocketAdapter: control takes producerFinished or shutdownMicroprocess, got ${describeValue((event as { data: unknown }).data)}`,
+          }),
+        })),
+      },
+    ],
+  },
+  states: {
+    connected: {
+      on: {
+        'socket.upgrading': 'upgradingTls',
+        'socket.peerEnded': { target: 'flushing', actions: assign({ peerEnded: true }) },
+      },
+    },
+    upgradingTls: {
+      on: {
+        'socket.secure': { target: 'connected', actions: assign({ secure: true }) },
+        'socket.peerEnded': { target: 'flushing', actions: assign({ peerEnded: true }) },
+      },
+    },
+    // Every queued byte is written, then FIN; the peer's remaining bytes are still delivered until it
+    // closes or the close timeout passes.
+    flushing: {
+      entry: sendTo('socket', { type: 'socket.flush' }),
+      on: {
+        'socket.peerEnded': { actions: assign({ peerEnded: true }) },
+        control: [{ guard: 'isShutdownMicroprocess', actions: sendTo('socket', { type: 'socket.abort' }) }, {}],
+      },
+      after: {
+        closeTimeout: {
+          actions: sendTo('socket', {
+            type: 'socket.abort',
+            reason: { code: 'ETIMEDOUT', message: 'the peer did not close the connection within the close timeout' },
+          }),
+        },
+      },
+    },
+    closed: {
+      type: 'final',
+      entry: [
+        emit(({ context }) => ({
+          type: 'CreatorFeedback' as const,
+          data: socketShutdown(context.reason, { source: 'ConnectedSocketAdapter', unsentBytes: context.unsentBytes }),
+        })),
+        emit(({ context, self }) => ({ type: 'signal' as const, data: shutdownCSA(context.id, self as AnyActorRef, context.reason) })),
+      ],
+    },
+  },
+  output: ({ context }) => ({
+    bytesIn: context.bytesIn,
+    bytesOut: context.bytesOut,
+    unsentBytes: context.unsentBytes,
+    ...(context.reason ? { reason: context.reason } : {}),
+  }),
+});
+

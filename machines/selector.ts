@@ -1,0 +1,98 @@
+// The Selector's lifecycle and protocol (Kamaelia's Internet/Selector.py). In Node, libuv already
+// is the select loop, so the Selector does not poll: its readiness service listens to each
+// registered socket's 'readable', 'end', 'error', 'close' and 'drain' events and delivers them as
+// ReadReady / SendReady messages to the box the registrant named. Registrations arrive on `notify`
+// as in Kamaelia (newReader/newWriter/removeReader/removeWriter); unlike Kamaelia a registration
+// is not one-shot, so nobody re-registers after every EAGAIN.
+// Pure: the readiness service is provided by actors/selector.ts.
+import type { EventEmitter } from 'node:events';
+import { assign, fromCallback, sendTo, setup, type AnyActorRef } from 'xstate';
+
+/** Anything whose readiness the Selector can watch: a net.Socket, a tls.TLSSocket, a net.Server. */
+export type Selectable = EventEmitter;
+
+/** Registers `target`'s inbox `box` to be told when `socket` is readable (newReader) or writable (newWriter). */
+export interface SelectorRegistration {
+  readonly kind: 'newReader' | 'newWriter';
+  readonly target: AnyActorRef;
+  readonly box: string;
+  readonly socket: Selectable;
+}
+
+/** Forgets a registration. Unknown sockets are ignored. */
+export interface SelectorRemoval {
+  readonly kind: 'removeReader' | 'removeWriter';
+  readonly socket: Selectable;
+}
+
+export type SelectorNotice = SelectorRegistration | SelectorRemoval;
+
+/** What a reader's box receives. `end` is the peer's FIN after every byte it sent was read. */
+export type ReadReadiness =
+  | { readonly readiness: 'readable' }
+  | { readonly readiness: 'end' }
+  | { readonly readiness: 'error'; readonly error: Error }
+  | { readonly readiness: 'close'; readonly hadError: boolean };
+
+/** What a writer's box receives: the socket's write buffer fell below its high-water mark. */
+export interface SendReadiness {
+  readonly readiness: 'drain';
+}
+
+export function newReader(target: AnyActorRef, box: string, socket: Selectable): SelectorRegistration {
+  return { kind: 'newReader', target, box, socket };
+}
+
+export function newWriter(target: AnyActorRef, box: string, socket: Selectable): SelectorRegistration {
+  return { kind: 'newWriter', target, box, socket };
+}
+
+export function removeReader(socket: Selectable): SelectorRemoval {
+  return { kind: 'removeReader', socket };
+}
+
+export function removeWriter(socket: Selectable): SelectorRemoval {
+  return { kind: 'removeWriter', socket };
+}
+
+export type SelectorEvent =
+  | { type: 'notify'; data: SelectorNotice }
+  | { type: 'control'; data: unknown }
+  | { type: 'selector.busy'; registrations: number }
+  | { type: 'selector.idle' };
+
+export interface SelectorContext {
+  /** Live registrations (reader and writer count separately), updated when the count crosses zero. */
+  readonly registrations: number;
+}
+
+/** The Selector's system id: components find it with `system.get(SELECTOR_SYSTEM_ID)`. */
+export const SELECTOR_SYSTEM_ID = 'selector';
+
+export const selectorMachine = setup({
+  types: {} as { context: SelectorContext; events: SelectorEvent },
+  actors: {
+    // Placeholder so the machine stays pure; actors/selector.ts provides the node:net listener.
+    readiness: fromCallback<{ type: 'notify'; data: SelectorNotice }>(() => {
+      throw new Error('selectorMachine needs its readiness actor: use the Selector from actors/selector.ts');
+    }),
+  },
+}).createMachine({
+  id: 'selector',
+  context: { registrations: 0 },
+  invoke: { id: 'readiness', src: 'readiness' },
+  initial: 'idle',
+  on: {
+    notify: { actions: sendTo('readiness', ({ event }) => event) },
+  },
+  states: {
+    // Nothing registered. Kamaelia's Selector exits after ~3.5 s idle and a caller can find a dying
+    // one; this one holds no resources when idle and lives as long as its actor system.
+    idle: {
+      on: { 'selector.busy': { target: 'serving', actions: assign({ registrations: ({ event }) => event.registrations }) } },
+    },
+    serving: {
+      on: { 'selector.idle': { target: 'idle', actions: assign({ registrations: 0 }) } },
+    },
+  },
+});

@@ -1,0 +1,75 @@
+// ConnectedSocketAdapter(socket, options): Kamaelia's CSA over an already-connected net.Socket
+// (or tls.TLSSocket). Inboxes inbox, control, ReadReady, SendReady, makessl; outboxes outbox,
+// CreatorFeedback, signal, sslready. See docs/csa.md.
+import { Socket } from 'node:net';
+import { socketBinding } from '../actors/socketBinding.js';
+import type { TlsUpgradeOptions } from '../actors/tlsUpgrade.js';
+import { connectedSocketAdapterMachine, type CsaInput, type CsaSignal, type SslReady } from '../machines/connectedSocketAdapter.js';
+import type { ReadReadiness, SendReadiness } from '../machines/selector.js';
+import { box, defineComponent, describeValue } from './component.js';
+import type { SignalMessage, SocketShutdown } from './messages.js';
+
+export interface ConnectedSocketAdapterOptions {
+  /** node:tls options used when a message arrives on makessl. `{ isServer: true, key, cert, ... }` for the server side. */
+  readonly tls?: TlsUpgradeOptions;
+  /** The socket is a tls.TLSSocket whose handshake is done: makessl is refused. */
+  readonly secure?: boolean;
+  /** How long a graceful close waits for the peer to close after our FIN (default 5000 ms). */
+  readonly closeTimeout?: number;
+  /** The number carried in the shutdownCSA message on signal (a server's connection id; default 0). */
+  readonly id?: number;
+  /** Bytes to send before anything that arrives on inbox. */
+  readonly initialWrites?: readonly (Uint8Array | string)[];
+}
+
+/** The CSA machine with its node:net binding. */
+export const connectedSocketAdapterLogic = connectedSocketAdapterMachine.provide({ actors: { socketBinding } });
+
+export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+
+export function checkTimeout(owner: string, name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${owner}: ${name} must be a non-negative number of milliseconds, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+export function csaInput(socket: Socket, options: ConnectedSocketAdapterOptions): CsaInput {
+  const closeTimeoutMs = checkTimeout('ConnectedSocketAdapter', 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS);
+  return {
+    binding: {
+      socket,
+      ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.secure ? { secure: true } : {}),
+      ...(options.initialWrites ? { initialWrites: options.initialWrites } : {}),
+    },
+    closeTimeoutMs,
+    id: options.id ?? 0,
+  };
+}
+
+export function ConnectedSocketAdapter(socket: Socket, options: ConnectedSocketAdapterOptions = {}) {
+  if (!(socket instanceof Socket)) {
+    throw new TypeError(`ConnectedSocketAdapter: socket must be a connected net.Socket or tls.TLSSocket, got ${describeValue(socket)}`);
+  }
+  return defineComponent({
+    name: 'ConnectedSocketAdapter',
+    inboxes: {
+      inbox: box<Uint8Array | string>(),
+      control: box<SignalMessage>(),
+      ReadReady: box<ReadReadiness>(),
+      SendReady: box<SendReadiness>(),
+      makessl: box<unknown>(),
+    },
+    outboxes: {
+      outbox: box<Buffer>(),
+      CreatorFeedback: box<SocketShutdown>(),
+      signal: box<CsaSignal>(),
+      sslready: box<SslReady>(),
+    },
+    logic: connectedSocketAdapterLogic,
+    input: csaInput(socket, options),
+  });
+}
+

@@ -1,0 +1,66 @@
+// Test-only certificates, made fresh per test process with `selfsigned`: a CA, a server certificate
+// it signs for localhost / 127.0.0.1 / ::1, and a client certificate it signs (for requestCert).
+import { generate } from 'selfsigned';
+
+export interface TestPki {
+  readonly ca: string;
+  readonly server: { readonly key: string; readonly cert: string };
+  readonly client: { readonly key: string; readonly cert: string };
+  /** A second, unrelated CA: nothing here is signed by it. */
+  readonly otherCa: string;
+}
+
+const ec = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
+const tomorrow = (): Date => new Date(Date.now() + 86_400_000);
+
+async function makeCa(name: string): Promise<{ key: string; cert: string }> {
+  const ca = await generate([{ name: 'commonName', value: name }], {
+    ...ec,
+    notAfterDate: tomorrow(),
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  return { key: ca.private, cert: ca.cert };
+}
+
+async function makePki(): Promise<TestPki> {
+  const ca = await makeCa('kamaelia-xstate test CA');
+  const server = await generate([{ name: 'commonName', value: 'localhost' }], {
+    ...ec,
+    notAfterDate: tomorrow(),
+    ca,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }, { type: 7, ip: '::1' }] },
+    ],
+  });
+  const client = await generate([{ name: 'commonName', value: 'test client' }], {
+    ...ec,
+    notAfterDate: tomorrow(),
+    ca,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true },
+      { name: 'extKeyUsage', clientAuth: true },
+    ],
+  });
+  const other = await makeCa('an untrusted CA');
+  return {
+    ca: ca.cert,
+    server: { key: server.private, cert: server.cert },
+    client: { key: client.private, cert: client.cert },
+    otherCa: other.cert,
+  };
+}
+
+let pki: Promise<TestPki> | undefined;
+
+/** The process's test PKI (made once). */
+export function testPki(): Promise<TestPki> {
+  pki ??= makePki();
+  return pki;
+}
