@@ -8,3 +8,5 @@ export type { ConnectRequest, ConnectorEvent, TcpClientContext, TcpClientEmitted
 export { selectorMachine, SELECTOR_SYSTEM_ID, newReader, newWriter, removeReader, removeWriter } from './selector.js';
 export type { ReadReadiness, SendReadiness, Selectable, SelectorContext, SelectorEvent, SelectorNotice, SelectorRegistration, SelectorRemoval } from './selector.js';
 export { Opaque } from './opaque.js';
+export { tcpServerMachine } from './tcpServer.js';
+export type { ListenerCommand, ListenerReport, TcpServerContext, TcpServerEmitted, TcpServerEvent, TcpServerInput, TcpServerStats } from './tcpServer.js';

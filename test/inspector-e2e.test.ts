@@ -106,7 +106,7 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
     // A talker's client side: (delaying →) connecting → connected → … → closed.
     await filterLanes(page, 'closed', 'client');
     await page.waitForFunction(
-      () => [...document.querySelectorAll<HTMLElement>('.lane')].some((row) => /connecting connected( \w+)* closed$/.test(row.dataset.states ?? '')),
+      () => Array.from(document.querySelectorAll<HTMLElement>('.lane')).some((row) => /connecting connected( \w+)* closed$/.test(row.dataset.states ?? '')),
       undefined,
       WAIT,
     );
@@ -118,7 +118,7 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
     for (const side of ['client', 'server'] as const) {
       await filterLanes(page, 'upgradingTls', side);
       await page.waitForFunction(
-        () => [...document.querySelectorAll<HTMLElement>('.lane')].some((row) => / upgradingTls connected/.test(row.dataset.states ?? '')),
+        () => Array.from(document.querySelectorAll<HTMLElement>('.lane')).some((row) => / upgradingTls connected/.test(row.dataset.states ?? '')),
         undefined,
         WAIT,
       );
@@ -126,13 +126,13 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
 
     // The server side of a plain talker: accepted connected, closed when the talker is done.
     await filterLanes(page, 'closed', 'server');
-    await page.waitForFunction(() => [...document.querySelectorAll<HTMLElement>('.lane')].some((row) => /^connected( \w+)* closed$/.test(row.dataset.states ?? '')), undefined, WAIT);
+    await page.waitForFunction(() => Array.from(document.querySelectorAll<HTMLElement>('.lane')).some((row) => /^connected( \w+)* closed$/.test(row.dataset.states ?? '')), undefined, WAIT);
 
     // The refused client and the one whose connect timed out end failed, with the reason shown.
     for (const code of ['ECONNREFUSED', 'ETIMEDOUT']) {
       await filterLanes(page, code, 'client');
       await page.waitForFunction(
-        (wanted) => [...document.querySelectorAll<HTMLElement>('.lane')].some((row) => row.dataset.current === 'failed' && row.querySelector('.lane-reason')?.textContent?.includes(wanted)),
+        (wanted) => Array.from(document.querySelectorAll<HTMLElement>('.lane')).some((row) => row.dataset.current === 'failed' && row.querySelector('.lane-reason')?.textContent?.includes(wanted)),
         code,
         WAIT,
       );
@@ -141,7 +141,7 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
     // The component graph (laid out by elkjs), the counters and the event log are alive too.
     await filterLanes(page, '');
     await page.waitForFunction(() => {
-      const labels = [...document.querySelectorAll('svg.graph text.label')].map((t) => t.textContent ?? '');
+      const labels = Array.from(document.querySelectorAll('svg.graph text.label')).map((t) => t.textContent ?? '');
       return labels.some((l) => l.includes('TCPClient')) && labels.some((l) => l.includes('EchoChat')) && document.querySelectorAll('svg.graph polyline.link').length > 0;
     }, undefined, WAIT);
     expect(Number(await page.textContent('#count-total'))).toBeGreaterThan(4);
@@ -206,7 +206,7 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
       await page.$eval('#lanes', (element) => (element.scrollTop = element.scrollHeight));
       await page.waitForSelector('.lane[data-lane="c4999"]', WAIT);
       // One folded box in the graph stands for all 5 000 connection actors.
-      await page.waitForFunction(() => [...document.querySelectorAll('svg.graph text.count')].some((t) => t.textContent?.includes('2500 live · 5000 seen')), undefined, WAIT);
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('svg.graph text.count')).some((t) => t.textContent?.includes('2500 live · 5000 seen')), undefined, WAIT);
       await page.close();
     } finally {
       await viewer.close();

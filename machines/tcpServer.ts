@@ -1,0 +1,193 @@
+// The TCPServer lifecycle: binding → listening → draining → closed, or binding → failed. Pure: the
+// listening socket lives in the `listener` actor (actors/listener.ts), provided by src/TCPServer.ts.
+// Per connection the machine takes two events (accepted, closed) and counts; bytes never pass here.
+import { assign, emit, fromCallback, sendTo, setup, type AnyActorRef } from 'xstate';
+import {
+  isServerShutdown,
+  isShutdownMicroprocess,
+  listening,
+  newCSA,
+  producerFinished,
+  shutdownCSA,
+  type Listening,
+  type NewCSA,
+  type PeerInfo,
+  type Reason,
+  type ShutdownCSA,
+  type SignalMessage,
+} from '../src/messages.js';
+
+export interface TcpServerInput {
+  /** After serverShutdown, how long open connections may go on before they are asked to finish. */
+  readonly drainTimeout: number;
+  /** After connections were asked to finish (flush, then close), how long before they are destroyed. */
+  readonly closeTimeout: number;
+  /** Passed through to the listener actor (its options). */
+  readonly listener: unknown;
+}
+
+export interface TcpServerStats {
+  /** Connections accepted and not yet closed. */
+  readonly open: number;
+  readonly accepted: number;
+  /** Connections turned away because maxConnections was reached. */
+  readonly refused: number;
+  /** TLS handshakes that failed or timed out (implicit TLS). */
+  readonly handshakeFailures: number;
+  readonly lastHandshakeFailure: Reason | undefined;
+  /** accept() errors (EMFILE, ...) that did not stop the server. */
+  readonly acceptErrors: number;
+}
+
+export interface TcpServerContext extends TcpServerStats {
+  readonly drainTimeout: number;
+  readonly closeTimeout: number;
+  readonly listenerInput: unknown;
+  readonly address: Listening | undefined;
+  /** The shutdown request that ended the server, re-sent on signal (Kamaelia's Graphline rule G10). */
+  readonly endMessage: SignalMessage | undefined;
+  readonly failure: Reason | undefined;
+}
+
+/** What the listener actor reports. */
+export type ListenerReport =
+  | { type: 'listener.bound'; address: string; port: number; family: 'IPv4' | 'IPv6' }
+  | { type: 'listener.bindFailed'; reason: Reason }
+  | { type: 'listener.accepted'; id: number; csa: AnyActorRef; info: PeerInfo }
+  | { type: 'listener.closed'; id: number; csa: AnyActorRef; reason?: Reason }
+  | { type: 'listener.refused' }
+  | { type: 'listener.handshakeFailed'; reason: Reason }
+  | { type: 'listener.acceptError'; reason: Reason };
+
+/** What the machine asks of the listener actor. */
+export type ListenerCommand =
+  | { type: 'stopAccepting' }
+  /** Ask every connection to finish: flush what is queued, then close. */
+  | { type: 'closeConnections' }
+  /** Close every connection now. */
+  | { type: 'destroyConnections' };
+
+export type TcpServerEvent = { type: 'control'; data: SignalMessage } | ListenerReport;
+
+export type TcpServerEmitted =
+  | { type: 'protocolHandlerSignal'; data: NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef> }
+  | { type: 'listening'; data: Listening }
+  | { type: 'signal'; data: SignalMessage };
+
+/** Stands in until src/TCPServer.ts provides the real listener: reports that nothing can listen. */
+const unprovidedListener = fromCallback<ListenerCommand, unknown>(({ sendBack }) => {
+  sendBack({ type: 'listener.bindFailed', reason: { code: 'ENOLISTENER', message: 'tcpServerMachine: no listener actor was provided' } });
+});
+
+const isPromptShutdown = (message: unknown): boolean => isShutdownMicroprocess(message) && !isServerShutdown(message);
+
+export const tcpServerMachine = setup({
+  types: {} as {
+    context: TcpServerContext;
+    input: TcpServerInput;
+    events: TcpServerEvent;
+    emitted: TcpServerEmitted;
+  },
+  actors: { listener: unprovidedListener },
+  delays: {
+    drainTimeout: ({ context }) => context.drainTimeout,
+    closeTimeout: ({ context }) => context.closeTimeout,
+  },
+  guards: {
+    noConnections: ({ context }) => context.open === 0,
+    serverShutdown: ({ event }) => event.type === 'control' && isServerShutdown(event.data),
+    promptShutdown: ({ event }) => event.type === 'control' && isPromptShutdown(event.data),
+    anyShutdown: ({ event }) => event.type === 'control' && isShutdownMicroprocess(event.data),
+  },
+  actions: {
+    rememberEndMessage: assign({ endMessage: ({ context, event }) => context.endMessage ?? (event.type === 'control' ? event.data : undefined) }),
+  },
+}).createMachine({
+  id: 'tcpServer',
+  context: ({ input }) => ({
+    drainTimeout: input.drainTimeout,
+    closeTimeout: input.closeTimeout,
+    listenerInput: input.listener,
+    address: undefined,
+    endMessage: undefined,
+    failure: undefined,
+    open: 0,
+    accepted: 0,
+    refused: 0,
+    handshakeFailures: 0,
+    lastHandshakeFailure: undefined,
+    acceptErrors: 0,
+  }),
+  invoke: { id: 'listener', src: 'listener', input: ({ context }: { context: TcpServerContext }) => context.listenerInput },
+  on: {
+    'listener.accepted': {
+      actions: [
+        assign({ open: ({ context }) => context.open + 1, accepted: ({ context }) => context.accepted + 1 }),
+        emit(({ event }) => ({ type: 'protocolHandlerSignal' as const, data: newCSA(event.id, event.csa, event.info) })),
+      ],
+    },
+    'listener.closed': {
+      actions: [
+        assign({ open: ({ context }) => context.open - 1 }),
+        emit(({ event }) => ({ type: 'protocolHandlerSignal' as const, data: shutdownCSA(event.id, event.csa, event.reason) })),
+      ],
+    },
+    'listener.refused': { actions: assign({ refused: ({ context }) => context.refused + 1 }) },
+    'listener.handshakeFailed': {
+      actions: assign({
+        handshakeFailures: ({ context }) => context.handshakeFailures + 1,
+        lastHandshakeFailure: ({ event }) => event.reason,
+      }),
+    },
+    'listener.acceptError': { actions: assign({ acceptErrors: ({ context }) => context.acceptErrors + 1 }) },
+  },
+  initial: 'binding',
+  states: {
+    binding: {
+      on: {
+        'listener.bound': {
+          target: 'listening',
+          actions: [
+            assign({ address: ({ event }) => listening(event.address, event.port, event.family) }),
+            emit(({ event }) => ({ type: 'listening' as const, data: listening(event.address, event.port, event.family) })),
+          ],
+        },
+        'listener.bindFailed': { target: 'failed', actions: assign({ failure: ({ event }) => event.reason }) },
+        control: { guard: 'anyShutdown', target: 'closed', actions: 'rememberEndMessage' },
+      },
+    },
+    listening: {
+      on: {
+        control: [
+          { guard: 'serverShutdown', target: 'draining', actions: 'rememberEndMessage' },
+          { guard: 'promptShutdown', target: 'draining.destroying', actions: 'rememberEndMessage' },
+        ],
+      },
+    },
+    draining: {
+      entry: sendTo('listener', { type: 'stopAccepting' }),
+      always: { guard: 'noConnections', target: 'closed' },
+      on: { control: { guard: 'promptShutdown', target: '.destroying', actions: 'rememberEndMessage' } },
+      initial: 'waiting',
+      states: {
+        waiting: { after: { drainTimeout: 'closing' } },
+        closing: {
+          entry: sendTo('listener', { type: 'closeConnections' }),
+          after: { closeTimeout: 'destroying' },
+        },
+        destroying: { entry: sendTo('listener', { type: 'destroyConnections' }) },
+      },
+    },
+    closed: {
+      type: 'final',
+      entry: emit(({ context }) => ({
+        type: 'signal' as const,
+        data: context.endMessage ?? producerFinished(undefined, { source: 'TCPServer' }),
+      })),
+    },
+    failed: {
+      type: 'final',
+      entry: emit(({ context }) => ({ type: 'signal' as const, data: producerFinished(context.failure, { source: 'TCPServer' }) })),
+    },
+  },
+});

@@ -1,0 +1,152 @@
+// TCPServer(options): Kamaelia's TCPServer. It listens, makes a ConnectedSocketAdapter (CSA) for each
+// accepted connection and announces it on protocolHandlerSignal (newCSA, then shutdownCSA when the
+// CSA has ended). Its lifecycle is tcpServerMachine; the socket work is the listener actor.
+import type net from 'node:net';
+import type { AnyActorRef, CallbackActorLogic } from 'xstate';
+import { listenerLogic, type ListenerInput, type ServerSocketOptions, type ServerTlsOptions } from '../actors/listener.js';
+import { tcpServerMachine, type ListenerCommand, type TcpServerInput } from '../machines/tcpServer.js';
+import { box, defineComponent, type AnyComponent } from './component.js';
+import { ConnectedSocketAdapter } from './ConnectedSocketAdapter.js';
+import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from './messages.js';
+
+export type { ServerSocketOptions, ServerTlsOptions } from '../actors/listener.js';
+
+export interface TCPServerOptions {
+  /** 0 (the default) means any free port; the chosen one is reported on `listening`. */
+  readonly port?: number;
+  /** Address to bind; default all interfaces. */
+  readonly host?: string;
+  /** Length of the kernel's queue of connections not yet accepted. Node's default is 511. */
+  readonly backlog?: number;
+  /** Pick a free port in [low, high] (Kamaelia's makeTCPServerPort); replaces `port`. */
+  readonly portRange?: readonly [number, number];
+  readonly socketOptions?: ServerSocketOptions;
+  /**
+   * TLS. With `secure: true` every connection speaks TLS from its first byte (implicit TLS).
+   * Otherwise the options are given to each CSA for server-side STARTTLS (a message on its makessl).
+   */
+  readonly tls?: ServerTlsOptions;
+  /** Milliseconds a TLS handshake may take. Default 5000, as Ranch and Thousand Island. */
+  readonly handshakeTimeout?: number;
+  /**
+   * At most this many open connections. Beyond it a new connection is accepted and closed at once
+   * (Node's server.maxConnections) and counted as refused; it does not wait.
+   */
+  readonly maxConnections?: number;
+  /** Close a connection (gracefully: queued bytes are flushed) after this many ms without traffic. */
+  readonly idleTimeout?: number;
+  /** After serverShutdown, how long open connections may continue before they are asked to finish. Default 5000. */
+  readonly drainTimeout?: number;
+  /** How long a connection asked to finish may take to flush and close before it is destroyed. Default 5000. */
+  readonly closeTimeout?: number;
+  /** Builds the CSA for an accepted socket (Kamaelia's TCPServer.CSA hook). */
+  readonly csa?: (socket: net.Socket, options: CSAOptions) => AnyComponent;
+}
+
+export type ProtocolHandlerSignal = NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef>;
+
+export const DEFAULT_HANDSHAKE_TIMEOUT = 5000;
+export const DEFAULT_DRAIN_TIMEOUT = 5000;
+export const DEFAULT_CLOSE_TIMEOUT = 5000;
+
+const tcpServerLogic = tcpServerMachine.provide({
+  // The machine types its listener loosely (it passes the input through); this is the real one.
+  actors: { listener: listenerLogic as unknown as CallbackActorLogic<ListenerCommand, unknown> },
+});
+
+function checkInteger(where: string, name: string, value: number | undefined, low: number, high: number): void {
+  if (value === undefined) return;
+  if (!Number.isInteger(value) || value < low || value > high) {
+    throw new RangeError(`${where}: ${name} must be an integer from ${low} to ${high}, got ${String(value)}`);
+  }
+}
+
+function checkDuration(where: string, name: string, value: number | undefined): void {
+  if (value === undefined) return;
+  // setTimeout clamps anything above 2^31-1 ms to 1 ms; refuse it rather than fire at once.
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 2 ** 31 - 1) {
+    throw new RangeError(`${where}: ${name} must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${String(value)}`);
+  }
+}
+
+/** What TCPServer tells the CSA it makes for an accepted socket. */
+export interface CSAOptions {
+  /** The connection's number, carried in newCSA/shutdownCSA. */
+  readonly id: number;
+  /** Server-side TLS options for STARTTLS (a makessl message), when tls without `secure` was given. */
+  readonly tls?: ServerStartTlsOptions;
+  /** The socket is a TLSSocket already (implicit TLS). */
+  readonly secure?: boolean;
+  readonly closeTimeout: number;
+}
+
+export type ServerStartTlsOptions = Omit<ServerTlsOptions, 'secure' | 'handshakeTimeout'> & { readonly isServer: true };
+
+function defaultCSA(socket: net.Socket, options: CSAOptions): AnyComponent {
+  return ConnectedSocketAdapter(socket, options) as AnyComponent;
+}
+
+function startTlsOptions(tls: ServerTlsOptions): ServerStartTlsOptions {
+  const { secure: _secure, handshakeTimeout: _handshakeTimeout, ...rest } = tls;
+  return { ...rest, isServer: true };
+}
+
+/** Validates TCPServer options (throws naming the bad one) and makes the machine's input. */
+export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): TcpServerInput {
+  if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be an object`);
+  checkInteger(where, 'port', options.port, 0, 65535);
+  checkInteger(where, 'backlog', options.backlog, 0, 2 ** 31 - 1);
+  checkInteger(where, 'maxConnections', options.maxConnections, 1, 2 ** 31 - 1);
+  if (options.portRange !== undefined) {
+    const [low, high] = options.portRange;
+    checkInteger(where, 'portRange[0]', low, 1, 65535);
+    checkInteger(where, 'portRange[1]', high, 1, 65535);
+    if (low > high) throw new RangeError(`${where}: portRange [${low}, ${high}] is empty`);
+  }
+  if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
+    throw new TypeError(`${where}: host must be a non-empty string, got ${String(options.host)}`);
+  }
+  checkDuration(where, 'handshakeTimeout', options.handshakeTimeout);
+  checkDuration(where, 'idleTimeout', options.idleTimeout);
+  checkDuration(where, 'drainTimeout', options.drainTimeout);
+  checkDuration(where, 'closeTimeout', options.closeTimeout);
+  checkDuration(where, 'tls.handshakeTimeout', options.tls?.handshakeTimeout);
+  if (options.tls?.secure && !(options.tls.key || options.tls.pfx || options.tls.SNICallback)) {
+    throw new TypeError(`${where}: tls with secure: true needs a key and cert (or pfx, or SNICallback)`);
+  }
+  const tls = options.tls;
+  const makeCSA = options.csa ?? defaultCSA;
+  const starttls = tls && !tls.secure ? startTlsOptions(tls) : undefined;
+  const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+  const listener: ListenerInput = {
+    port: options.port ?? 0,
+    host: options.host,
+    backlog: options.backlog,
+    portRange: options.portRange,
+    socketOptions: options.socketOptions ?? {},
+    tls: tls?.secure ? tls : undefined,
+    handshakeTimeout: tls?.handshakeTimeout ?? options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    maxConnections: options.maxConnections,
+    idleTimeout: options.idleTimeout,
+    closeTimeout,
+    createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
+  };
+  return { drainTimeout: options.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT, closeTimeout, listener };
+}
+
+export function TCPServer(options: TCPServerOptions = {}) {
+  return defineComponent({
+    name: 'TCPServer',
+    inboxes: { control: box<SignalMessage>() },
+    outboxes: {
+      protocolHandlerSignal: box<ProtocolHandlerSignal>(),
+      listening: box<Listening>(),
+      signal: box<SignalMessage>(),
+    },
+    logic: tcpServerLogic,
+    input: tcpServerInput(options),
+  });
+}
+
+/** The TCPServer's actor logic, for components that run one as a child (ConnectedServer, SingleServer). */
+export { tcpServerLogic };

@@ -1,0 +1,20 @@
+// serverStats(ref): the counters of a running TCPServer, ConnectedServer or SingleServer (open,
+// accepted, refused, handshake failures, ...). They live in the tcpServerMachine's context; a
+// server that runs a TCPServer inside registers it here.
+import type { AnyActorRef } from 'xstate';
+import type { TcpServerContext, TcpServerStats } from '../machines/tcpServer.js';
+
+const inner = new WeakMap<AnyActorRef, AnyActorRef>();
+
+export function registerServerStats(server: AnyActorRef, tcpServer: AnyActorRef): void {
+  inner.set(server, tcpServer);
+}
+
+/** The counters of the server run by `ref` (a handle's `actor`), or undefined if it is not a server. */
+export function serverStats(ref: AnyActorRef): TcpServerStats | undefined {
+  const snapshot = (inner.get(ref) ?? ref).getSnapshot() as { context?: Partial<TcpServerContext> };
+  const context = snapshot.context;
+  if (!context || typeof context.open !== 'number') return undefined;
+  const { open, accepted, refused, handshakeFailures, lastHandshakeFailure, acceptErrors } = context as TcpServerContext;
+  return { open, accepted, refused, handshakeFailures, lastHandshakeFailure, acceptErrors };
+}
