@@ -18,6 +18,7 @@ export function createGraphView(container) {
   let again = false;
   const countLabels = new Map();
   const boxes = new Map();
+  let pictureCount = 0;
 
   async function layout(groups) {
     const key = structureKey(groups);
@@ -28,9 +29,11 @@ export function createGraphView(container) {
     }
     layingOut = true;
     try {
-      const laidOut = await elk.layout(elkGraph(groups));
+      // Each system (root) is laid out on its own and the pictures flow side by side.
+      const whole = elkGraph(groups);
+      const pictures = await Promise.all(whole.children.map((root) => elk.layout({ ...whole, children: [root] })));
       drawnKey = key;
-      draw(laidOut, groups);
+      draw(pictures, groups);
     } catch (error) {
       container.textContent = `layout failed: ${error.message}`;
     } finally {
@@ -42,12 +45,24 @@ export function createGraphView(container) {
     }
   }
 
-  function draw(laidOut, groups) {
+  function draw(pictures, groups) {
     countLabels.clear();
     boxes.clear();
-    const root = svg('svg', { width: (laidOut.width ?? 0) + 4, height: (laidOut.height ?? 0) + 4, class: 'graph' });
+    container.replaceChildren(...pictures.map((laidOut) => picture(laidOut, groups)));
+    updateCounts(groups);
+  }
+
+  function picture(laidOut, groups) {
+    // Room around the picture for the outside labels of a graph's own boxes.
+    const margin = 70;
+    const root = svg('svg', {
+      width: (laidOut.width ?? 0) + 2 * margin,
+      height: (laidOut.height ?? 0) + 8,
+      viewBox: `${-margin} -4 ${(laidOut.width ?? 0) + 2 * margin} ${(laidOut.height ?? 0) + 8}`,
+      class: 'graph',
+    });
     const defs = svg('defs');
-    const marker = svg('marker', { id: 'arrow', viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
+    const marker = svg('marker', { id: `arrow-${++pictureCount}`, viewBox: '0 0 8 8', refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: 'auto-start-reverse' });
     marker.append(svg('path', { d: 'M0,0 L8,4 L0,8 z', class: 'arrowhead' }));
     defs.append(marker);
     root.append(defs);
@@ -67,8 +82,11 @@ export function createGraphView(container) {
         box.append(svg('rect', { x: port.x, y: port.y, width: port.width, height: port.height, class: inward ? 'port inbox' : 'port outbox' }));
         const label = port.labels?.[0];
         if (label) {
-          const x = inward ? port.x + port.width + 3 : port.x - 3;
-          box.append(svg('text', { x, y: port.y + port.height - 1, class: 'port-label', 'text-anchor': inward ? 'start' : 'end' }, label.text));
+          // A graph's own boxes are labelled outside its border: its links run inside, from them.
+          const outside = Boolean(group?.graph);
+          const x = inward !== outside ? port.x + port.width + 3 : port.x - 3;
+          const anchor = inward !== outside ? 'start' : 'end';
+          box.append(svg('text', { x, y: port.y + port.height - 1, class: 'port-label', 'text-anchor': anchor }, label.text));
         }
       }
       nodeLayer.append(box);
@@ -76,14 +94,13 @@ export function createGraphView(container) {
       for (const edge of node.edges ?? []) {
         for (const section of edge.sections ?? []) {
           const points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint];
-          edgeLayer.append(svg('polyline', { points: points.map((p) => `${p.x},${p.y}`).join(' '), class: 'link', 'marker-end': 'url(#arrow)' }));
+          edgeLayer.append(svg('polyline', { points: points.map((p) => `${p.x},${p.y}`).join(' '), class: 'link', 'marker-end': `url(#arrow-${pictureCount})` }));
         }
       }
     };
     for (const node of laidOut.children ?? []) drawNode(node, 0);
     root.append(nodeLayer, edgeLayer);
-    container.replaceChildren(root);
-    updateCounts(groups);
+    return root;
   }
 
   function updateCounts(groups) {

@@ -96,7 +96,7 @@ export function elkGraph(groups) {
         'elk.nodeSize.minimum': '(90, 44)',
         'elk.nodeLabels.placement': '[H_CENTER, V_TOP, INSIDE]',
         'elk.portLabels.placement': '[INSIDE]',
-        'elk.padding': '[top=34,left=16,bottom=14,right=16]',
+        'elk.padding': padding(group),
       },
       ports: [...group.inboxes.map((box) => port(portId(group.key, 'in', box), 'in', box)), ...group.outboxes.map((box) => port(portId(group.key, 'out', box), 'out', box))],
       children: [],
@@ -141,6 +141,15 @@ export function elkGraph(groups) {
     children: roots,
     edges: [],
   };
+}
+
+/**
+ * Room inside a box around its children. A graph labels its own boxes outside (its links start
+ * there and run inward); any other box with children keeps its labels inside, clear of them.
+ */
+function padding(group) {
+  const widest = (boxes) => (group.graph || boxes.length === 0 ? 0 : Math.max(...boxes.map((box) => box.length)) * CHAR_WIDTH + PORT + 8);
+  return `[top=34,left=${16 + widest(group.inboxes)},bottom=14,right=${16 + widest(group.outboxes)}]`;
 }
 
 function port(id, direction, box) {
