@@ -7,13 +7,38 @@
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
-import { DataSource, Pipeline, box, createInspector, defineComponent, isShutdownRequest, run, type Inspector, type SignalMessage } from '../src/index.js';
+import {
+  ConnectedServer,
+  DataSource,
+  EchoProtocol,
+  Graphline,
+  Pipeline,
+  TCPClient,
+  box,
+  createInspector,
+  defineComponent,
+  isShutdownRequest,
+  producerFinished,
+  run,
+  serverShutdown,
+  type Inspector,
+  type Listening,
+  type SignalMessage,
+} from '../src/index.js';
 
 const { values } = parseArgs({
-  options: { rounds: { type: 'string', default: '3' }, messages: { type: 'string', default: '200000' } },
+  options: {
+    rounds: { type: 'string', default: '3' },
+    messages: { type: 'string', default: '200000' },
+    'echo-mib': { type: 'string', default: '16' },
+    connections: { type: 'string', default: '300' },
+  },
 });
 const rounds = Number(values.rounds);
 const messageCount = Number(values.messages);
+const echoBytes = Number(values['echo-mib']) * 1024 * 1024;
+const connectionCount = Number(values.connections);
+const LOOPBACK = '127.0.0.1';
 
 type Mode = 'off' | 'noop' | 'attached' | 'page';
 const MODES: readonly Mode[] = ['off', 'noop', 'attached', 'page'];
@@ -57,13 +82,96 @@ async function pipelineRate(inspect: Inspect): Promise<number> {
   return messageCount / seconds;
 }
 
+/** Waits for `count` bytes on its inbox, then asks its TCPClient to close, and ends when it has. */
+const ByteCounter = (count: number, onDone: () => void) =>
+  defineComponent({
+    name: 'ByteCounter',
+    inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
+    outboxes: { outbox: box<never>(), signal: box<SignalMessage>() },
+    body: ({ on, send, finish }) => {
+      let received = 0;
+      on('inbox', (chunk) => {
+        received += chunk.byteLength;
+        if (received === count) {
+          onDone();
+          send('signal', producerFinished());
+        }
+      });
+      on('control', () => finish());
+    },
+  });
+
+/** An echo server (ConnectedServer + EchoProtocol) on loopback for the duration of `body`. */
+async function withEchoServer<T>(inspect: Inspect, body: (port: number) => Promise<T>): Promise<T> {
+  const server = run(ConnectedServer({ host: LOOPBACK, port: 0, protocol: () => EchoProtocol() }), inspect ? { inspect } : {});
+  const { port } = (await server.next('listening', { timeoutMs: 5_000 })) as Listening;
+  try {
+    return await body(port);
+  } finally {
+    server.send('control', serverShutdown());
+    await server.done;
+  }
+}
+
+/** One TCPClient sends `echoBytes` in 16 KiB chunks through the echo server and reads them back: MiB/s. */
+function echoRate(inspect: Inspect): Promise<number> {
+  return withEchoServer(inspect, async (port) => {
+    const chunk = Buffer.alloc(16 * 1024, 7);
+    const chunks = Array.from({ length: echoBytes / chunk.length }, () => chunk);
+    let finished = 0;
+    const started = performance.now();
+    const client = run(
+      Graphline(
+        { source: DataSource(chunks), client: TCPClient(LOOPBACK, port), counter: ByteCounter(echoBytes, () => (finished = performance.now())) },
+        { 'source.outbox': 'client.inbox', 'client.outbox': 'counter.inbox', 'counter.signal': 'client.control', 'client.signal': 'counter.control' },
+      ),
+      inspect ? { inspect } : {},
+    );
+    await client.done;
+    if (finished === 0) throw new Error('the echo did not return every byte');
+    return echoBytes / 1024 / 1024 / ((finished - started) / 1000);
+  });
+}
+
+/** `connectionCount` short connections (20 at a time): connect, one echoed line, close. Connections/s. */
+function connectionRate(inspect: Inspect): Promise<number> {
+  return withEchoServer(inspect, async (port) => {
+    const line = Buffer.from('hello\n');
+    const one = async (): Promise<void> => {
+      const client = run(
+        Graphline(
+          { source: DataSource([line]), client: TCPClient(LOOPBACK, port), counter: ByteCounter(line.length, () => {}) },
+          { 'source.outbox': 'client.inbox', 'client.outbox': 'counter.inbox', 'counter.signal': 'client.control', 'client.signal': 'counter.control' },
+        ),
+        inspect ? { inspect } : {},
+      );
+      const result = await client.done;
+      if (result.status !== 'done') throw new Error(`a connection ended ${result.status}`);
+    };
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < connectionCount) {
+        next++;
+        await one();
+      }
+    };
+    const started = performance.now();
+    await Promise.all(Array.from({ length: 20 }, worker));
+    return connectionCount / ((performance.now() - started) / 1000);
+  });
+}
+
 interface Workload {
   readonly name: string;
   readonly unit: string;
   run(inspect: Inspect): Promise<number>;
 }
 
-export const workloads: Workload[] = [{ name: `Pipeline routing (5 components, ${messageCount} messages)`, unit: 'msg/s', run: pipelineRate }];
+export const workloads: Workload[] = [
+  { name: `Pipeline routing (5 components, ${messageCount} messages)`, unit: 'msg/s', run: pipelineRate },
+  { name: `Loopback echo, 1 connection, ${echoBytes / 1024 / 1024} MiB in 16 KiB chunks`, unit: 'MiB/s', run: echoRate },
+  { name: `Loopback echo, ${connectionCount} short connections (20 at a time)`, unit: 'conn/s', run: connectionRate },
+];
 
 async function withMode<T>(mode: Mode, body: (inspect: Inspect) => Promise<T>): Promise<T> {
   if (mode === 'off') return body(undefined);
