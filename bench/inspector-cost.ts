@@ -3,8 +3,11 @@
 //   no-op    — an `inspect` that does nothing: what XState itself spends building inspection events
 //   attached — createInspector's observer attached, no page open
 //   page     — attached, and a page (a WebSocket client here) receiving every batch
-// Usage: npx tsx bench/inspector-cost.ts [--rounds 3] [--messages 200000]
-import { parseArgs } from 'node:util';
+// Usage: npx tsx bench/inspector-cost.ts [--rounds 3] [--messages 200000] [--echo-mib 64] [--connections 300]
+import { execFile } from 'node:child_process';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
 import { WebSocket } from 'ws';
 import type { InspectionEvent } from 'xstate';
 import {
@@ -30,8 +33,11 @@ const { values } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     messages: { type: 'string', default: '200000' },
-    'echo-mib': { type: 'string', default: '16' },
+    'echo-mib': { type: 'string', default: '64' },
     connections: { type: 'string', default: '300' },
+    // internal: run one measurement in this (child) process
+    workload: { type: 'string' },
+    mode: { type: 'string' },
   },
 });
 const rounds = Number(values.rounds);
@@ -39,6 +45,7 @@ const messageCount = Number(values.messages);
 const echoBytes = Number(values['echo-mib']) * 1024 * 1024;
 const connectionCount = Number(values.connections);
 const LOOPBACK = '127.0.0.1';
+const execFileAsync = promisify(execFile);
 
 type Mode = 'off' | 'noop' | 'attached' | 'page';
 const MODES: readonly Mode[] = ['off', 'noop', 'attached', 'page'];
@@ -195,16 +202,30 @@ async function withMode<T>(mode: Mode, body: (inspect: Inspect) => Promise<T>): 
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
+/** One measurement in this process: a warm-up run, then the measured one. */
+async function measureOnce(workload: Workload, mode: Mode): Promise<number> {
+  await withMode(mode, workload.run);
+  return withMode(mode, workload.run);
+}
+
+/**
+ * Every measurement runs in a fresh child process (its own heap and JIT state), modes interleaved
+ * and their order rotated each round, so no mode inherits another's garbage or warm caches.
+ */
 export async function measureInspectorCost(): Promise<string[]> {
   const lines = [
     '| workload | off | no-op inspect | inspector attached | inspector + page open | slowdown: no-op / attached / page |',
     '|---|---|---|---|---|---|',
   ];
-  for (const workload of workloads) {
+  const forwarded = ['--messages', String(messageCount), '--echo-mib', String(echoBytes / 1024 / 1024), '--connections', String(connectionCount)];
+  for (const [index, workload] of workloads.entries()) {
     const results = new Map<Mode, number[]>(MODES.map((mode) => [mode, []]));
-    for (const mode of MODES) await withMode(mode, workload.run); // warm-up
     for (let round = 0; round < rounds; round++) {
-      for (const mode of MODES) results.get(mode)!.push(await withMode(mode, workload.run));
+      const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
+      for (const mode of order) {
+        const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--workload', String(index), '--mode', mode, ...forwarded]);
+        results.get(mode)!.push(Number(stdout.trim().split('\n').at(-1)));
+      }
     }
     const [off, noop, attached, page] = MODES.map((mode) => median(results.get(mode)!)) as [number, number, number, number];
     const fmt = (n: number): string => `${Math.round(n).toLocaleString('en-US')} ${workload.unit}`;
@@ -215,6 +236,13 @@ export async function measureInspectorCost(): Promise<string[]> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(`node ${process.version}, median of ${rounds} rounds`);
-  for (const line of await measureInspectorCost()) console.log(line);
+  if (values.workload !== undefined) {
+    const workload = workloads[Number(values.workload)];
+    const mode = values.mode as Mode;
+    if (!workload || !MODES.includes(mode)) throw new Error(`unknown workload ${values.workload} or mode ${values.mode}`);
+    console.log(await measureOnce(workload, mode));
+  } else {
+    console.log(`node ${process.version}, ${cpus().length} CPUs, median of ${rounds} rounds, each measurement in a fresh process`);
+    for (const line of await measureInspectorCost()) console.log(line);
+  }
 }
