@@ -20,7 +20,6 @@ import {
   box,
   createInspector,
   defineComponent,
-  isShutdownRequest,
   producerFinished,
   run,
   serverShutdown,
@@ -53,36 +52,22 @@ const MODES: readonly Mode[] = ['off', 'noop', 'attached', 'page'];
 /** What a workload is given: the `inspect` observer to attach, if any. */
 type Inspect = ((event: InspectionEvent) => void) | undefined;
 
-const Relay = () =>
-  defineComponent({
-    name: 'Relay',
-    inboxes: { inbox: box<number>(), control: box<SignalMessage>() },
-    outboxes: { outbox: box<number>(), signal: box<SignalMessage>() },
-    body: ({ on, send, finish }) => {
-      on('inbox', (n) => send('outbox', n));
-      on('control', (message) => {
-        if (!isShutdownRequest(message)) return;
-        send('signal', message);
-        finish();
-      });
-    },
-  });
-
-/** Messages per second through DataSource → 3 relays → a counting sink. */
+/** Messages per second through DataSource → 3 EchoProtocols (relays) → a counting sink. */
 async function pipelineRate(inspect: Inspect): Promise<number> {
   let seen = 0;
   const Sink = defineComponent({
     name: 'Sink',
-    inboxes: { inbox: box<number>(), control: box<SignalMessage>() },
-    outboxes: { outbox: box<number>(), signal: box<SignalMessage>() },
+    inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
+    outboxes: { outbox: box<never>(), signal: box<SignalMessage>() },
     body: ({ on, finish }) => {
       on('inbox', () => seen++);
       on('control', () => finish());
     },
   });
-  const items = Array.from({ length: messageCount }, (_, i) => i);
+  const message = Buffer.from('x');
+  const items = Array.from({ length: messageCount }, () => message);
   const started = performance.now();
-  const handle = run(Pipeline(DataSource(items), Relay(), Relay(), Relay(), Sink), inspect ? { inspect } : {});
+  const handle = run(Pipeline(DataSource(items), EchoProtocol(), EchoProtocol(), EchoProtocol(), Sink), inspect ? { inspect } : {});
   await handle.done;
   const seconds = (performance.now() - started) / 1000;
   if (seen !== messageCount) throw new Error(`sink saw ${seen} of ${messageCount}`);

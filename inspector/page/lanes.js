@@ -1,9 +1,7 @@
 // Swimlanes: one row per connection with its states over time. Rows are virtualized (only the
 // visible ones exist in the DOM), so thousands of connections cost what thirty do.
 import { STATES, isTerminal, laneSpans } from './store.js';
-
-const ROW_HEIGHT = 24;
-const OVERSCAN = 6;
+import { createVirtualList } from './virtualList.js';
 
 export function formatBytes(n) {
   if (n < 1024) return `${n} B`;
@@ -23,8 +21,6 @@ function el(tag, className, text) {
 }
 
 export function createLanesView({ scroller, summary, axis, filterInput, sideSelect, openOnly }) {
-  const spacer = el('div', 'lane-spacer');
-  scroller.append(spacer);
   let store;
   let at = 0;
   let visible = [];
@@ -49,48 +45,40 @@ export function createLanesView({ scroller, summary, axis, filterInput, sideSele
     summary.replaceChildren(el('span', 'muted', `${visible.length} of ${store.laneOrder.length} connections shown · `), ...parts);
   }
 
-  function renderRows() {
+  function renderLane(lane) {
     const start0 = store.startedAt ?? at;
     const span = Math.max(1, at - start0);
-    const firstRow = Math.max(0, Math.floor(scroller.scrollTop / ROW_HEIGHT) - OVERSCAN);
-    const lastRow = Math.min(visible.length, Math.ceil((scroller.scrollTop + scroller.clientHeight) / ROW_HEIGHT) + OVERSCAN);
-    spacer.style.height = `${visible.length * ROW_HEIGHT}px`;
-    const rows = [];
-    for (let i = firstRow; i < lastRow; i++) {
-      const lane = visible[i];
-      const spans = laneSpans(lane, at);
-      const row = el('div', `lane ${lane.side}`);
-      row.style.top = `${i * ROW_HEIGHT}px`;
-      row.dataset.lane = lane.id;
-      row.dataset.side = lane.side;
-      row.dataset.states = spans.map((s) => s.state).join(' ');
-      const last = spans.at(-1);
-      row.dataset.current = last?.state ?? '';
-      const name = el('div', 'lane-name', `${lane.side === 'client' ? '→' : '←'} ${lane.peer ?? ''}`);
-      name.title = lane.path;
-      name.append(el('span', 'lane-path', ` ${lane.path}`));
-      const track = el('div', 'lane-track');
-      for (const s of spans) {
-        const segment = el('div', `segment state-${s.state}`);
-        segment.dataset.state = s.state;
-        const left = ((s.t - start0) / span) * 100;
-        const width = isTerminal(s.state) ? 0 : ((s.until - s.t) / span) * 100;
-        segment.style.left = `${left}%`;
-        segment.style.width = `calc(${width}% + ${isTerminal(s.state) ? 3 : 2}px)`;
-        segment.title = `${s.state} at ${formatTime(s.t - start0)}${isTerminal(s.state) ? '' : ` for ${formatTime(s.until - s.t)}`}`;
-        track.append(segment);
-      }
-      const history = el('div', 'lane-states', spans.map((s) => s.state).join(' → '));
-      history.title = spans.map((s) => `${s.state} @ ${formatTime(s.t - start0)}`).join('\n');
-      const bytes = el('div', 'lane-bytes', `↓${formatBytes(lane.bytesIn)} ↑${formatBytes(lane.bytesOut)}`);
-      const reason = el('div', 'lane-reason', lane.reason ? `${lane.reason.code ? `${lane.reason.code}: ` : ''}${lane.reason.message}` : '');
-      if (lane.reason) reason.title = reason.textContent;
-      row.append(name, track, history, bytes, reason);
-      rows.push(row);
+    const spans = laneSpans(lane, at);
+    const row = el('div', `lane ${lane.side}`);
+    row.dataset.lane = lane.id;
+    row.dataset.side = lane.side;
+    row.dataset.states = spans.map((s) => s.state).join(' ');
+    const last = spans.at(-1);
+    row.dataset.current = last?.state ?? '';
+    const name = el('div', 'lane-name', `${lane.side === 'client' ? '→' : '←'} ${lane.peer ?? ''}`);
+    name.title = lane.path;
+    name.append(el('span', 'lane-path', ` ${lane.path}`));
+    const track = el('div', 'lane-track');
+    for (const s of spans) {
+      const segment = el('div', `segment state-${s.state}`);
+      segment.dataset.state = s.state;
+      const left = ((s.t - start0) / span) * 100;
+      const width = isTerminal(s.state) ? 0 : ((s.until - s.t) / span) * 100;
+      segment.style.left = `${left}%`;
+      segment.style.width = `calc(${width}% + ${isTerminal(s.state) ? 3 : 2}px)`;
+      segment.title = `${s.state} at ${formatTime(s.t - start0)}${isTerminal(s.state) ? '' : ` for ${formatTime(s.until - s.t)}`}`;
+      track.append(segment);
     }
-    scroller.replaceChildren(spacer, ...rows);
-    axis.textContent = `time axis: 0 – ${formatTime(span)} since the inspector started`;
+    const history = el('div', 'lane-states', spans.map((s) => s.state).join(' → '));
+    history.title = spans.map((s) => `${s.state} @ ${formatTime(s.t - start0)}`).join('\n');
+    const bytes = el('div', 'lane-bytes', `↓${formatBytes(lane.bytesIn)} ↑${formatBytes(lane.bytesOut)}`);
+    const reason = el('div', 'lane-reason', lane.reason ? `${lane.reason.code ? `${lane.reason.code}: ` : ''}${lane.reason.message}` : '');
+    if (lane.reason) reason.title = reason.textContent;
+    row.append(name, track, history, bytes, reason);
+    return row;
   }
+
+  const list = createVirtualList(scroller, { rowHeight: 24, renderRow: renderLane });
 
   function update(nextStore, nextAt) {
     store = nextStore;
@@ -101,11 +89,9 @@ export function createLanesView({ scroller, summary, axis, filterInput, sideSele
       if (lane && matches(lane)) visible.push(lane);
     }
     renderSummary();
-    renderRows();
+    list.setItems(visible);
+    axis.textContent = `time axis: 0 – ${formatTime(Math.max(1, at - (store.startedAt ?? at)))} since the inspector started`;
   }
 
-  scroller.addEventListener('scroll', () => {
-    if (store) renderRows();
-  });
   return { update };
 }
