@@ -115,6 +115,11 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
       socket.destroy();
       return;
     }
+    if (!sameOrigin(request)) {
+      // Another web site open in the same browser must not read what the system is doing.
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
+      return;
+    }
     sockets.handleUpgrade(request, socket, head, (ws) => {
       const catchUp = [hello, ...history.snapshot()];
       for (let start = 0; start < catchUp.length; start += CATCH_UP_CHUNK) {
@@ -184,6 +189,17 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
       return closed;
     },
   };
+}
+
+/** A WebSocket from a browser must come from the inspector's own page; other clients send no Origin. */
+function sameOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
 }
 
 /** Says goodbye to a page (it shows "disconnected"), giving up on a page that does not answer. */

@@ -147,6 +147,17 @@ describe('createInspector', () => {
     }
   });
 
+  it("refuses a WebSocket opened by another web site's page", async () => {
+    const inspector = await open();
+    const wsUrl = new URL('ws', inspector.url).href.replace(/^http/, 'ws');
+    const foreign = new WebSocket(wsUrl, { origin: 'http://evil.example' });
+    const [error] = (await once(foreign, 'error')) as [Error];
+    expect(error.message).toMatch(/403/);
+    const own = new WebSocket(wsUrl, { origin: new URL(inspector.url).origin });
+    await once(own, 'open');
+    own.close();
+  });
+
   it('close() ends the page connections and stops listening', async () => {
     const inspector = await open();
     const page = await listen(inspector);
