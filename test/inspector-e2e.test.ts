@@ -178,6 +178,8 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
         const n = Number(document.querySelector('#count-total')?.textContent);
         return n > 0 && n < end;
       }, atEnd, WAIT);
+      // The component graph is rebuilt from the recording too.
+      await replay.waitForFunction(() => Array.from(document.querySelectorAll('svg.graph text.label')).some((t) => t.textContent?.includes('TCPClient')), undefined, WAIT);
       await replay.screenshot({ path: join(artifacts, 'inspector-replay.png'), fullPage: true });
       await replay.close();
     } finally {
