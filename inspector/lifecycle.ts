@@ -140,9 +140,10 @@ export class LifecycleTracker {
     }
   };
 
-  /** Notes every actor already running under `root` (for an inspector attached late). */
+  /** Notes every actor already running under `root`, and its current state (for an inspector attached late). */
   noteExisting(root: AnyActorRef): void {
     this.noteActor(root);
+    this.noteSnapshot(root, root.getSnapshot() as MachineLikeSnapshot, { type: 'inspector.attached' });
     const snapshot = root.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> };
     for (const child of Object.values(snapshot.children ?? {})) if (child) this.noteExisting(child);
   }

@@ -245,6 +245,23 @@ describe('LifecycleTracker with real actors', () => {
   });
 });
 
+describe('LifecycleTracker attached to a running system', () => {
+  it('lists the actors already running and their current state, then follows the lifecycle', async () => {
+    const handle = run(FakeConnection());
+    handle.actor.send({ type: 'go' });
+    const tracker = new LifecycleTracker();
+    tracker.noteExisting(handle.actor);
+    const subscription = handle.actor.system.inspect(tracker.observe);
+    handle.send('control', { kind: 'producerFinished' });
+    handle.actor.send({ type: 'drained' });
+    await handle.done;
+    subscription.unsubscribe();
+    const records = tracker.drain();
+    expect(records.find((r) => r.k === 'actor')).toMatchObject({ component: 'FakeConnection', path: 'FakeConnection' });
+    expect(statesOf(records, handle.actor.sessionId)).toEqual(['connected', 'flushing', 'closed']);
+  });
+});
+
 describe('History for late-joining pages', () => {
   it('compacts to the latest bytes and the most recent finished connections', () => {
     const history = new History({ limit: 40, keepFinished: 2, logLimit: 3 });
