@@ -9,7 +9,7 @@ import { createLogView } from './log.js';
 const $ = (id) => document.getElementById(id);
 
 const graph = createGraphView($('graph'));
-const lanes = createLanesView({ scroller: $('lanes'), summary: $('lane-summary'), axis: $('lane-axis'), filterInput: $('lane-filter'), sideSelect: $('lane-side'), openOnly: $('lane-open') });
+const lanes = createLanesView({ scroller: $('lanes'), summary: $('lane-summary'), axis: $('lane-axis'), filterInput: $('lane-filter'), sideSelect: $('lane-side'), openOnly: $('lane-open'), windowSelect: $('lane-window') });
 const log = createLogView({ scroller: $('log'), filterInput: $('log-filter'), note: $('log-note') });
 
 let mode = 'live';
@@ -129,7 +129,7 @@ $('replay-play').addEventListener('click', () => {
 
 $('back-live').addEventListener('click', () => window.location.reload());
 
-for (const id of ['lane-filter', 'lane-side', 'lane-open', 'log-filter']) $(id).addEventListener('input', requestDraw);
+for (const id of ['lane-filter', 'lane-side', 'lane-open', 'lane-window', 'log-filter']) $(id).addEventListener('input', requestDraw);
 
 connect();
 requestDraw();

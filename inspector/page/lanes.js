@@ -20,7 +20,7 @@ function el(tag, className, text) {
   return element;
 }
 
-export function createLanesView({ scroller, summary, axis, filterInput, sideSelect, openOnly }) {
+export function createLanesView({ scroller, summary, axis, filterInput, sideSelect, openOnly, windowSelect }) {
   let store;
   let at = 0;
   let visible = [];
@@ -45,8 +45,16 @@ export function createLanesView({ scroller, summary, axis, filterInput, sideSele
     summary.replaceChildren(el('span', 'muted', `${visible.length} of ${store.laneOrder.length} connections shown · `), ...parts);
   }
 
+  /** The time axis: the whole session, or the last few seconds (older parts scroll off the left). */
+  function axisStart() {
+    const sessionStart = store.startedAt ?? at;
+    const windowMs = Number(windowSelect.value);
+    return windowMs > 0 ? Math.max(sessionStart, at - windowMs) : sessionStart;
+  }
+
   function renderLane(lane) {
-    const start0 = store.startedAt ?? at;
+    const sessionStart = store.startedAt ?? at;
+    const start0 = axisStart();
     const span = Math.max(1, at - start0);
     const spans = laneSpans(lane, at);
     const row = el('div', `lane ${lane.side}`);
@@ -66,15 +74,18 @@ export function createLanesView({ scroller, summary, axis, filterInput, sideSele
       const width = isTerminal(s.state) ? 0 : ((s.until - s.t) / span) * 100;
       segment.style.left = `${left}%`;
       segment.style.width = `calc(${width}% + ${isTerminal(s.state) ? 3 : 2}px)`;
-      segment.title = `${s.state} at ${formatTime(s.t - start0)}${isTerminal(s.state) ? '' : ` for ${formatTime(s.until - s.t)}`}`;
+      segment.title = `${s.state} at ${formatTime(s.t - sessionStart)}${isTerminal(s.state) ? '' : ` for ${formatTime(s.until - s.t)}`}`;
       track.append(segment);
     }
     const history = el('div', 'lane-states', spans.map((s) => s.state).join(' → '));
-    history.title = spans.map((s) => `${s.state} @ ${formatTime(s.t - start0)}`).join('\n');
+    history.title = spans.map((s) => `${s.state} @ ${formatTime(s.t - sessionStart)}`).join('\n');
+    const lasted = (lane.closedAt ?? at) - lane.openedAt;
+    const when = el('div', 'lane-time', `+${formatTime(lane.openedAt - sessionStart)} · ${formatTime(lasted)}`);
+    when.title = `opened ${formatTime(lane.openedAt - sessionStart)} after the inspector started; ${lane.closedAt === undefined ? 'open for' : 'lasted'} ${formatTime(lasted)}`;
     const bytes = el('div', 'lane-bytes', `↓${formatBytes(lane.bytesIn)} ↑${formatBytes(lane.bytesOut)}`);
     const reason = el('div', 'lane-reason', lane.reason ? `${lane.reason.code ? `${lane.reason.code}: ` : ''}${lane.reason.message}` : '');
     if (lane.reason) reason.title = reason.textContent;
-    row.append(name, track, history, bytes, reason);
+    row.append(name, track, history, when, bytes, reason);
     return row;
   }
 
@@ -90,7 +101,8 @@ export function createLanesView({ scroller, summary, axis, filterInput, sideSele
     }
     renderSummary();
     list.setItems(visible);
-    axis.textContent = `time axis: 0 – ${formatTime(Math.max(1, at - (store.startedAt ?? at)))} since the inspector started`;
+    const sessionStart = store.startedAt ?? at;
+    axis.textContent = `time axis: ${formatTime(axisStart() - sessionStart)} – ${formatTime(Math.max(0, at - sessionStart))} since the inspector started`;
   }
 
   return { update };
