@@ -52,6 +52,12 @@ async function listen(inspector: Inspector): Promise<{ records: InspectorRecord[
   };
 }
 
+/** Resolves once the clock has moved on by at least one millisecond. */
+async function laterMillisecond(): Promise<void> {
+  const now = Date.now();
+  while (Date.now() <= now) await new Promise((resolve) => setTimeout(resolve, 1));
+}
+
 const statesOf = (records: InspectorRecord[]): string[] => records.flatMap((r) => (r.k === 'state' ? [r.state] : []));
 
 describe('createInspector', () => {
@@ -104,8 +110,11 @@ describe('createInspector', () => {
     const handle = run(FakeConnection(), { inspect: inspector.inspect });
     inspector.flush();
     handle.actor.send({ type: 'go' });
+    await laterMillisecond();
     handle.actor.send({ type: 'tls' });
     inspector.flush();
+    // Records carry millisecond times: the moment of the upgrade must be its own.
+    await laterMillisecond();
     handle.actor.send({ type: 'tlsDone' });
     handle.send('control', { kind: 'producerFinished' });
     handle.actor.send({ type: 'drained' });
