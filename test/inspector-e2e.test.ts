@@ -168,6 +168,8 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
       await replay.waitForSelector('#status[data-kind="replay"]', WAIT);
       const slider = replay.locator('#replay-slider');
       const [min, max] = await Promise.all([slider.getAttribute('min'), slider.getAttribute('max')]);
+      // It opens at the end of the recording.
+      expect(await slider.inputValue()).toBe(max);
       const atEnd = Number(await replay.textContent('#count-total'));
       expect(atEnd).toBeGreaterThan(4);
       // Back to the very start: nothing has connected yet.
