@@ -28,19 +28,28 @@ const usage = `usage: npm start -- [options]
   --interval <ms>       time between waves (default 2000)
   --show-payload-bytes <n>  show the first n bytes of payloads in the event log (default 0)`;
 
-const { values } = parseArgs({
-  options: {
-    duration: { type: 'string' },
-    port: { type: 'string', default: '0' },
-    host: { type: 'string', default: '127.0.0.1' },
-    record: { type: 'string' },
-    clients: { type: 'string', default: '3' },
-    interval: { type: 'string', default: '2000' },
-    'show-payload-bytes': { type: 'string', default: '0' },
-    help: { type: 'boolean', short: 'h' },
-  },
-  allowPositionals: false,
-});
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        duration: { type: 'string' },
+        port: { type: 'string', default: '0' },
+        host: { type: 'string', default: '127.0.0.1' },
+        record: { type: 'string' },
+        clients: { type: 'string', default: '3' },
+        interval: { type: 'string', default: '2000' },
+        'show-payload-bytes': { type: 'string', default: '0' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    });
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    process.exit(2);
+  }
+}
+const { values } = parseOptions();
+
 if (values.help) {
   console.log(usage);
   process.exit(0);
