@@ -18,9 +18,13 @@ export class History {
   private readonly limit: number;
   private readonly keepFinished: number;
   private readonly logLimit: number;
+  /** Size at which to compact next: twice what the last compaction kept, so that compacting a
+   *  history of mostly live connections does not repeat on every batch. */
+  private compactAt: number;
 
   constructor(options: HistoryOptions = {}) {
     this.limit = options.limit ?? 200_000;
+    this.compactAt = this.limit;
     this.keepFinished = options.keepFinished ?? 2_000;
     this.logLimit = options.logLimit ?? 1_000;
   }
@@ -31,7 +35,10 @@ export class History {
       else if (record.k !== 'dropped') this.records.push(record);
     }
     if (this.logs.length > this.logLimit * 2) this.logs = this.logs.slice(-this.logLimit);
-    if (this.records.length > this.limit) this.compact();
+    if (this.records.length > this.compactAt) {
+      this.compact();
+      this.compactAt = Math.max(this.limit, this.records.length * 2);
+    }
   }
 
   /** Everything a new page needs, oldest first. */
