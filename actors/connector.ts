@@ -12,16 +12,22 @@ export const connector = fromCallback<EventObject, ConnectRequest>(({ input, sen
   const { host, port, connectTimeoutMs, secure } = input;
   const report = (event: ConnectorEvent): void => sendBack(event);
   let settled = false;
-  let socket: net.Socket;
   const lookup = input.lookup ? { lookup: input.lookup as net.LookupFunction } : {};
-  if (secure) {
-    const options = (input.tls ?? {}) as tls.ConnectionOptions;
-    // SNI and hostname checks need the name; Node refuses an IP address as servername.
-    const servername = options.servername ?? (net.isIP(host) ? undefined : host);
-    socket = tls.connect({ ...options, ...lookup, host, port, ...(servername ? { servername } : {}) });
-    socket.allowHalfOpen = true;
-  } else {
-    socket = net.connect({ host, port, allowHalfOpen: true, ...lookup });
+  let socket: net.Socket;
+  try {
+    if (secure) {
+      const options = (input.tls ?? {}) as tls.ConnectionOptions;
+      // SNI and hostname checks need the name; Node refuses an IP address as servername.
+      const servername = options.servername ?? (net.isIP(host) ? undefined : host);
+      socket = tls.connect({ ...options, ...lookup, host, port, ...(servername ? { servername } : {}) });
+      socket.allowHalfOpen = true;
+    } else {
+      socket = net.connect({ host, port, allowHalfOpen: true, ...lookup });
+    }
+  } catch (error) {
+    // Bad TLS options (an unreadable key or CA) throw here, before any socket exists.
+    report({ type: 'connect.failed', reason: reasonFromError(error, 'ECONNECT') });
+    return () => {};
   }
   const fail = (error: unknown, fallbackCode: string): void => {
     if (settled) return;

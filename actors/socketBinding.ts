@@ -14,7 +14,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { fromCallback } from 'xstate';
+import { fromCallback, type CallbackLogicFunction, type EventObject } from 'xstate';
 import { describeValue } from '../src/component.js';
 import { badMessage, reason, reasonFromError, type Reason } from '../src/messages.js';
 import { addInboxPassthrough, canSend, setInboxOpen, whenCanSend } from '../src/routing.js';
@@ -31,7 +31,17 @@ const ignoreError = (): void => {};
 
 type Phase = 'open' | 'upgrading' | 'closed';
 
-export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ input, sendBack, receive, self, system }) => {
+export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>((args) => {
+  try {
+    return bindSocket(args);
+  } catch (error) {
+    // A throw here leaves no cleanup for XState to run: close the socket before reporting it.
+    (args.input.options.socket as Socket).destroy();
+    throw error;
+  }
+});
+
+function bindSocket({ input, sendBack, receive, self, system }: Parameters<CallbackLogicFunction<SocketCommand, EventObject, SocketBindingInput>>[0]) {
   const { owner, options } = input;
   const plain = options.socket as Socket;
   const report = (event: SocketReport): void => sendBack(event);
@@ -54,6 +64,7 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
   let failure: Error | undefined;
   let abortReason: Reason | undefined;
   let aborted = false;
+  let abortAlwaysReports = false;
   let inboxClosed = false;
   let cancelReadWait: (() => void) | undefined;
   let lastProgress = 0;
@@ -118,10 +129,14 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
     if (phase !== 'open' || cancelReadWait) return;
     for (;;) {
       if (!canSend(owner, 'outbox')) {
-        cancelReadWait = whenCanSend(owner, 'outbox', () => {
-          cancelReadWait = undefined;
-          pump();
-        });
+        // Woken from inside the consumer's own handler; read once it has returned, so what we
+        // send does not pile up in its mailbox behind the gate it just opened.
+        cancelReadWait = whenCanSend(owner, 'outbox', () =>
+          queueMicrotask(() => {
+            cancelReadWait = undefined;
+            pump();
+          }),
+        );
         return;
       }
       const chunk = current.read() as Buffer | null;
@@ -145,7 +160,7 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
     heldBytes = 0;
     const why = abortReason ?? (failure ? reasonFromError(failure, 'ESOCKET') : undefined);
     // A forced close that lost nothing is a clean close.
-    const closedReason = why && (failure || unsentBytes > 0) ? why : undefined;
+    const closedReason = why && (failure || unsentBytes > 0 || abortAlwaysReports) ? why : undefined;
     destroyAll();
     setInbox(true); // wake producers waiting on us; what they send now is dropped
     report({ type: 'socket.closed', bytesIn, bytesOut, unsentBytes, ...(closedReason ? { reason: closedReason } : {}) });
@@ -211,13 +226,24 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
       });
       return;
     }
+    const tlsOptions = (options.tls ?? {}) as TlsUpgradeOptions;
+    if (!tlsOptions.isServer) {
+      // The client speaks first in TLS, so everything already received is plain text sent before
+      // our ClientHello: deliver it now (past the downstream gate; it is at most one socket buffer)
+      // rather than feed it to TLS, the classic STARTTLS bug. A server keeps its buffer: a client
+      // may pipeline its ClientHello right behind the STARTTLS command.
+      for (let chunk = plain.read() as Buffer | null; chunk !== null; chunk = plain.read() as Buffer | null) {
+        bytesIn += chunk.length;
+        emitFrom(owner, { type: 'outbox', data: chunk });
+      }
+      if (phase !== 'open') return;
+    }
     phase = 'upgrading';
     report({ type: 'socket.upgrading' });
-    // Nobody may read the plain socket from here on; what it has buffered belongs to TLS.
+    // Nobody may read the plain socket from here on; what it still receives belongs to TLS.
     deregister(plain);
     const wrap = (): void => {
       if (phase !== 'upgrading') return;
-      const tlsOptions = (options.tls ?? {}) as TlsUpgradeOptions;
       try {
         startTls(plain, tlsOptions, {
           onSocket: (socket) => {
@@ -264,6 +290,7 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
         if (phase === 'closed') return;
         aborted = true;
         abortReason = event.reason;
+        abortAlwaysReports = event.always === true;
         finish();
         return;
     }
@@ -273,7 +300,8 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
   plain.on('error', ignoreError);
   plain.on('error', recordFailure);
   plain.on('close', () => {
-    if (phase !== 'upgrading' || !secured) finish();
+    // Once TLS wraps the socket, the TLS socket's own close (with its error) is the one that counts.
+    if (!secured || secured === (plain as Duplex)) finish();
   });
   // Our side stays writable after the peer's FIN: a half-close is not a close.
   plain.allowHalfOpen = true;
@@ -305,4 +333,4 @@ export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ 
       setInbox(true);
     }
   };
-});
+}

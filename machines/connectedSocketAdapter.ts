@@ -12,6 +12,7 @@ import {
   badMessage,
   isProducerFinished,
   isShutdownMicroprocess,
+  reasonFromError,
   shutdownCSA,
   socketShutdown,
   type BadMessage,
@@ -43,7 +44,8 @@ export type SocketReport =
 /** What the machine tells the binding (besides forwarding box messages it was sent directly). */
 export type SocketCommand =
   | { type: 'socket.flush' }
-  | { type: 'socket.abort'; reason?: Reason }
+  /** Close now. `reason` is reported if bytes were lost or `always` is set. */
+  | { type: 'socket.abort'; reason?: Reason; always?: boolean }
   | { type: 'inbox'; data: unknown }
   | { type: 'makessl'; data: unknown }
   | { type: 'ReadReady'; data: ReadReadiness }
@@ -55,6 +57,7 @@ export type CsaEvent =
   | { type: 'makessl'; data: unknown }
   | { type: 'ReadReady'; data: ReadReadiness }
   | { type: 'SendReady'; data: SendReadiness }
+  | { type: 'xstate.error.actor.socket'; error: unknown }
   | SocketReport;
 
 export type CsaSignal = BadMessage | ShutdownCSA<AnyActorRef>;
@@ -80,6 +83,8 @@ export interface CsaInput {
   readonly binding: CsaBindingOptions;
   /** Milliseconds a graceful close waits for the peer after our FIN before forcing it. */
   readonly closeTimeoutMs: number;
+  /** Milliseconds a makessl handshake may take before the connection is closed with ETIMEDOUT. */
+  readonly handshakeTimeoutMs: number;
   /** The id carried in shutdownCSA (a server's connection number). */
   readonly id: number;
 }
@@ -87,6 +92,7 @@ export interface CsaInput {
 export interface CsaContext {
   readonly binding: Opaque<CsaBindingOptions>;
   readonly closeTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
   readonly id: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
@@ -125,6 +131,7 @@ export const connectedSocketAdapterMachine = setup({
   },
   delays: {
     closeTimeout: ({ context }) => context.closeTimeoutMs,
+    handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
   },
   guards: {
     isProducerFinished: ({ event }) => event.type === 'control' && isProducerFinished(event.data),
@@ -135,6 +142,7 @@ export const connectedSocketAdapterMachine = setup({
   context: ({ input }) => ({
     binding: new Opaque(input.binding, 'socket'),
     closeTimeoutMs: input.closeTimeoutMs,
+    handshakeTimeoutMs: input.handshakeTimeoutMs,
     id: input.id,
     bytesIn: 0,
     bytesOut: 0,
@@ -160,6 +168,11 @@ export const connectedSocketAdapterMachine = setup({
     'socket.progress': { actions: assign({ bytesIn: ({ event }) => event.bytesIn, bytesOut: ({ event }) => event.bytesOut }) },
     'socket.secure': {
       actions: assign({ secure: true }),
+    },
+    // The binding is written not to throw; if it does anyway, end (its cleanup has closed the socket).
+    'xstate.error.actor.socket': {
+      target: '.closed',
+      actions: assign({ reason: ({ event }) => reasonFromError((event as { error?: unknown }).error, 'ESOCKET') }),
     },
     'socket.closed': {
       target: '.closed',
@@ -195,6 +208,16 @@ export const connectedSocketAdapterMachine = setup({
       on: {
         'socket.secure': { target: 'connected', actions: assign({ secure: true }) },
         'socket.peerEnded': { target: 'flushing', actions: assign({ peerEnded: true }) },
+      },
+      // A peer that never answers the ClientHello must not hold the connection forever.
+      after: {
+        handshakeTimeout: {
+          actions: sendTo('socket', ({ context }) => ({
+            type: 'socket.abort' as const,
+            always: true,
+            reason: { code: 'ETIMEDOUT', message: `the TLS handshake did not complete within ${context.handshakeTimeoutMs} ms` },
+          })),
+        },
       },
     },
     // Every queued byte is written, then FIN; the peer's remaining bytes are still delivered until it

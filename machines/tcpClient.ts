@@ -16,6 +16,7 @@ import {
   isShutdownMicroprocess,
   producerFinished,
   reason,
+  reasonFromError,
   type ControlMessage,
   type Reason,
   type SignalMessage,
@@ -39,6 +40,7 @@ export interface ConnectRequest {
 export interface TcpClientInput extends ConnectRequest {
   readonly delayMs: number;
   readonly closeTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
   /** Queued bytes above this close TCPClient's inbox gate until the connection is up. */
   readonly pendingHighWaterMark: number;
 }
@@ -61,7 +63,9 @@ export type TcpClientEvent =
   | { type: 'makessl'; data: unknown }
   | ConnectorEvent
   | { type: 'xstate.snapshot.csa'; snapshot: { value: unknown; context: { bytesIn: number; bytesOut: number } } }
-  | { type: 'xstate.done.actor.csa'; output: CsaOutput };
+  | { type: 'xstate.done.actor.csa'; output: CsaOutput }
+  | { type: 'xstate.error.actor.connector'; error: unknown }
+  | { type: 'xstate.error.actor.csa'; error: unknown };
 
 export type TcpClientEmitted =
   | { type: 'outbox'; data: Buffer }
@@ -74,10 +78,13 @@ export interface TcpClientContext {
   readonly port: number;
   readonly delayMs: number;
   readonly closeTimeoutMs: number;
+  readonly handshakeTimeoutMs: number;
   readonly pendingHighWaterMark: number;
   readonly pending: Opaque<PendingQueue>;
   readonly socket: Opaque<unknown> | undefined;
   readonly csa: AnyActorRef | undefined;
+  /** Undoes the passthroughs and links made to the CSA, once it has ended. */
+  readonly csaLinks: Opaque<(() => void)[]>;
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly unsentBytes: number;
@@ -92,6 +99,19 @@ const csaIn =
   (state: string) =>
   ({ event }: { event: EventObject }): boolean =>
     event.type === 'xstate.snapshot.csa' && (event as Extract<TcpClientEvent, { type: 'xstate.snapshot.csa' }>).snapshot.value === state;
+
+/**
+ * Before the connection exists: data and makessl are queued in order, producerFinished is kept for
+ * later, shutdownMicroprocess ends at once (counting what was queued as unsent).
+ */
+const beforeConnection = {
+  inbox: { actions: 'queue' },
+  makessl: { actions: 'queue' },
+  control: [
+    { guard: 'isShutdownMicroprocess', target: 'closed', actions: 'abandonPending' },
+    { guard: 'isProducerFinished', actions: 'rememberFinish' },
+  ],
+} as const;
 
 export const tcpClientMachine = setup({
   types: {} as {
@@ -147,14 +167,17 @@ export const tcpClientMachine = setup({
       const csa = context.csa;
       if (!csa) return;
       registerComponent(csa, { component: csaComponentInfo, name: 'csa:ConnectedSocketAdapter', parent: self });
-      addInboxPassthrough(self, 'inbox', csa, 'inbox');
-      addInboxPassthrough(self, 'makessl', csa, 'makessl');
-      linkToOwnOutbox(csa, 'outbox', self, 'outbox');
-      linkToOwnOutbox(csa, 'sslready', self, 'sslready');
       // The CSA's own end (shutdownCSA) is ours to report; its badMessage reports pass through.
-      csa.on('signal', (event: { data?: unknown }) => {
+      const badMessages = csa.on('signal', (event: { data?: unknown }) => {
         if (isBadMessage(event.data)) emitFrom(self, { type: 'signal', data: event.data });
       });
+      context.csaLinks.value.push(
+        addInboxPassthrough(self, 'inbox', csa, 'inbox'),
+        addInboxPassthrough(self, 'makessl', csa, 'makessl'),
+        linkToOwnOutbox(csa, 'outbox', self, 'outbox'),
+        linkToOwnOutbox(csa, 'sslready', self, 'sslready'),
+        () => badMessages.unsubscribe(),
+      );
       const pending = context.pending.value;
       const firstMakessl = pending.items.indexOf(MAKESSL);
       const rest = firstMakessl < 0 ? [] : pending.items.slice(firstMakessl);
@@ -165,7 +188,13 @@ export const tcpClientMachine = setup({
         else resolveInbox(csa, 'inbox')(item);
       }
       if (pending.finish) resolveInbox(csa, 'control')(pending.finish);
-      setInboxOpen(self, 'inbox', true);
+      // Reopening wakes producers at once; the CSA starts only after this transition, so a woken
+      // producer would pile everything into its mailbox unchecked. Let it start first.
+      queueMicrotask(() => setInboxOpen(self, 'inbox', true));
+    },
+    /** The CSA has ended: messages for it now stop at this (ending) client instead of a dead actor. */
+    detachCsa: ({ context }) => {
+      for (const undo of context.csaLinks.value.splice(0)) undo();
     },
     forwardControl: ({ context, event }) => {
       if (event.type === 'control' && context.csa) resolveInbox(context.csa, 'control')(event.data);
@@ -194,10 +223,12 @@ export const tcpClientMachine = setup({
     port: input.port,
     delayMs: input.delayMs,
     closeTimeoutMs: input.closeTimeoutMs,
+    handshakeTimeoutMs: input.handshakeTimeoutMs,
     pendingHighWaterMark: input.pendingHighWaterMark,
     pending: new Opaque(new PendingQueue(), 'pending writes'),
     socket: undefined,
     csa: undefined,
+    csaLinks: new Opaque<(() => void)[]>([], 'links to the CSA'),
     bytesIn: 0,
     bytesOut: 0,
     unsentBytes: 0,
@@ -208,24 +239,12 @@ export const tcpClientMachine = setup({
     // Kamaelia spins here and ignores control; this is a timer and control works.
     delaying: {
       after: { connectDelay: 'connecting' },
-      on: {
-        inbox: { actions: 'queue' },
-        makessl: { actions: 'queue' },
-        control: [
-          { guard: 'isShutdownMicroprocess', target: 'closed', actions: 'abandonPending' },
-          { guard: 'isProducerFinished', actions: 'rememberFinish' },
-        ],
-      },
+      on: { ...beforeConnection },
     },
     connecting: {
       invoke: { id: 'connector', src: 'connector', input: ({ context }) => context.request.value },
       on: {
-        inbox: { actions: 'queue' },
-        makessl: { actions: 'queue' },
-        control: [
-          { guard: 'isShutdownMicroprocess', target: 'closed', actions: 'abandonPending' },
-          { guard: 'isProducerFinished', actions: 'rememberFinish' },
-        ],
+        ...beforeConnection,
         'connect.ok': {
           target: 'open',
           actions: assign({
@@ -243,6 +262,7 @@ export const tcpClientMachine = setup({
                   ...(request.secure ? { secure: true } : {}),
                 },
                 closeTimeoutMs: context.closeTimeoutMs,
+                handshakeTimeoutMs: context.handshakeTimeoutMs,
                 id: 0,
               };
               if (firstMakessl < 0) pending.items.length = 0;
@@ -252,6 +272,11 @@ export const tcpClientMachine = setup({
           }),
         },
         'connect.failed': { target: 'failed', actions: [assign({ reason: ({ event }) => event.reason }), 'abandonPending'] },
+        // The connector is written not to throw; if it does anyway, fail rather than hang here.
+        'xstate.error.actor.connector': {
+          target: 'failed',
+          actions: [assign({ reason: ({ event }) => reasonFromError((event as { error?: unknown }).error) }), 'abandonPending'],
+        },
       },
     },
     open: {
@@ -268,9 +293,13 @@ export const tcpClientMachine = setup({
           { guard: 'csaConnected', target: '.connected', actions: 'mirrorBytes' },
           { actions: 'mirrorBytes' },
         ],
+        'xstate.error.actor.csa': {
+          target: 'failed',
+          actions: ['detachCsa', assign({ reason: ({ event }) => reasonFromError((event as { error?: unknown }).error) })],
+        },
         'xstate.done.actor.csa': [
-          { guard: 'csaFailed', target: 'failed', actions: 'takeCsaOutput' },
-          { target: 'closed', actions: 'takeCsaOutput' },
+          { guard: 'csaFailed', target: 'failed', actions: ['detachCsa', 'takeCsaOutput'] },
+          { target: 'closed', actions: ['detachCsa', 'takeCsaOutput'] },
         ],
       },
       states: {

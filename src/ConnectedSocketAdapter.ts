@@ -16,6 +16,8 @@ export interface ConnectedSocketAdapterOptions {
   readonly secure?: boolean;
   /** How long a graceful close waits for the peer to close after our FIN (default 5000 ms). */
   readonly closeTimeout?: number;
+  /** How long a makessl handshake may take (default 30000 ms); then the CSA closes with ETIMEDOUT. */
+  readonly handshakeTimeout?: number;
   /** The number carried in the shutdownCSA message on signal (a server's connection id; default 0). */
   readonly id?: number;
   /** Bytes to send before anything that arrives on inbox. */
@@ -26,6 +28,7 @@ export interface ConnectedSocketAdapterOptions {
 export const connectedSocketAdapterLogic = connectedSocketAdapterMachine.provide({ actors: { socketBinding } });
 
 export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
 
 export function checkTimeout(owner: string, name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -45,6 +48,7 @@ export function csaInput(socket: Socket, options: ConnectedSocketAdapterOptions)
       ...(options.initialWrites ? { initialWrites: options.initialWrites } : {}),
     },
     closeTimeoutMs,
+    handshakeTimeoutMs: checkTimeout('ConnectedSocketAdapter', 'handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT_MS),
     id: options.id ?? 0,
   };
 }

@@ -7,7 +7,7 @@ import type { ClientTlsOptions } from '../actors/tlsUpgrade.js';
 import type { SslReady } from '../machines/connectedSocketAdapter.js';
 import { tcpClientMachine, type TcpClientInput } from '../machines/tcpClient.js';
 import { box, defineComponent, describeValue } from './component.js';
-import { checkTimeout, connectedSocketAdapterLogic, DEFAULT_CLOSE_TIMEOUT_MS } from './ConnectedSocketAdapter.js';
+import { checkTimeout, connectedSocketAdapterLogic, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './ConnectedSocketAdapter.js';
 import type { SignalMessage } from './messages.js';
 
 export interface TCPClientOptions {
@@ -17,6 +17,8 @@ export interface TCPClientOptions {
   readonly connectTimeout?: number;
   /** Milliseconds a graceful close waits for the peer after our FIN (default 5000). */
   readonly closeTimeout?: number;
+  /** Milliseconds a makessl handshake may take (default 30000); then the client fails with ETIMEDOUT. */
+  readonly handshakeTimeout?: number;
   /** node:tls options for makessl, or for TLS from the start with `secure: true`. Verification is on by default. */
   readonly tls?: ClientTlsOptions;
   /** TLS from the start (tls.connect) instead of plain TCP. */
@@ -52,6 +54,7 @@ export function TCPClient(host: string, port: number, options: TCPClientOptions 
     delayMs: checkTimeout('TCPClient', 'delay', options.delay, 0),
     connectTimeoutMs: checkTimeout('TCPClient', 'connectTimeout', options.connectTimeout, DEFAULT_CONNECT_TIMEOUT_MS),
     closeTimeoutMs: checkTimeout('TCPClient', 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS),
+    handshakeTimeoutMs: checkTimeout('TCPClient', 'handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT_MS),
     secure: options.secure === true,
     tls: options.tls,
     ...(options.lookup ? { lookup: options.lookup } : {}),

@@ -1,13 +1,11 @@
 // TCPClient over real loopback sockets: data both ways, queued data before the connection, the
 // single terminal message, graceful close and shutdownMicroprocess.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OneShot, Pipeline, TCPClient, isBadMessage, producerFinished, run, shutdownMicroprocess, type SignalMessage } from 'kamaelia-xstate';
 import { collect, listen, pattern, until, type Listener } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function server(onConnection?: Parameters<typeof listen>[0], host?: string): Promise<Listener> {
   const listener = await listen(onConnection, host);

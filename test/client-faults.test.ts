@@ -1,18 +1,16 @@
 // TCPClient's fault list over loopback: refused, DNS failure, connect timeout, peer RST mid-stream
 // (without harming another connection), peer half-close, TLS with an untrusted CA, and garbage
 // instead of a TLS handshake. Each ends with exactly one producerFinished carrying the code.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as net from 'node:net';
 import { TCPClient, run, type SignalMessage } from 'kamaelia-xstate';
 import { testPki } from './helpers/certs.js';
 import { nxdomainServer } from './helpers/dnsServer.js';
 import { fullBacklogListener } from './helpers/fullBacklog.js';
 import { collect, listen, pattern, until } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 
 /** Waits for the end and returns every signal message (there must be exactly one terminal one). */
@@ -110,5 +108,14 @@ describe('TCPClient faults', () => {
     expect(signals).toHaveLength(1);
     expect(codeOf(signals[0])).toMatch(/^(ERR_SSL_|ECONNRESET|EPROTO)/);
   });
-});
 
+  it('unusable TLS options (a key that is not PEM) end the client with the OpenSSL code instead of hanging', async () => {
+    const listener = await listen();
+    cleanups.push(listener.close);
+    const handle = run(TCPClient('127.0.0.1', listener.port, { secure: true, tls: { key: 'not a key', cert: 'not a cert' } }));
+    const signals = await endSignals(handle);
+    expect(signals).toHaveLength(1);
+    expect(codeOf(signals[0])).toMatch(/^ERR_OSSL_/);
+    expect(handle.actor.getSnapshot().value).toBe('failed');
+  });
+});

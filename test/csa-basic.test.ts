@@ -1,13 +1,11 @@
 // ConnectedSocketAdapter over a real loopback connection: data both ways, graceful close,
 // shutdownMicroprocess, half-close, bad messages.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectedSocketAdapter, producerFinished, run, shutdownMicroprocess, isBadMessage, isShutdownCSA } from 'kamaelia-xstate';
 import { collect, pattern, socketPair, until } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 async function csaOnPair() {
   const pair = await socketPair();
@@ -78,11 +76,14 @@ describe('ConnectedSocketAdapter', () => {
 
   it('a peer half-close is not a close: its bytes are delivered and queued writes finish', async () => {
     const { peer, handle } = await csaOnPair();
-    const received = collect(peer);
-    const reply = pattern(2 * 1024 * 1024, 7);
+    // The peer reads nothing yet, so most of the reply is still queued on our side at its FIN.
+    peer.pause();
+    const reply = pattern(16 * 1024 * 1024, 7);
     handle.send('inbox', reply);
     peer.end('last words');
     expect(Buffer.from(await handle.next('outbox', { timeoutMs: 5000 })).toString()).toBe('last words');
+    const received = collect(peer);
+    peer.resume();
     await received.ended;
     expect(received.bytes().equals(reply)).toBe(true);
     const feedback = await handle.next('CreatorFeedback', { timeoutMs: 5000 });

@@ -1,14 +1,13 @@
 // Flow control through a ConnectedSocketAdapter over a real loopback connection: its inbox gate
 // closes while the socket's write buffer is over the high-water mark, and it reads the socket
 // only while its downstream can take more.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectedSocketAdapter, Pipeline, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
 import { collect, pattern, socketPair, until } from './helpers/net.js';
+import { gatedSink } from './helpers/gatedSink.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 /** Sends `total` bytes in 64 KiB chunks, but only while its outbox may send (like a well-behaved reader of a file). */
 function PoliteProducer(payload: Buffer, progress: { sent: number; stalls: number }) {
@@ -36,26 +35,6 @@ function PoliteProducer(payload: Buffer, progress: { sent: number; stalls: numbe
   });
 }
 
-/** Takes from its inbox only while `open.value` is true (a slow consumer), counting bytes. */
-function GatedSink(state: { open: boolean; bytes: number; chunks: Buffer[] }, control: { setOpen?: (open: boolean) => void }) {
-  return defineComponent({
-    name: 'GatedSink',
-    inboxes: { inbox: box<Buffer>(), control: box<SignalMessage>() },
-    outboxes: { outbox: box<unknown>(), signal: box<SignalMessage>() },
-    body: ({ on, setInboxOpen }) => {
-      control.setOpen = (open) => {
-        state.open = open;
-        setInboxOpen('inbox', open);
-      };
-      setInboxOpen('inbox', state.open);
-      on('inbox', (chunk) => {
-        state.bytes += chunk.length;
-        state.chunks.push(chunk);
-      });
-    },
-  });
-}
-
 describe('ConnectedSocketAdapter flow control', () => {
   it('closes its inbox gate while the socket write buffer is full and reopens it on drain', async () => {
     const pair = await socketPair();
@@ -79,9 +58,8 @@ describe('ConnectedSocketAdapter flow control', () => {
   it('reads the socket only while its downstream can take more', async () => {
     const pair = await socketPair();
     cleanups.push(pair.close);
-    const state = { open: false, bytes: 0, chunks: [] as Buffer[] };
-    const sink: { setOpen?: (open: boolean) => void } = {};
-    const handle = run(Pipeline(ConnectedSocketAdapter(pair.local), GatedSink(state, sink)));
+    const sink = gatedSink();
+    const handle = run(Pipeline(ConnectedSocketAdapter(pair.local), sink.component));
     cleanups.push(() => handle.stop());
     const payload = pattern(16 * 1024 * 1024, 5);
     let peerBlocked = false;
@@ -96,10 +74,10 @@ describe('ConnectedSocketAdapter flow control', () => {
     const writing = writeAll();
     // With the sink's gate closed the CSA leaves the bytes in the socket: the peer is pushed back.
     await until(() => peerBlocked, 'the peer to be pushed back');
-    expect(state.bytes).toBe(0);
-    sink.setOpen!(true);
+    expect(sink.bytes()).toBe(0);
+    sink.open();
     await writing;
-    await until(() => state.bytes === payload.length, 'the sink to receive everything', 20_000);
-    expect(Buffer.concat(state.chunks).equals(payload)).toBe(true);
+    await until(() => sink.bytes() === payload.length, 'the sink to receive everything', 20_000);
+    expect(Buffer.concat(sink.chunks).equals(payload)).toBe(true);
   });
 });

@@ -2,15 +2,14 @@
 // server side), certificate verification, and nothing sent after makessl leaving in clear text.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectedSocketAdapter, run } from 'kamaelia-xstate';
+import { describe, expect, it } from 'vitest';
+import { ConnectedSocketAdapter, Graphline, producerFinished, run } from 'kamaelia-xstate';
+import { gatedSink } from './helpers/gatedSink.js';
 import { testPki } from './helpers/certs.js';
 import { socketPair, until } from './helpers/net.js';
+import { cleanupsAfterEach } from './helpers/cleanups.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0)) await cleanup();
-});
+const cleanups = cleanupsAfterEach();
 
 describe('ConnectedSocketAdapter makessl', () => {
   it('upgrades both ends in place (client and server side), verifying the server certificate', async () => {
@@ -122,5 +121,61 @@ describe('ConnectedSocketAdapter makessl', () => {
     expect(await server.next('sslready', { timeoutMs: 5000 })).toMatchObject({ authorized: true });
     client.send('inbox', 'with a client cert');
     expect(Buffer.from(await server.next('outbox', { timeoutMs: 5000 })).toString()).toBe('with a client cert');
+  });
+});
+
+describe('ConnectedSocketAdapter makessl and bytes received before it', () => {
+  it('client side: plain bytes already received but not yet delivered come out as plain text, not fed to TLS', async () => {
+    const pki = await testPki();
+    const pair = await socketPair();
+    cleanups.push(pair.close);
+    const sink = gatedSink();
+    const graph = run(
+      Graphline(
+        { CSA: ConnectedSocketAdapter(pair.local, { tls: { ca: pki.ca, servername: 'localhost' } }), SINK: sink.component },
+        { 'self.makessl': 'CSA.makessl', 'CSA.outbox': 'SINK.inbox', 'CSA.sslready': 'self.sslready' },
+      ),
+    );
+    cleanups.push(() => graph.stop());
+    pair.peer.write('PLAIN GREETING\n');
+    // The CSA holds it unread in the socket buffer because the sink is closed.
+    await until(() => pair.local.readableLength > 0, 'the greeting to reach the client socket buffer');
+    expect(sink.chunks).toHaveLength(0);
+    // Now the peer waits for the ClientHello and becomes a TLS server.
+    pair.peer.once('readable', () => {
+      const secure = new tls.TLSSocket(pair.peer, { isServer: true, key: pki.server.key, cert: pki.server.cert });
+      secure.on('error', () => {});
+      secure.once('secure', () => secure.write('SECRET'));
+    });
+    graph.send('makessl', 'go');
+    await graph.next('sslready', { timeoutMs: 5000 });
+    sink.open();
+    await until(() => Buffer.concat(sink.chunks).toString().includes('SECRET'), 'the secret to arrive');
+    expect(Buffer.concat(sink.chunks).toString()).toBe('PLAIN GREETING\nSECRET');
+  });
+});
+
+describe('ConnectedSocketAdapter over a TLS socket', () => {
+  it('secure: true carries an already-TLS socket and refuses makessl', async () => {
+    const pki = await testPki();
+    const server = tls.createServer({ key: pki.server.key, cert: pki.server.cert }, (socket) => {
+      socket.on('error', () => {});
+      socket.on('data', (data: Buffer) => socket.write(`tls:${data.toString()}`));
+      socket.on('end', () => socket.end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    const socket = tls.connect({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port, ca: pki.ca, servername: 'localhost' });
+    await new Promise((resolve) => socket.once('secureConnect', resolve));
+    const csa = run(ConnectedSocketAdapter(socket, { secure: true }));
+    cleanups.push(() => csa.stop());
+    expect((csa.actor.getSnapshot() as { context: { secure: boolean } }).context.secure).toBe(true);
+    csa.send('inbox', 'ping');
+    expect(Buffer.from(await csa.next('outbox', { timeoutMs: 5000 })).toString()).toBe('tls:ping');
+    csa.send('makessl', 'again');
+    expect(await csa.next('signal', { timeoutMs: 5000 })).toMatchObject({ kind: 'badMessage', box: 'makessl', reason: { code: 'EBADMESSAGE' } });
+    csa.send('control', producerFinished());
+    const feedback = await csa.next('CreatorFeedback', { timeoutMs: 5000 });
+    expect(feedback.reason).toBeUndefined();
   });
 });

@@ -8,6 +8,8 @@ export interface TestPki {
   readonly client: { readonly key: string; readonly cert: string };
   /** A second, unrelated CA: nothing here is signed by it. */
   readonly otherCa: string;
+  /** A self-signed server certificate for localhost that nobody trusts. */
+  readonly untrustedServer: { readonly key: string; readonly cert: string };
 }
 
 const ec = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
@@ -49,7 +51,13 @@ async function makePki(): Promise<TestPki> {
     ],
   });
   const other = await makeCa('an untrusted CA');
+  const untrusted = await generate([{ name: 'commonName', value: 'localhost' }], {
+    ...ec,
+    notAfterDate: tomorrow(),
+    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] }],
+  });
   return {
+    untrustedServer: { key: untrusted.private, cert: untrusted.cert },
     ca: ca.cert,
     server: { key: server.private, cert: server.cert },
     client: { key: client.private, cert: client.cert },
