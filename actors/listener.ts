@@ -10,7 +10,7 @@ import type { ListenerCommand, ListenerReport } from '../machines/tcpServer.js';
 import type { AnyComponent } from '../src/component.js';
 import { producerFinished, reason, reasonFromError, type PeerInfo, type Reason } from '../src/messages.js';
 import { registerComponent, resolveInbox } from '../src/routing.js';
-import { parentOf, stopTree } from '../src/xstateInternals.js';
+import { indexScheduledEvents, parentOf, stopTree } from '../src/xstateInternals.js';
 
 /** Socket options Node offers for a listening server and the sockets it accepts. */
 export interface ServerSocketOptions {
@@ -29,7 +29,7 @@ export interface ServerSocketOptions {
 }
 
 /** TLS server options; `secure: true` means TLS from the first byte (implicit TLS). */
-export type ServerTlsOptions = tls.TlsOptions & {
+export type TCPServerTlsOptions = tls.TlsOptions & {
   readonly secure?: boolean;
   /** Milliseconds a TLS handshake may take before the connection is closed. Default 5000. */
   readonly handshakeTimeout?: number;
@@ -42,7 +42,7 @@ export interface ListenerInput {
   readonly portRange: readonly [number, number] | undefined;
   readonly socketOptions: ServerSocketOptions;
   /** Present with `secure: true`: the listener speaks TLS from the start. */
-  readonly tls: ServerTlsOptions | undefined;
+  readonly tls: TCPServerTlsOptions | undefined;
   readonly handshakeTimeout: number;
   readonly maxConnections: number | undefined;
   /** Close a connection after this many milliseconds without traffic either way. */
@@ -84,7 +84,9 @@ function portsToTry(range: readonly [number, number]): number[] {
   return Array.from({ length: count }, (_, i) => low + ((start + i) % count));
 }
 
-export const listenerLogic = fromCallback<ListenerCommand | EventObject, ListenerInput, ListenerReport>(({ input, sendBack, receive, self }) => {
+export const listenerLogic = fromCallback<ListenerCommand | EventObject, ListenerInput, ListenerReport>(({ input, sendBack, receive, self, system }) => {
+  // Thousands of connections stop in this system; keep each stop from scanning every timer.
+  indexScheduledEvents(system);
   const report = (event: ListenerReport): void => sendBack(event);
   const connections = new Map<number, Connection>();
   const serverRef = parentOf(self) ?? self;
@@ -178,7 +180,10 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     });
   };
   server.on('listening', () => {
-    if (ended) return;
+    if (ended) {
+      server.close(); // stopped while the bind was under way
+      return;
+    }
     bound = true;
     const address = server.address() as net.AddressInfo;
     report({ type: 'listener.bound', address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' });
@@ -223,7 +228,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   return () => {
     ended = true;
     accepting = false;
-    if (server.listening) server.close();
+    server.close();
     for (const { csa, socket } of connections.values()) {
       stopTree(csa);
       socket.destroy();

@@ -44,7 +44,7 @@ export interface TcpServerContext extends TcpServerStats {
   readonly closeTimeout: number;
   readonly listenerInput: unknown;
   readonly address: Listening | undefined;
-  /** The shutdown request that ended the server, re-sent on signal (Kamaelia's Graphline rule G10). */
+  /** The shutdown request that ended the server, re-sent on signal (as Kamaelia's Graphline does, G10). */
   readonly endMessage: SignalMessage | undefined;
   readonly failure: Reason | undefined;
 }
@@ -100,7 +100,8 @@ export const tcpServerMachine = setup({
     anyShutdown: ({ event }) => event.type === 'control' && isShutdownMicroprocess(event.data),
   },
   actions: {
-    rememberEndMessage: assign({ endMessage: ({ context, event }) => context.endMessage ?? (event.type === 'control' ? event.data : undefined) }),
+    // The latest request wins: a shutdownMicroprocess during a drain is what ended the server.
+    rememberEndMessage: assign({ endMessage: ({ context, event }) => (event.type === 'control' ? event.data : context.endMessage) }),
   },
 }).createMachine({
   id: 'tcpServer',

@@ -11,22 +11,19 @@ import { createActor, type AnyActorRef } from 'xstate';
 import type { AnyComponent } from './component.js';
 import { assertComponent, box, defineComponent } from './component.js';
 import {
-  isNewCSA,
   isShutdownMicroprocess,
   producerFinished,
-  reason,
   reasonFromError,
-  shutdownMicroprocess,
   socketShutdown,
   type Listening,
   type NewCSA,
   type PeerInfo,
-  type ShutdownCSA,
+  type Reason,
   type SignalMessage,
 } from './messages.js';
 import { deliverAlongLinks, linkToInbox, registerComponent, resolveInbox } from './routing.js';
-import { registerServerStats } from './serverStats.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT, tcpServerInput, tcpServerLogic, type TCPServerOptions } from './TCPServer.js';
+import { innerTCPServer } from './innerTCPServer.js';
+import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
 import { stopTree } from './xstateInternals.js';
 
 export interface ConnectedServerOptions extends TCPServerOptions {
@@ -40,31 +37,6 @@ interface Connection {
   readonly unlinks: (() => void)[];
 }
 
-const TCP_SERVER_NAME = 'TCPServer';
-
-/**
- * Links handler.makessl → CSA.makessl, closing the connection if the TLS handshake has not finished
- * (sslready) within `timeoutMs`: a stalled STARTTLS client must not hold a connection forever.
- */
-function watchStartTls(handler: AnyActorRef, csa: AnyActorRef, timeoutMs: number): () => void {
-  const toMakessl = resolveInbox(csa, 'makessl');
-  let watchdog: NodeJS.Timeout | undefined;
-  const expire = (): void => {
-    const why = reason('ETIMEDOUT', `TLS handshake did not finish within ${timeoutMs} ms`);
-    resolveInbox(csa, 'control')(shutdownMicroprocess(why));
-  };
-  const requests = handler.on('makessl', (event: { data?: unknown }) => {
-    watchdog ??= setTimeout(expire, timeoutMs);
-    toMakessl(event.data);
-  });
-  const ready = csa.on('sslready', () => clearTimeout(watchdog));
-  return () => {
-    requests.unsubscribe();
-    ready.unsubscribe();
-    clearTimeout(watchdog);
-  };
-}
-
 function isActive(ref: AnyActorRef): boolean {
   return ref.getSnapshot().status === 'active';
 }
@@ -76,36 +48,26 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     throw new TypeError(`${name}: protocol must be a function returning the component that handles one connection`);
   }
   const input = tcpServerInput(options, name);
-  const handshakeTimeout = options.tls?.handshakeTimeout ?? options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   return defineComponent({
     name,
     inboxes: { control: box<SignalMessage>() },
     outboxes: { listening: box<Listening>(), signal: box<SignalMessage>() },
     body: ({ on, send, finish, self }) => {
       const connections = new Map<number, Connection>();
-      const server = createActor(tcpServerLogic, { parent: self, id: TCP_SERVER_NAME, input });
-      registerComponent(server, {
-        component: { kind: 'kamaelia.component', name: TCP_SERVER_NAME, inboxes: ['control'], outboxes: [], logic: tcpServerLogic },
-        name: `0:${TCP_SERVER_NAME}`,
-        parent: self,
-      });
-      registerServerStats(self, server);
-      const toServer = resolveInbox(server, 'control');
-      let endSignal: SignalMessage | undefined;
 
       const control = (message: unknown): void => {
-        if (isShutdownMicroprocess(message)) toServer(message);
+        if (isShutdownMicroprocess(message)) resolveInbox(server, 'control')(message);
         // producerFinished (upstream ended) is not a reason to stop serving, as in Kamaelia.
       };
 
-      const closeConnection = (id: number): void => {
+      const closeConnection = (id: number, why?: Reason): void => {
         const connection = connections.get(id);
         if (!connection) return;
         connections.delete(id);
         for (const unlink of connection.unlinks) unlink();
         const { handler } = connection;
         if (!isActive(handler)) return;
-        resolveInbox(handler, 'control')(socketShutdown(undefined, { source: name }));
+        resolveInbox(handler, 'control')(socketShutdown(why, { source: name }));
         // One turn of the event loop to end on its own; a handler that ignores it is not leaked.
         setImmediate(() => {
           if (isActive(handler)) stopTree(handler);
@@ -137,7 +99,8 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           linkToInbox(handler, 'outbox', csa, 'inbox'),
           linkToInbox(handler, 'signal', csa, 'control'),
         ];
-        if (component.outboxes.includes('makessl')) unlinks.push(watchStartTls(handler, csa, handshakeTimeout));
+        // The CSA closes a STARTTLS handshake that takes longer than the server's handshakeTimeout.
+        if (component.outboxes.includes('makessl')) unlinks.push(linkToInbox(handler, 'makessl', csa, 'makessl'));
         if (component.inboxes.includes('sslready')) unlinks.push(linkToInbox(csa, 'sslready', handler, 'sslready'));
         if (component.outboxes.includes('serversignal')) {
           const subscription = handler.on('serversignal', (event: { data?: unknown }) => control(event.data));
@@ -148,20 +111,17 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         handler.start();
       };
 
-      server.on('protocolHandlerSignal', (event: { data: NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef> }) => {
-        if (isNewCSA(event.data)) openConnection(event.data);
-        else closeConnection(event.data.id);
+      const server = innerTCPServer(input, {
+        self,
+        owner: name,
+        onNewCSA: openConnection,
+        onShutdownCSA: (message) => closeConnection(message.id, message.reason),
+        send: (box, message) => send(box, message as never),
+        beforeEnd: () => {
+          for (const id of [...connections.keys()]) closeConnection(id);
+        },
+        finish,
       });
-      server.on('listening', (event: { data: Listening }) => send('listening', event.data));
-      server.on('signal', (event: { data: SignalMessage }) => (endSignal = event.data));
-      const serverEnded = (): void => {
-        for (const id of [...connections.keys()]) closeConnection(id);
-        send('signal', endSignal ?? producerFinished(undefined, { source: name }));
-        // After XState has relayed the TCPServer's done event to us, so it does not meet a stopped actor.
-        queueMicrotask(finish);
-      };
-      server.subscribe({ complete: serverEnded, error: serverEnded });
-
       on('control', control);
       server.start();
       return () => {

@@ -3,13 +3,13 @@
 // CSA has ended). Its lifecycle is tcpServerMachine; the socket work is the listener actor.
 import type net from 'node:net';
 import type { AnyActorRef, CallbackActorLogic } from 'xstate';
-import { listenerLogic, type ListenerInput, type ServerSocketOptions, type ServerTlsOptions } from '../actors/listener.js';
+import { listenerLogic, type ListenerInput, type ServerSocketOptions, type TCPServerTlsOptions } from '../actors/listener.js';
 import { tcpServerMachine, type ListenerCommand, type TcpServerInput } from '../machines/tcpServer.js';
 import { box, defineComponent, type AnyComponent } from './component.js';
 import { ConnectedSocketAdapter } from './ConnectedSocketAdapter.js';
 import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from './messages.js';
 
-export type { ServerSocketOptions, ServerTlsOptions } from '../actors/listener.js';
+export type { ServerSocketOptions, TCPServerTlsOptions } from '../actors/listener.js';
 
 export interface TCPServerOptions {
   /** 0 (the default) means any free port; the chosen one is reported on `listening`. */
@@ -25,7 +25,7 @@ export interface TCPServerOptions {
    * TLS. With `secure: true` every connection speaks TLS from its first byte (implicit TLS).
    * Otherwise the options are given to each CSA for server-side STARTTLS (a message on its makessl).
    */
-  readonly tls?: ServerTlsOptions;
+  readonly tls?: TCPServerTlsOptions;
   /** Milliseconds a TLS handshake may take. Default 5000, as Ranch and Thousand Island. */
   readonly handshakeTimeout?: number;
   /**
@@ -78,15 +78,17 @@ export interface CSAOptions {
   /** The socket is a TLSSocket already (implicit TLS). */
   readonly secure?: boolean;
   readonly closeTimeout: number;
+  /** Milliseconds a STARTTLS handshake may take. */
+  readonly handshakeTimeout: number;
 }
 
-export type ServerStartTlsOptions = Omit<ServerTlsOptions, 'secure' | 'handshakeTimeout'> & { readonly isServer: true };
+export type ServerStartTlsOptions = Omit<TCPServerTlsOptions, 'secure' | 'handshakeTimeout'> & { readonly isServer: true };
 
 function defaultCSA(socket: net.Socket, options: CSAOptions): AnyComponent {
   return ConnectedSocketAdapter(socket, options) as AnyComponent;
 }
 
-function startTlsOptions(tls: ServerTlsOptions): ServerStartTlsOptions {
+function startTlsOptions(tls: TCPServerTlsOptions): ServerStartTlsOptions {
   const { secure: _secure, handshakeTimeout: _handshakeTimeout, ...rest } = tls;
   return { ...rest, isServer: true };
 }
@@ -118,6 +120,7 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
   const makeCSA = options.csa ?? defaultCSA;
   const starttls = tls && !tls.secure ? startTlsOptions(tls) : undefined;
   const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
+  const handshakeTimeout = tls?.handshakeTimeout ?? options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
   const listener: ListenerInput = {
     port: options.port ?? 0,
     host: options.host,
@@ -125,11 +128,11 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
     portRange: options.portRange,
     socketOptions: options.socketOptions ?? {},
     tls: tls?.secure ? tls : undefined,
-    handshakeTimeout: tls?.handshakeTimeout ?? options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT,
+    handshakeTimeout,
     maxConnections: options.maxConnections,
     idleTimeout: options.idleTimeout,
     closeTimeout,
-    createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
+    createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, handshakeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
   };
   return { drainTimeout: options.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT, closeTimeout, listener };
 }

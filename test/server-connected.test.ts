@@ -6,6 +6,7 @@ import {
   ConnectedServer,
   EchoProtocol,
   FastRestartServer,
+  Pipeline,
   SimpleServer,
   run,
   serverShutdown,
@@ -16,7 +17,7 @@ import {
   type RunHandle,
   type SignalMessage,
 } from 'kamaelia-xstate';
-import { closed, connect, readAll, readBytes, until } from './server-helpers.js';
+import { closed, connect, freePort, readAll, readBytes, until } from './server-helpers.js';
 import { ControlLog, Deaf, Exploding, Goodbye, Stopper, Streamer, pattern } from './server-protocols.js';
 
 type Server = RunHandle<{ control: SignalMessage }, { listening: Listening; signal: unknown }>;
@@ -55,6 +56,14 @@ describe('ConnectedServer', () => {
     const blob = pattern(200_000);
     a.write(blob);
     expect((await readBytes(a, blob.length)).equals(blob)).toBe(true);
+  });
+
+  it('a Pipeline can be the protocol: it echoes through both stages and ends with its connection', async () => {
+    const { server, port } = await start(ConnectedServer({ host: '127.0.0.1', protocol: () => Pipeline(EchoProtocol(), EchoProtocol()) }));
+    const socket = await client(port);
+    await echoes(socket, 'through a pipeline');
+    socket.end();
+    await until(() => serverStats(server.actor)?.open === 0, 'the connection to close');
   });
 
   it('calls protocol(info) with the peer and local addresses', async () => {
@@ -244,7 +253,8 @@ describe('ConnectedServer', () => {
   });
 
   it('FastRestartServer binds the port of a server that just closed with connections', async () => {
-    const first = await start(FastRestartServer({ host: '127.0.0.1', protocol: () => Goodbye() }));
+    // A port below the ephemeral range, so nothing else can take it between the two servers.
+    const first = await start(FastRestartServer({ host: '127.0.0.1', port: await freePort(), protocol: () => Goodbye() }));
     const socket = await client(first.port);
     await readAll(socket); // the server closed first: its side of the connection is in TIME_WAIT
     first.server.send('control', serverShutdown());

@@ -78,13 +78,28 @@ export function closed(socket: net.Socket): Promise<void> {
   });
 }
 
-/** A port that nothing listens on (bound then released). */
+let nextReserved = 0;
+
+/**
+ * A port that nothing listens on, for a test that binds it itself a moment later. It comes from
+ * below the kernel's ephemeral range (32768+), so no client socket or port-0 server can take it
+ * meanwhile, and from a block of its own for each vitest worker, so parallel files do not collide.
+ */
 export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
+  const worker = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 1);
+  const blockStart = 20_000 + ((worker - 1) % 8) * 1_000;
+  for (let tries = 0; tries < 1_000; tries++) {
+    const port = blockStart + (nextReserved++ % 1_000);
+    const server = net.createServer();
+    const bound = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!bound) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    return port;
+  }
+  throw new Error('no free port below the ephemeral range');
 }
 
 export interface TestCertificates {

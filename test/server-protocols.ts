@@ -112,29 +112,3 @@ export const Deaf = () =>
     outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>() },
     body: () => {},
   });
-
-/**
- * Server-side STARTTLS: plain text until the client sends "STARTTLS\n"; it answers "GO\n", asks its
- * CSA for TLS (makessl) and, once sslready arrives, echoes over TLS.
- */
-export const StartTlsEcho = () =>
-  defineComponent({
-    name: 'StartTlsEcho',
-    inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>(), sslready: box<unknown>() },
-    outboxes: { outbox: box<Uint8Array | string>(), signal: box<SignalMessage>(), makessl: box<string>() },
-    body: ({ on, send, finish }) => {
-      let secure = false;
-      on('inbox', (data) => {
-        if (!secure && Buffer.from(data).toString() === 'STARTTLS\n') {
-          send('outbox', 'GO\n');
-          send('makessl', 'makessl');
-          return;
-        }
-        send('outbox', secure ? data : Buffer.concat([Buffer.from('plain:'), data]));
-      });
-      on('sslready', () => (secure = true));
-      on('control', (message) => {
-        if (isShutdownRequest(message)) finish();
-      });
-    },
-  });

@@ -5,7 +5,7 @@ import tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectedServer, EchoProtocol, run, serverStats, type AnyComponent, type Listening, type RunHandle } from 'kamaelia-xstate';
 import { closed, connect, readBytes, testCertificates, tlsConnect, until, type TestCertificates } from './server-helpers.js';
-import { StartTlsEcho } from './server-protocols.js';
+import { StartTlsProtocol as StartTlsEcho } from '../examples/starttls-server.js';
 
 type Server = RunHandle<object, { listening: Listening; signal: unknown }>;
 const running: Server[] = [];
@@ -114,7 +114,7 @@ describe('ConnectedServer with TLS', () => {
       );
       const plain = track(await connect(port));
       plain.write('hi');
-      expect((await readBytes(plain, 8)).toString()).toBe('plain:hi');
+      expect((await readBytes(plain, 9)).toString()).toBe('plain: hi');
       plain.write('STARTTLS\n');
       expect((await readBytes(plain, 3)).toString()).toBe('GO\n');
       const secured = track(
