@@ -121,4 +121,34 @@ describe('page store', () => {
     expect(then.stateCounts.closed).toBe(999);
     expect(then.stateCounts.connected).toBe(1001);
   });
+
+  it('folds roots with the same id and the children a component spawns, skipping internal actors', () => {
+    const talker = (id: string): InspectorRecord[] => [
+      {
+        k: 'actor',
+        t: 0,
+        id,
+        parent: null,
+        path: 'talker',
+        name: 'talker',
+        component: 'Graphline',
+        inboxes: ['inbox'],
+        outboxes: ['outbox'],
+        graph: { children: [{ name: 'client', component: 'TCPClient' }], links: [{ from: { child: 0, box: 'outbox' }, to: { child: 'self', box: 'outbox' } }] },
+      },
+      { k: 'actor', t: 0, id: `${id}c`, parent: id, path: 'talker/0:client', name: '0:client', component: 'TCPClient', inboxes: ['inbox'], outboxes: ['outbox'] },
+      // an internal helper actor (no component) between the client and its socket adapter
+      { k: 'actor', t: 0, id: `${id}h`, parent: `${id}c`, path: 'talker/0:client/connector', name: 'connector', component: null },
+      { k: 'actor', t: 0, id: `${id}s`, parent: `${id}h`, path: 'talker/0:client/csa', name: 'csa:ConnectedSocketAdapter', component: 'ConnectedSocketAdapter', inboxes: ['inbox'], outboxes: ['outbox'] },
+    ];
+    const store = createStore();
+    applyRecords(store, [...talker('a'), ...talker('b'), { k: 'end', t: 1, id: 'bs', status: 'done' }]);
+    const groups = componentGroups(store);
+    expect([...groups.keys()]).toEqual(['root:talker', 'root:talker/0:client', 'root:talker/0:client/[ConnectedSocketAdapter]']);
+    expect(groups.get('root:talker')).toMatchObject({ live: 2, total: 2, dynamic: false });
+    expect(groups.get('root:talker/0:client/[ConnectedSocketAdapter]')).toMatchObject({ live: 1, total: 2, dynamic: true, parentKey: 'root:talker/0:client' });
+    const [root] = elkGraph(groups).children!;
+    expect(root!.edges!.map((e) => [e.sources[0], e.targets[0]])).toEqual([[portId('root:talker/0:client', 'out', 'outbox'), portId('root:talker', 'out', 'outbox')]]);
+    expect(root!.children![0]!.children!.map((c) => c.id)).toEqual(['root:talker/0:client/[ConnectedSocketAdapter]']);
+  });
 });
