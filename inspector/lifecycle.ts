@@ -42,6 +42,8 @@ interface Lane {
   /** Bytes delivered to feeders' `inbox` (to be written), for machines that keep no totals. */
   inboxBytes: number;
   bytesDirty: boolean;
+  /** When the byte totals last changed: the time their record carries. */
+  bytesAt: number;
   peer: string | undefined;
 }
 
@@ -179,7 +181,7 @@ export class LifecycleTracker {
     for (const lane of this.lanes.values()) {
       if (lane.bytesDirty) {
         lane.bytesDirty = false;
-        records.push({ k: 'bytes', t, lane: lane.id, ...laneBytes(lane) });
+        records.push({ k: 'bytes', t: lane.bytesAt, lane: lane.id, ...laneBytes(lane) });
       }
       // A closed lane keeps no further state; its last bytes were just sent.
       if (lane.terminal) this.lanes.delete(lane.id);
@@ -213,7 +215,7 @@ export class LifecycleTracker {
         const size = payloadSize((event as { data?: unknown }).data);
         if (size !== undefined) {
           lane.inboxBytes += size;
-          lane.bytesDirty = true;
+          this.bytesChanged(lane);
         }
       }
     }
@@ -250,7 +252,7 @@ export class LifecycleTracker {
       const before = lane.contextBytes.get(sessionId);
       if (!before || before.in !== bytes.in || before.out !== bytes.out) {
         lane.contextBytes.set(sessionId, bytes);
-        lane.bytesDirty = true;
+        this.bytesChanged(lane);
       }
     }
     if (lane.peer === undefined) {
@@ -271,7 +273,7 @@ export class LifecycleTracker {
       if (lane) {
         lane.feeders.push(id);
       } else {
-        lane = { id, state: undefined, terminal: false, feeders: [id], contextBytes: new Map(), inboxBytes: 0, bytesDirty: false, peer: undefined };
+        lane = { id, state: undefined, terminal: false, feeders: [id], contextBytes: new Map(), inboxBytes: 0, bytesDirty: false, bytesAt: 0, peer: undefined };
         this.lanes.set(id, lane);
         this.pending.push({ k: 'lane?', t: this.now(), ref: entry.ref, lane: id, side: CLIENT_OPENING.has(state) ? 'client' : 'server' });
       }
@@ -285,10 +287,14 @@ export class LifecycleTracker {
     this.setState(lane, state, terminal ? reasonFrom(snapshot, event) : undefined);
   }
 
+  private bytesChanged(lane: Lane): void {
+    lane.bytesDirty = true;
+    lane.bytesAt = this.now();
+  }
+
   private setState(lane: Lane, state: LifecycleState, reason: ReasonRecord | undefined): void {
     lane.state = state;
     lane.terminal = TERMINAL_STATES.has(state);
-    if (lane.terminal) lane.bytesDirty = true;
     this.pending.push(reason ? { k: 'state', t: this.now(), lane: lane.id, state, reason } : { k: 'state', t: this.now(), lane: lane.id, state });
   }
 
