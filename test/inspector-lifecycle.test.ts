@@ -208,7 +208,9 @@ describe('LifecycleTracker with real actors', () => {
       { name: 'Sink', component: 'Sink' },
     ]);
     expect(pipeline?.graph?.links).toContainEqual({ from: { child: 0, box: 'outbox' }, to: { child: 1, box: 'inbox' } });
-    expect(actors.filter((r) => r.parent === pipeline?.id).map((r) => r.path)).toEqual(['Pipeline/0:DataSource', 'Pipeline/1:Sink']);
+    expect(actors.filter((r) => r.parent === pipeline?.id && r.component).map((r) => r.path)).toEqual(['Pipeline/0:DataSource', 'Pipeline/1:Sink']);
+    // the graph's own helper actor shows as internal (no component)
+    expect(actors.filter((r) => r.parent === pipeline?.id && !r.component).map((r) => r.path)).toEqual(['Pipeline/childKeeper']);
     // The three numbers reached Sink's inbox, and every actor ended.
     const sink = actors.find((r) => r.component === 'Sink');
     expect(records.filter((r) => r.k === 'log' && r.id === sink?.id && r.type === 'inbox')).toHaveLength(3);
