@@ -84,7 +84,7 @@ export const graphSupervisorMachine = setup({
       failure: undefined,
     };
   },
-  invoke: { src: 'childKeeper', input: ({ self }) => ({ graph: self }) },
+  invoke: { id: 'childKeeper', src: 'childKeeper', input: ({ self }) => ({ graph: self }) },
   // Children start once the graph does (the graph's context is built when it is created).
   entry: ({ context }) => {
     for (const child of context.children) child.start();

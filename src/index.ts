@@ -34,3 +34,5 @@ export { SingleServer } from './SingleServer.js';
 export type { SingleServerOptions } from './SingleServer.js';
 export { serverStats } from './serverStats.js';
 export type { TcpServerStats as ServerStats } from '../machines/tcpServer.js';
+export { createInspector, LifecycleTracker, LIFECYCLE_STATES } from '../inspector/index.js';
+export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState } from '../inspector/index.js';

@@ -1,0 +1,385 @@
+// Turns XState inspection events into inspector records: which components exist, which actors are
+// connections (their machine is in a lifecycle state: connecting, connected, ...), each connection's
+// states over time, its bytes and why it ended, and a capped log of events.
+//
+// `observe` runs synchronously inside every transition of the inspected system, so it only notes
+// what it must see at that moment (a state value, a payload size) and leaves names, paths and
+// JSON to `drain`, which the server calls off the hot path.
+import type { ActorRefLike, AnyActorRef, AnyEventObject, InspectionEvent, Snapshot } from 'xstate';
+import { componentInfo, componentPath } from '../src/routing.js';
+import { parentOf } from '../src/xstateInternals.js';
+import { messageKind, payloadHead, payloadSize, toReason } from './payload.js';
+import {
+  LIFECYCLE_STATES,
+  TERMINAL_STATES,
+  type ActorRecord,
+  type EndRecord,
+  type InspectorRecord,
+  type LifecycleState,
+  type ReasonRecord,
+} from './records.js';
+
+export interface LifecycleTrackerOptions {
+  /** Leading payload bytes to put in log records (hex). 0, the default, sends sizes only. */
+  readonly showPayloadBytes?: number;
+  /** Log records kept per drain; more are counted in a `dropped` record. Default 500. */
+  readonly logLimit?: number;
+  /** Clock for record timestamps (ms since the epoch). */
+  readonly now?: () => number;
+}
+
+const LIFECYCLE: ReadonlySet<string> = new Set(LIFECYCLE_STATES);
+const CLIENT_OPENING: ReadonlySet<string> = new Set(['delaying', 'connecting']);
+
+interface Lane {
+  readonly id: string;
+  state: LifecycleState | undefined;
+  terminal: boolean;
+  /** Actors whose lifecycle feeds this lane, oldest first; the last one still running drives it. */
+  readonly feeders: string[];
+  /** Byte totals each feeder keeps in its context (bytesIn/bytesOut), by session id. */
+  readonly contextBytes: Map<string, { in: number; out: number }>;
+  /** Bytes delivered to feeders' `inbox` (to be written), for machines that keep no totals. */
+  inboxBytes: number;
+  bytesDirty: boolean;
+  /** When the byte totals last changed: the time their record carries. */
+  bytesAt: number;
+  peer: string | undefined;
+}
+
+interface ActorEntry {
+  readonly ref: ActorRefLike;
+  lane: Lane | undefined;
+}
+
+/** Work noted by `observe` whose record is built in `drain`. */
+type Pending =
+  | InspectorRecord
+  | { readonly k: 'actor?'; readonly t: number; readonly ref: ActorRefLike }
+  | { readonly k: 'lane?'; readonly t: number; readonly ref: ActorRefLike; readonly lane: string; readonly side: 'client' | 'server' }
+  | { readonly k: 'log?'; readonly t: number; readonly ref: ActorRefLike; readonly source: ActorRefLike | undefined; readonly event: AnyEventObject; readonly head?: string };
+
+type MachineLikeSnapshot = Snapshot<unknown> & { value?: unknown; context?: unknown };
+
+/**
+ * The lifecycle state named by a machine's state value: the value itself, or the outermost
+ * lifecycle name in a compound value (`{ open: 'connected' }` is `connected`).
+ */
+export function lifecycleStateOf(value: unknown, depth = 0): LifecycleState | undefined {
+  if (typeof value === 'string') return LIFECYCLE.has(value) ? (value as LifecycleState) : undefined;
+  if (value === null || typeof value !== 'object' || depth > 8) return undefined;
+  for (const key in value) if (LIFECYCLE.has(key)) return key as LifecycleState;
+  for (const key in value) {
+    const inner = lifecycleStateOf((value as Record<string, unknown>)[key], depth + 1);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}
+
+function peerOf(context: unknown): string | undefined {
+  if (context === null || typeof context !== 'object') return undefined;
+  const c = context as Record<string, unknown>;
+  const pairs: [unknown, unknown][] = [
+    [c.peer, c.peerPort],
+    [c.remoteAddress, c.remotePort],
+    [c.host, c.port],
+  ];
+  for (const [host, port] of pairs) {
+    if (typeof host === 'string' && host !== '') return port === undefined || port === null ? host : `${host}:${String(port)}`;
+  }
+  return undefined;
+}
+
+function reasonFrom(snapshot: MachineLikeSnapshot, event: AnyEventObject | undefined): ReasonRecord | undefined {
+  const context = snapshot.context as Record<string, unknown> | undefined;
+  const eventData = (event as { data?: unknown } | undefined)?.data;
+  return (
+    toReason(context?.reason) ??
+    toReason(context?.error) ??
+    toReason(snapshot.error) ??
+    toReason((event as { error?: unknown } | undefined)?.error) ??
+    toReason((eventData as { reason?: unknown } | undefined)?.reason)
+  );
+}
+
+function ownBytes(context: unknown): { in: number; out: number } | undefined {
+  if (context === null || typeof context !== 'object') return undefined;
+  const { bytesIn, bytesOut } = context as { bytesIn?: unknown; bytesOut?: unknown };
+  if (typeof bytesIn !== 'number' && typeof bytesOut !== 'number') return undefined;
+  return { in: typeof bytesIn === 'number' ? bytesIn : 0, out: typeof bytesOut === 'number' ? bytesOut : 0 };
+}
+
+export class LifecycleTracker {
+  private readonly showPayloadBytes: number;
+  private readonly logLimit: number;
+  private readonly now: () => number;
+  private readonly actors = new Map<string, ActorEntry>();
+  private readonly lanes = new Map<string, Lane>();
+  private pending: Pending[] = [];
+  private logCount = 0;
+  private dropped = 0;
+
+  constructor(options: LifecycleTrackerOptions = {}) {
+    this.showPayloadBytes = Math.max(0, Math.floor(options.showPayloadBytes ?? 0));
+    this.logLimit = options.logLimit ?? 500;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** The inspection observer: pass it (bound) to createActor / run as `inspect`. */
+  readonly observe = (event: InspectionEvent): void => {
+    switch (event.type) {
+      case '@xstate.actor':
+        this.noteActor(event.actorRef);
+        return;
+      case '@xstate.event':
+        this.noteEvent(event.actorRef, event.sourceRef, event.event);
+        return;
+      case '@xstate.snapshot':
+        this.noteSnapshot(event.actorRef, event.snapshot as MachineLikeSnapshot, event.event);
+        return;
+      default:
+        return; // microsteps and actions say nothing about lifecycles
+    }
+  };
+
+  /** Notes every actor already running under `root`, and its current state (for an inspector attached late). */
+  noteExisting(root: AnyActorRef): void {
+    this.noteActor(root);
+    this.noteSnapshot(root, root.getSnapshot() as MachineLikeSnapshot, { type: 'inspector.attached' });
+    const snapshot = root.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> };
+    for (const child of Object.values(snapshot.children ?? {})) if (child) this.noteExisting(child);
+  }
+
+  /** Connections currently known and not yet closed. */
+  get openLanes(): number {
+    let open = 0;
+    for (const lane of this.lanes.values()) if (!lane.terminal) open++;
+    return open;
+  }
+
+  /** The records noted since the last drain, in the order things happened. */
+  drain(): InspectorRecord[] {
+    const pending = this.pending;
+    this.pending = [];
+    const records: InspectorRecord[] = [];
+    for (const item of pending) {
+      switch (item.k) {
+        case 'actor?':
+          records.push(this.actorRecord(item.t, item.ref));
+          break;
+        case 'lane?':
+          records.push({ k: 'lane', t: item.t, lane: item.lane, side: item.side, path: pathOf(item.ref) });
+          break;
+        case 'log?':
+          records.push(this.logRecord(item));
+          break;
+        default:
+          records.push(item);
+      }
+    }
+    const t = this.now();
+    for (const lane of this.lanes.values()) {
+      if (lane.bytesDirty) {
+        lane.bytesDirty = false;
+        records.push({ k: 'bytes', t: lane.bytesAt, lane: lane.id, ...laneBytes(lane) });
+      }
+      // A closed lane keeps no further state; its last bytes were just sent.
+      if (lane.terminal) this.lanes.delete(lane.id);
+    }
+    if (this.dropped > 0) records.push({ k: 'dropped', t, count: this.dropped });
+    this.logCount = 0;
+    this.dropped = 0;
+    return records;
+  }
+
+  private entryOf(ref: ActorRefLike): ActorEntry {
+    let entry = this.actors.get(ref.sessionId);
+    if (!entry) this.actors.set(ref.sessionId, (entry = { ref, lane: undefined }));
+    return entry;
+  }
+
+  private noteActor(ref: ActorRefLike): void {
+    this.entryOf(ref);
+    this.pending.push({ k: 'actor?', t: this.now(), ref });
+  }
+
+  private noteEvent(ref: ActorRefLike, source: ActorRefLike | undefined, event: AnyEventObject): void {
+    const type = event.type;
+    if (source && type.startsWith('xstate.error.actor.')) {
+      // A machine that throws reports no snapshot; its parent is told, with the failed child as source.
+      this.noteEnd(source, 'error', toReason((event as { error?: unknown }).error));
+    }
+    if (type === 'inbox') {
+      const lane = this.actors.get(ref.sessionId)?.lane;
+      if (lane && !lane.terminal) {
+        const size = payloadSize((event as { data?: unknown }).data);
+        if (size !== undefined) {
+          lane.inboxBytes += size;
+          this.bytesChanged(lane);
+        }
+      }
+    }
+    if (this.logCount >= this.logLimit) {
+      this.dropped++;
+      return;
+    }
+    this.logCount++;
+    // Hex is taken now: a sender may reuse its buffer once the event is delivered.
+    const head = this.showPayloadBytes > 0 ? payloadHead((event as { data?: unknown }).data, this.showPayloadBytes) : undefined;
+    this.pending.push(head === undefined ? { k: 'log?', t: this.now(), ref, source, event } : { k: 'log?', t: this.now(), ref, source, event, head });
+  }
+
+  private noteSnapshot(ref: ActorRefLike, snapshot: MachineLikeSnapshot, event: AnyEventObject): void {
+    const state = lifecycleStateOf(snapshot.value);
+    let entry = this.actors.get(ref.sessionId);
+    const hadLane = entry?.lane !== undefined;
+    // A new lane first, so its opening bytes and peer count; an existing one's bytes before a
+    // terminal state closes it.
+    if (state !== undefined && !hadLane) {
+      entry ??= this.entryOf(ref);
+      this.noteState(entry, state, snapshot, event);
+    }
+    if (entry?.lane && !entry.lane.terminal) this.noteContext(entry.lane, ref.sessionId, snapshot.context);
+    if (state !== undefined && hadLane && entry) this.noteState(entry, state, snapshot, event);
+    if (snapshot.status !== 'active' && entry) {
+      this.noteEnd(ref, snapshot.status, snapshot.status === 'error' ? toReason(snapshot.error) : undefined);
+    }
+  }
+
+  private noteContext(lane: Lane, sessionId: string, context: unknown): void {
+    const bytes = ownBytes(context);
+    if (bytes) {
+      const before = lane.contextBytes.get(sessionId);
+      if (!before || before.in !== bytes.in || before.out !== bytes.out) {
+        lane.contextBytes.set(sessionId, bytes);
+        this.bytesChanged(lane);
+      }
+    }
+    if (lane.peer === undefined) {
+      const peer = peerOf(context);
+      if (peer !== undefined) {
+        lane.peer = peer;
+        this.pending.push({ k: 'peer', t: this.now(), lane: lane.id, peer });
+      }
+    }
+  }
+
+  private noteState(entry: ActorEntry, state: LifecycleState, snapshot: MachineLikeSnapshot, event: AnyEventObject): void {
+    const id = entry.ref.sessionId;
+    let lane = entry.lane;
+    if (!lane) {
+      if (TERMINAL_STATES.has(state)) return; // e.g. a listener's `closed`: it never was a connection
+      lane = this.ancestorLane(entry.ref);
+      if (lane) {
+        lane.feeders.push(id);
+      } else {
+        lane = { id, state: undefined, terminal: false, feeders: [id], contextBytes: new Map(), inboxBytes: 0, bytesDirty: false, bytesAt: 0, peer: undefined };
+        this.lanes.set(id, lane);
+        this.pending.push({ k: 'lane?', t: this.now(), ref: entry.ref, lane: id, side: CLIENT_OPENING.has(state) ? 'client' : 'server' });
+      }
+      entry.lane = lane;
+    }
+    if (lane.terminal || lane.state === state) return;
+    const terminal = TERMINAL_STATES.has(state);
+    // The newest running feeder (a client's socket adapter, once connected) drives the lane; any
+    // feeder may end it.
+    if (!terminal && lane.feeders[lane.feeders.length - 1] !== id) return;
+    this.setState(lane, state, terminal ? reasonFrom(snapshot, event) : undefined);
+  }
+
+  private bytesChanged(lane: Lane): void {
+    lane.bytesDirty = true;
+    lane.bytesAt = this.now();
+  }
+
+  private setState(lane: Lane, state: LifecycleState, reason: ReasonRecord | undefined): void {
+    lane.state = state;
+    lane.terminal = TERMINAL_STATES.has(state);
+    this.pending.push(reason ? { k: 'state', t: this.now(), lane: lane.id, state, reason } : { k: 'state', t: this.now(), lane: lane.id, state });
+  }
+
+  private ancestorLane(ref: ActorRefLike): Lane | undefined {
+    for (let parent = parentOf(ref as AnyActorRef); parent; parent = parentOf(parent)) {
+      const lane = this.actors.get(parent.sessionId)?.lane;
+      if (lane && !lane.terminal) return lane;
+    }
+    return undefined;
+  }
+
+  private noteEnd(ref: ActorRefLike, status: EndRecord['status'], reason: ReasonRecord | undefined): void {
+    const entry = this.actors.get(ref.sessionId);
+    if (!entry) return;
+    this.actors.delete(ref.sessionId);
+    this.pending.push(reason ? { k: 'end', t: this.now(), id: ref.sessionId, status, reason } : { k: 'end', t: this.now(), id: ref.sessionId, status });
+    const lane = entry.lane;
+    if (!lane || lane.terminal) return;
+    const index = lane.feeders.indexOf(ref.sessionId);
+    if (index >= 0) lane.feeders.splice(index, 1);
+    if (lane.feeders.length > 0) return;
+    // The last actor of a connection ended without saying closed: it failed or was stopped.
+    if (status === 'error') this.setState(lane, 'failed', reason ?? { message: 'the connection actor failed' });
+    else this.setState(lane, 'closed', status === 'stopped' ? { code: 'stopped', message: 'stopped before it closed' } : undefined);
+  }
+
+  private actorRecord(t: number, ref: ActorRefLike): ActorRecord {
+    const actorRef = ref as AnyActorRef;
+    const parent = parentOf(actorRef)?.sessionId ?? null;
+    const info = componentInfo(actorRef);
+    if (!info) return { k: 'actor', t, id: ref.sessionId, parent, path: pathOf(ref), name: actorRef.id, component: null };
+    const { component } = info;
+    const graph = component.graph
+      ? {
+          children: component.graph.children.map((child) => ({ name: child.name, component: child.component.name })),
+          links: component.graph.links.map((link) => ({ from: { ...link.from }, to: { ...link.to } })),
+        }
+      : undefined;
+    return {
+      k: 'actor',
+      t,
+      id: ref.sessionId,
+      parent,
+      path: pathOf(ref),
+      name: info.name,
+      component: component.name,
+      inboxes: [...component.inboxes],
+      outboxes: [...component.outboxes],
+      ...(graph ? { graph } : {}),
+    };
+  }
+
+  private logRecord(item: Extract<Pending, { k: 'log?' }>): InspectorRecord {
+    const data = (item.event as { data?: unknown }).data;
+    const size = payloadSize(data);
+    const kind = messageKind(data);
+    return {
+      k: 'log',
+      t: item.t,
+      id: item.ref.sessionId,
+      type: item.event.type,
+      ...(item.source ? { from: item.source.sessionId } : {}),
+      ...(size !== undefined ? { size } : {}),
+      ...(item.head !== undefined ? { head: item.head } : {}),
+      ...(kind !== undefined ? { kind } : {}),
+    };
+  }
+}
+
+/** A component's path, or for an internal actor its parent's path and its own id. */
+function pathOf(ref: ActorRefLike): string {
+  const actorRef = ref as AnyActorRef;
+  if (componentInfo(actorRef)) return componentPath(actorRef);
+  const parent = parentOf(actorRef);
+  return parent ? `${pathOf(parent)}/${actorRef.id}` : actorRef.id;
+}
+
+function laneBytes(lane: Lane): { in: number; out: number } {
+  if (lane.contextBytes.size === 0) return { in: 0, out: lane.inboxBytes };
+  // A client and its socket adapter may both keep totals of the same bytes: take the largest.
+  let bytesIn = 0;
+  let bytesOut = 0;
+  for (const bytes of lane.contextBytes.values()) {
+    bytesIn = Math.max(bytesIn, bytes.in);
+    bytesOut = Math.max(bytesOut, bytes.out);
+  }
+  return { in: bytesIn, out: bytesOut };
+}

@@ -1,0 +1,55 @@
+// Types for store.js (the page is plain JavaScript served as is; tests import it from Node).
+import type { ActorRecord, InspectorRecord, LifecycleState, LogRecord, ReasonRecord } from '../records.js';
+
+export const STATES: readonly LifecycleState[];
+export const LOG_KEEP: number;
+
+export interface PageActor extends ActorRecord {
+  ended: boolean;
+  status: 'active' | 'done' | 'error' | 'stopped';
+  endedAt?: number;
+}
+
+export interface PageLane {
+  readonly id: string;
+  readonly side: 'client' | 'server';
+  readonly path: string;
+  peer: string | undefined;
+  readonly segments: { state: LifecycleState; t: number }[];
+  bytesIn: number;
+  bytesOut: number;
+  reason: ReasonRecord | undefined;
+  readonly openedAt: number;
+  closedAt: number | undefined;
+}
+
+export interface PageStore {
+  startedAt: number | undefined;
+  now: number;
+  showPayloadBytes: number;
+  readonly actors: Map<string, PageActor>;
+  readonly lanes: Map<string, PageLane>;
+  readonly laneOrder: string[];
+  openLanes: number;
+  readonly stateCounts: Record<LifecycleState, number>;
+  log: LogRecord[];
+  logDropped: number;
+  structureVersion: number;
+}
+
+export interface Counters {
+  open: number;
+  total: number;
+  bytesInPerSecond: number;
+  bytesOutPerSecond: number;
+  eventsPerSecond: number;
+}
+
+export function createStore(): PageStore;
+export function applyRecords(store: PageStore, records: readonly InspectorRecord[]): void;
+export function applyRecord(store: PageStore, record: InspectorRecord): void;
+export function counters(store: PageStore, at?: number): Counters;
+export function storeAt(records: readonly InspectorRecord[], at: number): PageStore;
+export function parseRecording(text: string): InspectorRecord[];
+export function laneSpans(lane: PageLane, at: number): { state: LifecycleState; t: number; until: number }[];
+export function isTerminal(state: string): boolean;

@@ -1,0 +1,206 @@
+// The page's model: applies inspector records (see inspector/records.ts) to plain data the views
+// draw. Pure (no DOM), so replay can rebuild it for any moment and tests can run it in Node.
+
+export const STATES = ['delaying', 'connecting', 'connected', 'upgradingTls', 'flushing', 'closed', 'failed'];
+const TERMINAL = new Set(['closed', 'failed']);
+/** Event-log entries kept in memory; the view shows the newest that match its filter. */
+export const LOG_KEEP = 5000;
+/** Window for the bytes/s and events/s counters, in ms. */
+const RATE_WINDOW = 2000;
+
+export function createStore() {
+  return {
+    startedAt: undefined,
+    /** Time of the newest record applied. */
+    now: 0,
+    showPayloadBytes: 0,
+    /** session id → { id, parent, path, name, component, inboxes, outboxes, graph, ended, status } */
+    actors: new Map(),
+    /** lane id → { id, side, path, peer, segments: [{ state, t }], bytesIn, bytesOut, reason, openedAt, closedAt } */
+    lanes: new Map(),
+    /** Lanes in the order they opened. */
+    laneOrder: [],
+    openLanes: 0,
+    /** Current state → number of lanes in it. */
+    stateCounts: Object.fromEntries(STATES.map((s) => [s, 0])),
+    log: [],
+    logDropped: 0,
+    /** [t, bytesIn delta, bytesOut delta] for the rate counters. */
+    byteDeltas: [],
+    /** [t, events] per batch of log records (including dropped ones). */
+    eventCounts: [],
+    /** Bumped whenever the set of components changes (the graph needs a new layout). */
+    structureVersion: 0,
+  };
+}
+
+export function applyRecords(store, records) {
+  for (const record of records) applyRecord(store, record);
+}
+
+export function applyRecord(store, record) {
+  if (typeof record.t === 'number' && record.t > store.now) store.now = record.t;
+  switch (record.k) {
+    case 'hello':
+      store.startedAt ??= record.t;
+      store.showPayloadBytes = record.showPayloadBytes;
+      break;
+    case 'actor':
+      store.startedAt ??= record.t;
+      store.actors.set(record.id, { ...record, ended: false, status: 'active' });
+      store.structureVersion++;
+      break;
+    case 'end': {
+      const actor = store.actors.get(record.id);
+      if (actor) {
+        actor.ended = true;
+        actor.status = record.status;
+        actor.endedAt = record.t;
+        store.structureVersion++;
+      }
+      break;
+    }
+    case 'lane':
+      if (!store.lanes.has(record.lane)) {
+        store.lanes.set(record.lane, {
+          id: record.lane,
+          side: record.side,
+          path: record.path,
+          peer: undefined,
+          segments: [],
+          bytesIn: 0,
+          bytesOut: 0,
+          reason: undefined,
+          openedAt: record.t,
+          closedAt: undefined,
+        });
+        store.laneOrder.push(record.lane);
+        store.openLanes++;
+      }
+      break;
+    case 'state': {
+      const lane = store.lanes.get(record.lane);
+      if (!lane || lane.closedAt !== undefined) break;
+      const previous = lane.segments.at(-1);
+      if (previous) store.stateCounts[previous.state]--;
+      lane.segments.push({ state: record.state, t: record.t });
+      store.stateCounts[record.state] = (store.stateCounts[record.state] ?? 0) + 1;
+      if (TERMINAL.has(record.state)) {
+        lane.closedAt = record.t;
+        lane.reason = record.reason;
+        store.openLanes--;
+      }
+      break;
+    }
+    case 'peer': {
+      const lane = store.lanes.get(record.lane);
+      if (lane) lane.peer = record.peer;
+      break;
+    }
+    case 'bytes': {
+      const lane = store.lanes.get(record.lane);
+      if (!lane) break;
+      const deltaIn = Math.max(0, record.in - lane.bytesIn);
+      const deltaOut = Math.max(0, record.out - lane.bytesOut);
+      lane.bytesIn = record.in;
+      lane.bytesOut = record.out;
+      if (deltaIn > 0 || deltaOut > 0) store.byteDeltas.push([record.t, deltaIn, deltaOut]);
+      break;
+    }
+    case 'log':
+      store.log.push(record);
+      if (store.log.length > LOG_KEEP * 2) store.log = store.log.slice(-LOG_KEEP);
+      countEvents(store, record.t, 1);
+      break;
+    case 'dropped':
+      store.logDropped += record.count;
+      countEvents(store, record.t, record.count);
+      break;
+    default:
+      break; // a newer record kind this page does not know
+  }
+}
+
+function countEvents(store, t, n) {
+  const last = store.eventCounts.at(-1);
+  if (last && last[0] === t) last[1] += n;
+  else store.eventCounts.push([t, n]);
+}
+
+/** Counters at time `at` (default: the newest record): open connections, bytes/s, events/s. */
+export function counters(store, at = store.now) {
+  const from = at - RATE_WINDOW;
+  store.byteDeltas = trimBefore(store.byteDeltas, from - RATE_WINDOW);
+  store.eventCounts = trimBefore(store.eventCounts, from - RATE_WINDOW);
+  let bytesIn = 0;
+  let bytesOut = 0;
+  for (const [t, deltaIn, deltaOut] of store.byteDeltas) {
+    if (t > from && t <= at) {
+      bytesIn += deltaIn;
+      bytesOut += deltaOut;
+    }
+  }
+  let events = 0;
+  for (const [t, n] of store.eventCounts) if (t > from && t <= at) events += n;
+  const seconds = RATE_WINDOW / 1000;
+  return {
+    open: store.openLanes,
+    total: store.laneOrder.length,
+    bytesInPerSecond: bytesIn / seconds,
+    bytesOutPerSecond: bytesOut / seconds,
+    eventsPerSecond: events / seconds,
+  };
+}
+
+function trimBefore(samples, t) {
+  let drop = 0;
+  while (drop < samples.length && samples[drop][0] < t) drop++;
+  return drop === 0 ? samples : samples.slice(drop);
+}
+
+/** The store as it was at time `at`, rebuilt from a recording's records (sorted by time). */
+export function storeAt(records, at) {
+  const store = createStore();
+  for (const record of records) {
+    if (record.t > at) break;
+    applyRecord(store, record);
+  }
+  store.now = at;
+  return store;
+}
+
+/** Parses a JSON-lines recording; skips blank lines, reports the first bad one. */
+export function parseRecording(text) {
+  const records = [];
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (line === '') continue;
+    let record;
+    try {
+      record = JSON.parse(line);
+    } catch {
+      throw new Error(`line ${i + 1} is not JSON: ${line.slice(0, 60)}`);
+    }
+    if (record === null || typeof record !== 'object' || typeof record.k !== 'string' || typeof record.t !== 'number') {
+      throw new Error(`line ${i + 1} is not an inspector record (it needs "k" and "t")`);
+    }
+    records.push(record);
+  }
+  // Batches are written in order, but be safe: replay needs time order.
+  records.sort((a, b) => a.t - b.t);
+  return records;
+}
+
+/** The lane's states with how long each lasted: [{ state, t, until }] (until = closing time or `at`). */
+export function laneSpans(lane, at) {
+  return lane.segments.map((segment, i) => ({
+    state: segment.state,
+    t: segment.t,
+    until: i + 1 < lane.segments.length ? lane.segments[i + 1].t : TERMINAL.has(segment.state) ? segment.t : at,
+  }));
+}
+
+export function isTerminal(state) {
+  return TERMINAL.has(state);
+}

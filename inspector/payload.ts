@@ -1,0 +1,36 @@
+// What the inspector may say about a message without sending its contents: payload sizes, the
+// first bytes when asked for, the kind of a control message, and a terminal reason.
+import type { ReasonRecord } from './records.js';
+
+/** Size in bytes of socket-like data (Uint8Array or UTF-8 string); undefined for anything else. */
+export function payloadSize(data: unknown): number | undefined {
+  if (data instanceof Uint8Array) return data.byteLength;
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  return undefined;
+}
+
+/** The first `count` bytes of socket-like data as hex. */
+export function payloadHead(data: unknown, count: number): string | undefined {
+  if (count <= 0) return undefined;
+  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, Math.min(count, data.byteLength)).toString('hex');
+  if (typeof data === 'string') return Buffer.from(data.slice(0, count)).subarray(0, count).toString('hex');
+  return undefined;
+}
+
+/** The `kind` tag of a control/signal message, if it has one. */
+export function messageKind(data: unknown): string | undefined {
+  if (data === null || typeof data !== 'object') return undefined;
+  const kind = (data as { kind?: unknown }).kind;
+  return typeof kind === 'string' ? kind : undefined;
+}
+
+/** A `{ code, message }` reason from an Error, a Reason-like object or a string; undefined if none. */
+export function toReason(value: unknown): ReasonRecord | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return { message: value };
+  if (typeof value !== 'object') return { message: String(value) };
+  const { code, message } = value as { code?: unknown; message?: unknown };
+  if (typeof message !== 'string' && typeof code !== 'string') return undefined;
+  const text = typeof message === 'string' ? message : String(code);
+  return typeof code === 'string' ? { code, message: text } : { message: text };
+}

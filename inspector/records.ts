@@ -1,0 +1,128 @@
+// The records the inspector streams to its page and writes to a recording, one JSON object each.
+// They are derived from XState's inspection events rather than being those events: payloads are
+// reduced to sizes, connection lifecycles are named, and components carry their boxes and links.
+// The page (inspector/page/store.js) is the other end of this format.
+
+/** The connection lifecycle states the swimlanes draw. */
+export const LIFECYCLE_STATES = ['delaying', 'connecting', 'connected', 'upgradingTls', 'flushing', 'closed', 'failed'] as const;
+export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
+export const TERMINAL_STATES: ReadonlySet<string> = new Set<LifecycleState>(['closed', 'failed']);
+
+export interface ReasonRecord {
+  readonly code?: string;
+  readonly message: string;
+}
+
+/** First record of a stream or recording. */
+export interface HelloRecord {
+  readonly k: 'hello';
+  readonly t: number;
+  readonly version: 1;
+  /** How many leading payload bytes log records may carry (0: none, sizes only). */
+  readonly showPayloadBytes: number;
+}
+
+/** An actor was created. Components carry their boxes; graphs their children and linkages. */
+export interface ActorRecord {
+  readonly k: 'actor';
+  readonly t: number;
+  /** XState session id, unique within the process (`x:12`). */
+  readonly id: string;
+  readonly parent: string | null;
+  /** Slash-separated path from the root, e.g. `Graphline/0:server`. */
+  readonly path: string;
+  /** Name within its graph (`1:TCPClient`), or the actor id for a non-component actor. */
+  readonly name: string;
+  /** The component's name; null for an actor that is not a component (an internal helper). */
+  readonly component: string | null;
+  readonly inboxes?: readonly string[];
+  readonly outboxes?: readonly string[];
+  readonly graph?: {
+    readonly children: readonly { readonly name: string; readonly component: string }[];
+    readonly links: readonly { readonly from: BoxRef; readonly to: BoxRef }[];
+  };
+}
+
+export interface BoxRef {
+  readonly child: number | 'self';
+  readonly box: string;
+}
+
+/** An actor stopped running. */
+export interface EndRecord {
+  readonly k: 'end';
+  readonly t: number;
+  readonly id: string;
+  readonly status: 'done' | 'error' | 'stopped';
+  readonly reason?: ReasonRecord;
+}
+
+/** A connection appeared: one swimlane, keyed by the actor that owns its lifecycle. */
+export interface LaneRecord {
+  readonly k: 'lane';
+  readonly t: number;
+  readonly lane: string;
+  readonly side: 'client' | 'server';
+  readonly path: string;
+}
+
+/** A connection entered a lifecycle state. */
+export interface StateRecord {
+  readonly k: 'state';
+  readonly t: number;
+  readonly lane: string;
+  readonly state: LifecycleState;
+  /** Set when the state is terminal and something said why. */
+  readonly reason?: ReasonRecord;
+}
+
+/** Who the connection talks to, once known. */
+export interface PeerRecord {
+  readonly k: 'peer';
+  readonly t: number;
+  readonly lane: string;
+  readonly peer: string;
+}
+
+/** Byte totals of a connection so far (coalesced: one per lane per batch at most). */
+export interface BytesRecord {
+  readonly k: 'bytes';
+  readonly t: number;
+  readonly lane: string;
+  readonly in: number;
+  readonly out: number;
+}
+
+/** One event an actor received (inbox deliveries are `{ type: <inbox> }`). */
+export interface LogRecord {
+  readonly k: 'log';
+  readonly t: number;
+  readonly id: string;
+  readonly type: string;
+  /** Sender's session id, when an actor sent it. */
+  readonly from?: string;
+  /** Payload size in bytes, for Uint8Array or string data. */
+  readonly size?: number;
+  /** The first payload bytes as hex, only when showPayloadBytes > 0. */
+  readonly head?: string;
+  /** The `kind` of a control/signal message (`producerFinished`, ...). */
+  readonly kind?: string;
+}
+
+/** Log records left out of a batch because there were too many (counted, not sent). */
+export interface DroppedRecord {
+  readonly k: 'dropped';
+  readonly t: number;
+  readonly count: number;
+}
+
+export type InspectorRecord =
+  | HelloRecord
+  | ActorRecord
+  | EndRecord
+  | LaneRecord
+  | StateRecord
+  | PeerRecord
+  | BytesRecord
+  | LogRecord
+  | DroppedRecord;

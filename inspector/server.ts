@@ -1,0 +1,213 @@
+// createInspector: a small HTTP + WebSocket server on loopback that serves the inspector page and
+// streams records derived from XState inspection events to it in batches. Everything it serves is
+// local (the page, and elkjs's browser bundle from node_modules), so it works offline.
+import { once } from 'node:events';
+import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRequire } from 'node:module';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
+import { History } from './history.js';
+import { LifecycleTracker } from './lifecycle.js';
+import type { HelloRecord, InspectorRecord } from './records.js';
+
+export interface InspectorOptions {
+  /** TCP port for the page and its WebSocket; 0 (the default) picks a free one. */
+  readonly port?: number;
+  /** Address to bind. Loopback unless told otherwise: the page shows what your system does. */
+  readonly host?: string;
+  /** Writes every record as JSON lines to this file; the page can open it and replay it. */
+  readonly record?: string;
+  /** Leading payload bytes shown in the event log (hex). 0, the default, sends sizes only. */
+  readonly showPayloadBytes?: number;
+  /** How often records are sent, in milliseconds (default 100). */
+  readonly flushIntervalMs?: number;
+  /** Log records per batch before the rest are only counted (default 500). */
+  readonly logLimit?: number;
+}
+
+export interface Inspector {
+  /** The observer to pass as `inspect` to run() or createActor. */
+  readonly inspect: (event: InspectionEvent) => void;
+  /** Where the page is, e.g. http://127.0.0.1:43123/ */
+  readonly url: string;
+  /** Inspects a system that is already running: notes its actors and subscribes to its events. */
+  attach(actor: AnyActorRef): Subscription;
+  /** Sends what has been noted now instead of at the next interval. */
+  flush(): void;
+  /** Sends the last records, ends the recording, closes the page connections and the server. */
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.png': 'image/png',
+};
+
+/** Records per WebSocket frame when a page catches up on history. */
+const CATCH_UP_CHUNK = 5_000;
+/** A page this far behind gets no log records until it catches up. */
+const SLOW_PAGE_BYTES = 4 * 1024 * 1024;
+
+function findPageDir(): string {
+  // From source (inspector/server.ts) and from a build (dist/inspector/server.js).
+  for (const candidate of ['./page/', '../../inspector/page/']) {
+    const dir = fileURLToPath(new URL(candidate, import.meta.url));
+    if (existsSync(join(dir, 'index.html'))) return dir;
+  }
+  throw new Error('createInspector: the inspector page (inspector/page/index.html) is missing from this installation');
+}
+
+export async function createInspector(options: InspectorOptions = {}): Promise<Inspector> {
+  const host = options.host ?? '127.0.0.1';
+  const showPayloadBytes = Math.max(0, Math.floor(options.showPayloadBytes ?? 0));
+  const tracker = new LifecycleTracker({ showPayloadBytes, ...(options.logLimit !== undefined ? { logLimit: options.logLimit } : {}) });
+  const history = new History();
+  const pageDir = findPageDir();
+  const elkBundle = createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js');
+  const hello: HelloRecord = { k: 'hello', t: Date.now(), version: 1, showPayloadBytes };
+
+  let recording: WriteStream | undefined;
+  if (options.record) {
+    recording = createWriteStream(options.record, { flags: 'w' });
+    recording.on('error', (error) => console.error(`inspector: cannot write recording ${options.record}: ${error.message}`));
+    recording.write(`${JSON.stringify(hello)}\n`);
+  }
+
+  const serveFile = (response: ServerResponse, file: string): void => {
+    try {
+      const body = readFileSync(file);
+      response.writeHead(200, { 'content-type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+      response.end(body);
+    } catch {
+      response.writeHead(404).end('not found');
+    }
+  };
+
+  const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+    const path = new URL(request.url ?? '/', 'http://inspector').pathname;
+    if (request.method !== 'GET') {
+      response.writeHead(405).end();
+    } else if (path === '/') {
+      serveFile(response, join(pageDir, 'index.html'));
+    } else if (path === '/favicon.ico') {
+      response.writeHead(204).end();
+    } else if (path === '/vendor/elk.bundled.js') {
+      serveFile(response, elkBundle);
+    } else if (path === '/records.jsonl') {
+      response.writeHead(200, { 'content-type': 'application/x-ndjson', 'content-disposition': 'attachment; filename="inspector-records.jsonl"' });
+      response.end([hello, ...history.snapshot()].map((record) => JSON.stringify(record)).join('\n') + '\n');
+    } else if (/^\/[\w-]+\.(js|css|html|png)$/.test(path)) {
+      serveFile(response, join(pageDir, path.slice(1)));
+    } else {
+      response.writeHead(404).end('not found');
+    }
+  });
+
+  const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  server.on('upgrade', (request, socket, head) => {
+    if (new URL(request.url ?? '/', 'http://inspector').pathname !== '/ws') {
+      socket.destroy();
+      return;
+    }
+    if (!sameOrigin(request)) {
+      // Another web site open in the same browser must not read what the system is doing.
+      socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (ws) => {
+      const catchUp = [hello, ...history.snapshot()];
+      for (let start = 0; start < catchUp.length; start += CATCH_UP_CHUNK) {
+        ws.send(JSON.stringify(catchUp.slice(start, start + CATCH_UP_CHUNK)));
+      }
+    });
+  });
+
+  const broadcast = (records: readonly InspectorRecord[]): void => {
+    if (sockets.clients.size === 0) return;
+    const all = JSON.stringify(records);
+    let withoutLogs: string | undefined;
+    for (const ws of sockets.clients) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      if (ws.bufferedAmount < SLOW_PAGE_BYTES) {
+        ws.send(all);
+      } else {
+        // A page that cannot keep up still gets every lifecycle record, just not the event log.
+        withoutLogs ??= JSON.stringify(records.filter((record) => record.k !== 'log'));
+        ws.send(withoutLogs);
+      }
+    }
+  };
+
+  const flush = (): void => {
+    const records = tracker.drain();
+    if (records.length === 0) return;
+    history.add(records);
+    recording?.write(records.map((record) => JSON.stringify(record)).join('\n') + '\n');
+    broadcast(records);
+  };
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const timer = setInterval(flush, options.flushIntervalMs ?? 100);
+  timer.unref();
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+
+  let closed: Promise<void> | undefined;
+  return {
+    inspect: tracker.observe,
+    url: `http://${urlHost}:${port}/`,
+    attach(actor) {
+      tracker.noteExisting(actor);
+      return actor.system.inspect(tracker.observe);
+    },
+    flush,
+    close() {
+      closed ??= (async () => {
+        clearInterval(timer);
+        flush();
+        await Promise.all([...sockets.clients].map((ws) => closeSocket(ws)));
+        sockets.close();
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        if (recording) {
+          recording.end();
+          await once(recording, 'close');
+        }
+      })();
+      return closed;
+    },
+  };
+}
+
+/** A WebSocket from a browser must come from the inspector's own page; other clients send no Origin. */
+function sameOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** Says goodbye to a page (it shows "disconnected"), giving up on a page that does not answer. */
+async function closeSocket(ws: WebSocket): Promise<void> {
+  if (ws.readyState === WebSocket.CLOSED) return;
+  const gone = once(ws, 'close');
+  ws.close(1001, 'inspector closing');
+  const timer = setTimeout(() => ws.terminate(), 1_000);
+  await gone;
+  clearTimeout(timer);
+}
