@@ -172,7 +172,9 @@ export function componentLogic<In, Out, Input = undefined>(
  */
 export function deliverToBody(ref: AnyActorRef, box: string, data: unknown): boolean {
   const instance = instances.get(ref);
-  if (!instance || instance.ended || !isMailboxIdle(ref)) return false;
+  // inTransition: its body is still starting (the mailbox keeps messages until it has) or one of
+  // its handlers is running; either way the message waits in line.
+  if (!instance || instance.ended || instance.inTransition || !isMailboxIdle(ref)) return false;
   const event = { type: box, data };
   inspectEvent(ref, event);
   const release = holdMailbox(ref);

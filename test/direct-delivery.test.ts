@@ -44,6 +44,23 @@ describe('direct delivery to body components', () => {
     expect(log).toEqual(['start 1', 'end 1']);
   });
 
+  it('keeps a message that arrives while the body is still starting, as the mailbox would', async () => {
+    const log: string[] = [];
+    const Early = defineComponent({
+      name: 'Early',
+      inboxes: { inbox: box<string>(), control: box<SignalMessage>() },
+      outboxes: { outbox: box<string>(), signal: box<SignalMessage>() },
+      body: ({ on, self }) => {
+        resolveInbox(self, 'inbox')('sent before on()');
+        on('inbox', (message) => log.push(message));
+      },
+    });
+    const handle = run(Early);
+    expect(log).toEqual(['sent before on()']);
+    handle.stop();
+    await handle.done;
+  });
+
   it('lets inspectors see each message reach each stage', async () => {
     const seen: string[] = [];
     const inspect = (event: InspectionEvent): void => {
