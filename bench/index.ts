@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { oursStreamClient } from './clients/oursStreamClient.js';
 import { emitterRate, pipelineRate } from './pipeline.js';
-import { countTimeWait, describeMachine } from './machine.js';
+import { countTimeWait, describeMachine, openFilesSoftLimit } from './machine.js';
 import { startServerProcess, type ServerProcess } from './serverProcess.js';
 import { formatFigure, median } from './stats.js';
 import { markdownTable, textTable, type FigureResult, type FigureSpec, type WorkloadResult } from './report.js';
@@ -41,12 +41,21 @@ const { values: options } = parseArgs({
 });
 
 const quick = options.quick ?? false;
+
+/** Each process holds one descriptor per idle connection; stay under the soft limit (ulimit -n). */
+function idleConnectionCount(wanted: number): number {
+  const limit = openFilesSoftLimit() ?? Number.POSITIVE_INFINITY;
+  const possible = Math.floor(limit - 500);
+  if (possible >= wanted) return wanted;
+  process.stderr.write(`idle workload: ulimit -n is ${limit}, so ${possible} connections instead of ${wanted} (raise it with ulimit -n)\n`);
+  return Math.max(100, possible);
+}
 const sides = (options.sides ?? 'raw,ours').split(',').filter((side): side is Side => side === 'raw' || side === 'ours');
 const settings = {
   runs: Number(options.runs ?? (quick ? 3 : 5)),
   window: quick ? { warmupMs: 200, windowMs: 600 } : { warmupMs: 1_000, windowMs: 3_000 },
   accept: { loops: 50, maxConnections: quick ? 20_000 : 100_000 },
-  idle: { connections: quick ? 2_000 : 10_000, concurrency: 100, timeoutMs: 60_000, runs: quick ? 2 : 3 },
+  idle: { connections: idleConnectionCount(quick ? 2_000 : 10_000), concurrency: 100, timeoutMs: 60_000, runs: quick ? 2 : 3 },
   stream: { mebibytes: quick ? 64 : 512, timeoutMs: 60_000 },
   routing: { messages: quick ? 200_000 : 1_000_000 },
 };

@@ -32,17 +32,29 @@ function cpuModel(): string {
   return os.cpus()[0]?.model ?? 'unknown';
 }
 
-function openFilesLimit(): string {
+function openFilesLimits(): { soft: string; hard: string } | undefined {
   try {
     const line = readFileSync('/proc/self/limits', 'utf8')
       .split('\n')
       .find((entry) => entry.startsWith('Max open files'));
     const [soft, hard] = line?.replace('Max open files', '').trim().split(/\s+/) ?? [];
-    if (soft) return `${soft} (hard ${hard})`;
+    if (soft && hard) return { soft, hard };
   } catch {
     // not Linux
   }
-  return 'unknown';
+  return undefined;
+}
+
+function openFilesLimit(): string {
+  const limits = openFilesLimits();
+  return limits ? `${limits.soft} (hard ${limits.hard})` : 'unknown';
+}
+
+/** How many descriptors this process may open (the soft limit), if the platform says. */
+export function openFilesSoftLimit(): number | undefined {
+  const soft = openFilesLimits()?.soft;
+  if (soft === undefined) return undefined;
+  return soft === 'unlimited' ? Number.POSITIVE_INFINITY : Number(soft);
 }
 
 /** Sockets in TIME_WAIT on this host (Linux), to show the accept workload leaves none behind. */
