@@ -1,12 +1,12 @@
-// `npm run bench` (about 4 minutes) or `npm run bench -- --quick` (well under a minute).
-// npm run bench compiles with tsc first and runs the JavaScript, as the package ships: under tsx
-// (esbuild with keepNames) every closure carries a name property, which added ~9 KB of heap per idle
-// connection and CPU per accept to "ours" and would have measured the loader, not the library.
+// `npm run bench` (about 3 minutes) or `npm run bench -- --quick` (well under a minute).
 // Measures a raw node:net echo server and ours, ConnectedServer(EchoProtocol), from this one client
 // process, alternating runs (raw, ours, raw, ours, ...) against servers in their own processes, all
 // on 127.0.0.1. Prints the median of each figure and the ratio ours/raw, writes bench/results.json.
 // Options: --quick, --only=bulk,accept,...  --runs=N  --out=path  --cpu-prof (profiles both
 // servers into bench/profiles/)  --sides=ours (measure one side only, e.g. while profiling).
+// npm run bench compiles with tsc first and runs the JavaScript, as the package ships: under tsx
+// (esbuild with keepNames) every closure carries a name property, which added ~9 KB of heap per idle
+// connection and CPU per accept to "ours" and would have measured the loader, not the library.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -41,6 +41,7 @@ const { values: options } = parseArgs({
 });
 
 const quick = options.quick ?? false;
+const sides = (options.sides ?? 'raw,ours').split(',').filter((side): side is Side => side === 'raw' || side === 'ours');
 
 /** Each process holds one descriptor per idle connection; stay under the soft limit (ulimit -n). */
 function idleConnectionCount(wanted: number): number {
@@ -50,7 +51,7 @@ function idleConnectionCount(wanted: number): number {
   process.stderr.write(`idle workload: ulimit -n is ${limit}, so ${possible} connections instead of ${wanted} (raise it with ulimit -n)\n`);
   return Math.max(100, possible);
 }
-const sides = (options.sides ?? 'raw,ours').split(',').filter((side): side is Side => side === 'raw' || side === 'ours');
+
 const settings = {
   runs: Number(options.runs ?? (quick ? 3 : 5)),
   window: quick ? { warmupMs: 200, windowMs: 600 } : { warmupMs: 1_000, windowMs: 3_000 },
@@ -59,7 +60,6 @@ const settings = {
   stream: { mebibytes: quick ? 64 : 512, timeoutMs: 60_000 },
   routing: { messages: quick ? 200_000 : 1_000_000 },
 };
-
 
 type Servers = Record<Side, ServerProcess | undefined>;
 type Figures = Readonly<Record<string, number>>;
