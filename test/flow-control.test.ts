@@ -47,6 +47,21 @@ describe('flow control', () => {
     handle.stop();
   });
 
+  it('EchoProtocol passes a closed consumer back to its producer, and the reopening', async () => {
+    const [producer, consumer] = [probe('Producer'), probe('Consumer')];
+    const handle = run(Pipeline(producer.component, EchoProtocol(), consumer.component));
+    await until(() => producer.started && consumer.started);
+    const [producerRef, consumerRef] = [childrenOf(handle.actor).get('0')!, childrenOf(handle.actor).get('2')!];
+    setInboxOpen(consumerRef, 'inbox', false);
+    expect(canSend(producerRef, 'outbox')).toBe(true); // the echo's own inbox is still open
+    producer.send('outbox', new Uint8Array([1]));
+    expect(consumer.on('inbox')).toHaveLength(1); // delivered anyway: a gate is advice
+    expect(canSend(producerRef, 'outbox')).toBe(false); // but now the echo holds its producer back
+    setInboxOpen(consumerRef, 'inbox', true);
+    await until(() => canSend(producerRef, 'outbox'), 'the echo to reopen its inbox');
+    handle.stop();
+  });
+
   it('a gate closed again before the wake-up keeps its producers waiting', async () => {
     const [producer, consumer] = [probe('Producer'), probe('Consumer')];
     const handle = run(Pipeline(producer.component, consumer.component));

@@ -1,5 +1,8 @@
 // EchoProtocol(): what arrives on inbox goes out of outbox. A producerFinished or shutdown on
 // control is passed on to signal and ends it (so a server handler closes its connection).
+// Flow control passes through: while whatever the outbox feeds cannot take more (a socket over its
+// high-water mark), the inbox is closed, so a peer that sends without reading is not buffered
+// without bound.
 import { box, defineComponent } from '../component.js';
 import { isShutdownRequest, type SignalMessage } from '../messages.js';
 
@@ -9,13 +12,23 @@ const echoProtocol = defineComponent({
   name: 'EchoProtocol',
   inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
   outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>() },
-  body: ({ on, send, finish }) => {
-    on('inbox', (data) => send('outbox', data));
+  body: ({ on, send, finish, canSend, whenCanSend, setInboxOpen }) => {
+    let cancelWait: (() => void) | undefined;
+    on('inbox', (data) => {
+      send('outbox', data);
+      if (cancelWait || canSend('outbox')) return;
+      setInboxOpen('inbox', false);
+      cancelWait = whenCanSend('outbox', () => {
+        cancelWait = undefined;
+        setInboxOpen('inbox', true);
+      });
+    });
     on('control', (message) => {
       if (!isShutdownRequest(message)) return;
       send('signal', message);
       finish();
     });
+    return () => cancelWait?.();
   },
 });
 
