@@ -2,7 +2,7 @@
 // across Pipeline/Graphline passthroughs in both directions, and after links change.
 import { describe, expect, it } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
-import { EchoProtocol, Graphline, Pipeline, canSend, childrenOf, run, setInboxOpen, whenCanSend } from 'kamaelia-xstate';
+import { EchoProtocol, Graphline, Pipeline, box, canSend, childrenOf, defineComponent, run, setInboxOpen, whenCanSend, type SignalMessage } from 'kamaelia-xstate';
 import { addInboxPassthrough, linkToInbox } from '../src/routing.js';
 import { probe, until } from './helpers/probe.js';
 
@@ -48,13 +48,19 @@ describe('flow control', () => {
   });
 
   it('EchoProtocol passes a closed consumer back to its producer, and the reopening', async () => {
-    const [producer, consumer] = [probe('Producer'), probe('Consumer')];
-    const handle = run(Pipeline(producer.component, EchoProtocol(), consumer.component));
-    await until(() => producer.started && consumer.started);
+    const Feeder = defineComponent({
+      name: 'Feeder',
+      inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
+      outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>() },
+      body: ({ on, send }) => on('inbox', (bytes) => send('outbox', bytes)),
+    });
+    const consumer = probe('Consumer');
+    const handle = run(Pipeline(Feeder, EchoProtocol(), consumer.component));
+    await until(() => consumer.started);
     const [producerRef, consumerRef] = [childrenOf(handle.actor).get('0')!, childrenOf(handle.actor).get('2')!];
     setInboxOpen(consumerRef, 'inbox', false);
     expect(canSend(producerRef, 'outbox')).toBe(true); // the echo's own inbox is still open
-    producer.send('outbox', new Uint8Array([1]));
+    handle.send('inbox', new Uint8Array([1]));
     expect(consumer.on('inbox')).toHaveLength(1); // delivered anyway: a gate is advice
     expect(canSend(producerRef, 'outbox')).toBe(false); // but now the echo holds its producer back
     setInboxOpen(consumerRef, 'inbox', true);
