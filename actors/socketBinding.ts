@@ -67,7 +67,8 @@ function bindSocket({ input, sendBack, receive, self, system }: Parameters<Callb
   let abortAlwaysReports = false;
   let inboxClosed = false;
   let cancelReadWait: (() => void) | undefined;
-  let lastProgress = 0;
+  // From bind time, so a connection shorter than the interval reports its counts once, when it closes.
+  let lastProgress = performance.now();
 
   const selector = getSelector(system, owner);
   const register = (socket: Duplex): void => {

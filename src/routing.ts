@@ -69,7 +69,8 @@ export function resolveInbox(ref: AnyActorRef, box: string): Deliver {
   return (message) => deliverToInbox(ref, box, message);
 }
 
-function deliverToInbox(ref: AnyActorRef, box: string, message: unknown): void {
+/** Puts `message` into `box` of `ref` now (resolveInbox without the closure). */
+export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown): void {
   const passthrough = inboxPassthroughs.get(ref)?.get(box);
   if (!passthrough) {
     if (!deliverToBody(ref, box, message)) ref.send({ type: box, data: message });
