@@ -20,7 +20,7 @@ import type { TLSSocket } from 'node:tls';
 import { fromCallback, type AnyActorRef } from 'xstate';
 import { describeValue } from '../src/component.js';
 import { badMessage, reason, reasonFromError, type Reason } from '../src/messages.js';
-import { addInboxPassthrough, canSend, setInboxOpen, whenCanSend } from '../src/routing.js';
+import { canSend, passInbox, removeInboxPassthroughsTo, setInboxOpen, whenCanSend } from '../src/routing.js';
 import { emitFrom } from '../src/xstateInternals.js';
 import type { SocketBindingInput, SocketCommand, SocketReport, SslReady } from '../machines/connectedSocketAdapter.js';
 import { newReader, newWriter, removeReader, removeWriter, type ReadReadiness } from '../machines/selector.js';
@@ -34,6 +34,8 @@ const EMPTY = Buffer.alloc(0);
 const ignoreError = (): void => {};
 
 type Phase = 'open' | 'upgrading' | 'closed';
+/** The CSA's inboxes that pass straight through to the binding. */
+const PASSED_BOXES = ['inbox', 'makessl', 'ReadReady', 'SendReady'] as const;
 
 /** The binding that owns a socket, for the listeners shared by every socket. */
 const BINDING = Symbol('kamaelia.socketBinding');
@@ -94,7 +96,6 @@ class SocketBinding {
   private cancelReadWait: (() => void) | undefined;
   // From bind time, so a connection shorter than the interval reports its counts once, when it closes.
   private lastProgress = performance.now();
-  private undo: (() => void)[] = [];
 
   constructor(
     input: SocketBindingInput,
@@ -120,12 +121,7 @@ class SocketBinding {
     plain.allowHalfOpen = true;
     if (options.secure) this.secured = plain as unknown as TLSSocket;
 
-    this.undo = [
-      addInboxPassthrough(owner, 'inbox', self, 'inbox'),
-      addInboxPassthrough(owner, 'makessl', self, 'makessl'),
-      addInboxPassthrough(owner, 'ReadReady', self, 'ReadReady'),
-      addInboxPassthrough(owner, 'SendReady', self, 'SendReady'),
-    ];
+    for (const box of PASSED_BOXES) passInbox(owner, box, self, box);
 
     if (plain.destroyed) {
       queueMicrotask(() => this.finish());
@@ -138,7 +134,7 @@ class SocketBinding {
   }
 
   cleanup(): void {
-    for (const step of this.undo) step();
+    removeInboxPassthroughsTo(this.owner, this.self);
     if (this.phase !== 'closed') {
       this.phase = 'closed';
       this.cancelReadWait?.();

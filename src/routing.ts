@@ -19,8 +19,14 @@ export interface ComponentInfo {
 }
 
 const infos = new WeakMap<AnyActorRef, ComponentInfo>();
+/** Where a graph's own inbox passes straight through to: a record, not a closure (one per connection box). */
+interface Passthrough {
+  readonly ref: AnyActorRef;
+  readonly box: string;
+}
+
 /** A graph's own inboxes that pass straight through to a child's inbox. */
-const inboxPassthroughs = new WeakMap<AnyActorRef, Map<string, Deliver[]>>();
+const inboxPassthroughs = new WeakMap<AnyActorRef, Map<string, Passthrough[]>>();
 /** Where each outbox of a component leads, for flow-control questions. */
 const outboxDestinations = new WeakMap<AnyActorRef, Map<string, OutboxRoute>>();
 
@@ -76,7 +82,8 @@ export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown):
     if (!deliverToBody(ref, box, message)) ref.send({ type: box, data: message });
     return;
   }
-  for (const deliver of passthrough) deliver(message);
+  if (passthrough.length === 1) deliverToInbox(passthrough[0]!.ref, passthrough[0]!.box, message);
+  else for (const { ref: target, box: targetBox } of [...passthrough]) deliverToInbox(target, targetBox, message);
 }
 
 function deliverTo(destination: Destination, message: unknown): void {
@@ -93,18 +100,37 @@ function dispatch(route: OutboxRoute, message: unknown): void {
 
 /** Makes messages for `graph`'s inbox `box` go straight to `target`'s inbox `targetBox`. */
 export function addInboxPassthrough(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): () => void {
+  const passthrough = passInbox(graph, box, target, targetBox);
+  return () => removePassthroughs(graph, (p) => p === passthrough);
+}
+
+/** addInboxPassthrough without an undo function; `removeInboxPassthroughsTo` undoes it. */
+export function passInbox(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): Passthrough {
   let table = inboxPassthroughs.get(graph);
   if (!table) inboxPassthroughs.set(graph, (table = new Map()));
-  const deliver = resolveInbox(target, targetBox);
-  table.set(box, [...(table.get(box) ?? []), deliver]);
-  recordInboxPassthroughTarget(graph, box, target, targetBox);
-  return () => {
-    const remaining = (table.get(box) ?? []).filter((d) => d !== deliver);
+  const passthrough: Passthrough = { ref: target, box: targetBox };
+  const list = table.get(box);
+  if (list) list.push(passthrough);
+  else table.set(box, [passthrough]);
+  topologyVersion++;
+  return passthrough;
+}
+
+/** Removes every passthrough from `graph`'s inboxes to `target`. */
+export function removeInboxPassthroughsTo(graph: AnyActorRef, target: AnyActorRef): void {
+  removePassthroughs(graph, (p) => p.ref === target);
+}
+
+function removePassthroughs(graph: AnyActorRef, matches: (passthrough: Passthrough) => boolean): void {
+  const table = inboxPassthroughs.get(graph);
+  if (!table) return;
+  for (const [box, list] of [...table]) {
+    const remaining = list.filter((p) => !matches(p));
+    if (remaining.length === list.length) continue;
     if (remaining.length > 0) table.set(box, remaining);
     else table.delete(box);
-    inboxPassthroughTargets.get(graph)?.delete(box);
-    topologyVersion++;
-  };
+  }
+  topologyVersion++;
 }
 
 export function hasInboxPassthrough(graph: AnyActorRef, box: string): boolean {
@@ -203,25 +229,19 @@ function finalGates(ref: AnyActorRef, outbox: string, out: InboxGate[], depth = 
     if (destination.outward) {
       finalGates(destination.ref, destination.box, out, depth + 1);
     } else {
-      const passthroughTarget = inboxPassthroughTargets.get(destination.ref)?.get(destination.box);
-      if (passthroughTarget) {
-        for (const [targetRef, targetBox] of passthroughTarget) out.push(gateOf(targetRef, targetBox));
-      } else {
-        out.push(gateOf(destination.ref, destination.box));
-      }
+      inboxGates(destination.ref, destination.box, out, depth + 1);
     }
   }
 }
 
-/** The final inbox each graph inbox passthrough leads to, for gate lookups. */
-const inboxPassthroughTargets = new WeakMap<AnyActorRef, Map<string, [AnyActorRef, string][]>>();
-
-function recordInboxPassthroughTarget(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): void {
-  let table = inboxPassthroughTargets.get(graph);
-  if (!table) inboxPassthroughTargets.set(graph, (table = new Map()));
-  const finals = inboxPassthroughTargets.get(target)?.get(targetBox) ?? [[target, targetBox] as [AnyActorRef, string]];
-  table.set(box, [...(table.get(box) ?? []), ...finals]);
-  topologyVersion++;
+/** The gates of the final inboxes a message to `ref`'s inbox `box` reaches, through passthroughs. */
+function inboxGates(ref: AnyActorRef, box: string, out: InboxGate[], depth: number): void {
+  const passthrough = inboxPassthroughs.get(ref)?.get(box);
+  if (!passthrough || depth > 64) {
+    out.push(gateOf(ref, box));
+    return;
+  }
+  for (const target of passthrough) inboxGates(target.ref, target.box, out, depth + 1);
 }
 
 const noGates: readonly InboxGate[] = [];
