@@ -28,13 +28,37 @@ interface Passthrough {
 /** A graph's own inboxes that pass straight through to a child's inbox. */
 const inboxPassthroughs = new WeakMap<AnyActorRef, Map<string, Passthrough[]>>();
 /** Where each outbox of a component leads, for flow-control questions. */
-const outboxDestinations = new WeakMap<AnyActorRef, Map<string, OutboxRoute>>();
+const outboxDestinations = new WeakMap<AnyActorRef, PerBox<OutboxRoute>>();
+
+/**
+ * A component's entries by box name. Most components have one routed outbox and one gated inbox,
+ * so the entry itself is stored until a second box needs a Map (a Map is ~200 bytes, and every
+ * connection has several).
+ */
+type PerBox<T extends { readonly box: string }> = T | Map<string, T>;
+
+function lookup<T extends { readonly box: string }>(table: WeakMap<AnyActorRef, PerBox<T>>, ref: AnyActorRef, box: string): T | undefined {
+  const entry = table.get(ref);
+  if (entry === undefined) return undefined;
+  if (entry instanceof Map) return entry.get(box);
+  return entry.box === box ? entry : undefined;
+}
+
+/** Adds `item` for its box; the caller has checked that the box has no entry yet. */
+function insert<T extends { readonly box: string }>(table: WeakMap<AnyActorRef, PerBox<T>>, ref: AnyActorRef, item: T): void {
+  const entry = table.get(ref);
+  if (entry === undefined) table.set(ref, item);
+  else if (entry instanceof Map) entry.set(item.box, item);
+  else table.set(ref, new Map([[entry.box, entry], [item.box, item]]));
+}
 
 /**
  * An outbox's destinations and, cached, the gates of the final inboxes they lead to: a producer
  * asks canSend for every chunk, and the answer's shape changes only when links do.
  */
 interface OutboxRoute {
+  /** The outbox. */
+  readonly box: string;
   readonly destinations: Destination[];
   gates: InboxGate[] | undefined;
   /** The value of `topologyVersion` when `gates` was computed. */
@@ -43,7 +67,7 @@ interface OutboxRoute {
 
 /** Bumped by every change to links or passthroughs; invalidates every cached gate list. */
 let topologyVersion = 0;
-const gates = new WeakMap<AnyActorRef, Map<string, InboxGate>>();
+const gates = new WeakMap<AnyActorRef, PerBox<InboxGate>>();
 
 /** A final inbox, or a graph's own outbox (whose destinations are looked up in turn). */
 export interface Destination {
@@ -152,22 +176,20 @@ export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyAc
 }
 
 function addDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
-  let table = outboxDestinations.get(source);
-  if (!table) outboxDestinations.set(source, (table = new Map()));
-  const route = table.get(outbox);
+  const route = lookup(outboxDestinations, source, outbox);
   if (route) {
     route.destinations.push(destination);
   } else {
     // One XState listener per outbox, not per link, and no closure per link.
-    const created: OutboxRoute = { destinations: [destination], gates: undefined, gatesVersion: -1 };
-    table.set(outbox, created);
+    const created: OutboxRoute = { box: outbox, destinations: [destination], gates: undefined, gatesVersion: -1 };
+    insert(outboxDestinations, source, created);
     source.on(outbox, (event: { data?: unknown }) => dispatch(created, event.data));
   }
   topologyVersion++;
 }
 
 function removeDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
-  const list = outboxDestinations.get(source)?.get(outbox)?.destinations;
+  const list = lookup(outboxDestinations, source, outbox)?.destinations;
   if (!list) return;
   const index = list.indexOf(destination);
   if (index >= 0) list.splice(index, 1);
@@ -179,11 +201,11 @@ function removeDestination(source: AnyActorRef, outbox: string, destination: Des
  * for a component that failed (XState has dropped its listeners by then).
  */
 export function deliverAlongLinks(source: AnyActorRef, outbox: string, message: unknown): void {
-  for (const destination of [...(outboxDestinations.get(source)?.get(outbox)?.destinations ?? [])]) deliverTo(destination, message);
+  for (const destination of [...(lookup(outboxDestinations, source, outbox)?.destinations ?? [])]) deliverTo(destination, message);
 }
 
 export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
-  return (outboxDestinations.get(source)?.get(outbox)?.destinations.length ?? 0) > 0;
+  return (lookup(outboxDestinations, source, outbox)?.destinations.length ?? 0) > 0;
 }
 
 // ---- flow control -------------------------------------------------------------------------------
@@ -193,14 +215,14 @@ export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
 
 class InboxGate {
   closed = false;
-  readonly waiters = new Set<() => void>();
+  /** Producers waiting for it to open; made when the first one waits. */
+  waiters: Set<() => void> | undefined;
+  constructor(readonly box: string) {}
 }
 
 function gateOf(ref: AnyActorRef, box: string): InboxGate {
-  let table = gates.get(ref);
-  if (!table) gates.set(ref, (table = new Map()));
-  let gate = table.get(box);
-  if (!gate) table.set(box, (gate = new InboxGate()));
+  let gate = lookup(gates, ref, box);
+  if (!gate) insert(gates, ref, (gate = new InboxGate(box)));
   return gate;
 }
 
@@ -213,11 +235,12 @@ export function setInboxOpen(ref: AnyActorRef, box: string, open: boolean): void
   const gate = gateOf(ref, box);
   if (gate.closed === !open) return;
   gate.closed = !open;
-  if (open && gate.waiters.size > 0) {
+  if (open && gate.waiters && gate.waiters.size > 0) {
+    const pending = gate.waiters;
     queueMicrotask(() => {
       if (gate.closed) return; // closed again before the wake-up: waiters stay registered
-      const waiters = [...gate.waiters];
-      gate.waiters.clear();
+      const waiters = [...pending];
+      pending.clear();
       for (const wake of waiters) wake();
     });
   }
@@ -225,7 +248,7 @@ export function setInboxOpen(ref: AnyActorRef, box: string, open: boolean): void
 
 function finalGates(ref: AnyActorRef, outbox: string, out: InboxGate[], depth = 0): void {
   if (depth > 64) return; // a cycle of self passthroughs; nothing sane to gate on
-  for (const destination of outboxDestinations.get(ref)?.get(outbox)?.destinations ?? []) {
+  for (const destination of lookup(outboxDestinations, ref, outbox)?.destinations ?? []) {
     if (destination.outward) {
       finalGates(destination.ref, destination.box, out, depth + 1);
     } else {
@@ -248,7 +271,7 @@ const noGates: readonly InboxGate[] = [];
 
 /** The gates of every final inbox `ref`'s `outbox` feeds, recomputed only after links changed. */
 function gatesOf(ref: AnyActorRef, outbox: string): readonly InboxGate[] {
-  const route = outboxDestinations.get(ref)?.get(outbox);
+  const route = lookup(outboxDestinations, ref, outbox);
   if (!route) return noGates;
   if (route.gatesVersion !== topologyVersion || !route.gates) {
     const found: InboxGate[] = [];
@@ -276,9 +299,9 @@ export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void):
   const retry = (): void => {
     if (!cancelled) cancel = whenCanSend(ref, outbox, wake);
   };
-  closed.waiters.add(retry);
+  (closed.waiters ??= new Set()).add(retry);
   let cancel = (): void => {
-    closed.waiters.delete(retry);
+    closed.waiters?.delete(retry);
   };
   return () => {
     cancelled = true;
