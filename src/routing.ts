@@ -168,6 +168,24 @@ export function linkToInbox(source: AnyActorRef, outbox: string, target: AnyActo
   return () => removeDestination(source, outbox, destination);
 }
 
+/** linkToInbox without an undo function, for per-connection wiring; `removeLinksBetween` undoes it. */
+export function addLink(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): void {
+  addDestination(source, outbox, { ref: target, box: inbox, outward: false });
+}
+
+/** Removes every link from an outbox of `source` to an inbox of `target`. */
+export function removeLinksBetween(source: AnyActorRef, target: AnyActorRef): void {
+  const entry = outboxDestinations.get(source);
+  if (!entry) return;
+  for (const route of entry instanceof Map ? [...entry.values()] : [entry]) {
+    const destinations = route.destinations;
+    for (let i = destinations.length - 1; i >= 0; i--) {
+      if (destinations[i]!.ref === target && !destinations[i]!.outward) destinations.splice(i, 1);
+    }
+  }
+  topologyVersion++;
+}
+
 /** Links a child's outbox to an outbox of its graph: the graph re-emits what the child sends. */
 export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyActorRef, graphOutbox: string): () => void {
   const destination: Destination = { ref: graph, box: graphOutbox, outward: true };
