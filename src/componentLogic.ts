@@ -36,7 +36,8 @@ const FAIL = 'kamaelia.fail';
 const STOP = 'xstate.stop';
 
 interface Instance {
-  handlers: Map<string, (message: unknown) => void>;
+  /** Inbox handlers by box name: a few entries, so a plain object (a Map is ~0.2 KB per instance). */
+  handlers: Record<string, ((message: unknown) => void) | undefined>;
   dispose: (() => void) | undefined;
   ended: boolean;
   /** Set when finish()/fail() is called inside a handler: applied when the handler returns. */
@@ -45,6 +46,11 @@ interface Instance {
 }
 
 const instances = new WeakMap<AnyActorRef, Instance>();
+
+/** Own properties only: an event named like an Object.prototype member (`constructor`) has no handler. */
+function handlerFor(instance: Instance, box: string): ((message: unknown) => void) | undefined {
+  return Object.hasOwn(instance.handlers, box) ? instance.handlers[box] : undefined;
+}
 
 /** finish()/fail() outside a transition: deliver it as an event so the snapshot changes in order. */
 function sendSelf(self: AnyActorRef, outcome: NonNullable<Instance['pending']>): void {
@@ -66,7 +72,7 @@ function failed(snapshot: ComponentSnapshot, error: unknown): ComponentSnapshot 
 function end(instance: Instance): void {
   if (instance.ended) return;
   instance.ended = true;
-  instance.handlers.clear();
+  instance.handlers = {};
   const dispose = instance.dispose;
   instance.dispose = undefined;
   dispose?.();
@@ -80,7 +86,7 @@ export function componentLogic<In, Out, Input = undefined>(
     config: body,
     start: (snapshot, actorScope) => {
       const { self, system, emit } = actorScope;
-      const instance: Instance = { handlers: new Map(), dispose: undefined, ended: false, pending: undefined, inTransition: true };
+      const instance: Instance = { handlers: {}, dispose: undefined, ended: false, pending: undefined, inTransition: true };
       instances.set(self, instance);
       const settle = (outcome: NonNullable<Instance['pending']>): void => {
         if (instance.ended || instance.pending) return;
@@ -89,7 +95,8 @@ export function componentLogic<In, Out, Input = undefined>(
       };
       const scope: ComponentScope<In, Out> = {
         on: (box, handler) => {
-          instance.handlers.set(box, handler as (message: unknown) => void);
+          // defineProperty, not assignment, so even a box named __proto__ is an own property.
+          Object.defineProperty(instance.handlers, box, { value: handler, writable: true, enumerable: true, configurable: true });
         },
         send: (box, message) => {
           if (!instance.ended) emit({ type: box, data: message } as OutboxEvent<Out> & EventObject);
@@ -137,7 +144,7 @@ export function componentLogic<In, Out, Input = undefined>(
         end(instance);
         return failed(snapshot, (event as { error?: unknown }).error);
       }
-      const handler = instance.handlers.get(event.type);
+      const handler = handlerFor(instance, event.type);
       if (!handler) return snapshot;
       instance.inTransition = true;
       try {
@@ -179,7 +186,7 @@ export function deliverToBody(ref: AnyActorRef, box: string, data: unknown): boo
   inspectEvent(ref, event);
   const release = holdMailbox(ref);
   try {
-    const handler = instance.handlers.get(box);
+    const handler = handlerFor(instance, box);
     if (handler) {
       instance.inTransition = true;
       try {
