@@ -53,7 +53,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     name,
     inboxes: { control: box<SignalMessage>() },
     outboxes: { listening: box<Listening>(), signal: box<SignalMessage>() },
-    body: ({ on, send, finish, self }) => {
+    body: ({ on, onChildEnded, send, finish, self }) => {
       const connections = new Map<number, Connection>();
 
       const control = (message: unknown): void => {
@@ -79,12 +79,12 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         });
       };
 
-      const handlerEnded = (id: number, error?: unknown): void => {
+      const handlerEnded = (id: number, failure?: { readonly error: unknown }): void => {
         const connection = connections.get(id);
         if (!connection || !isActive(connection.csa)) return;
         // It will produce no more: the CSA flushes what it was given and closes.
-        const why = error === undefined ? undefined : reasonFromError(error);
-        if (error !== undefined) deliverAlongLinks(connection.handler, 'signal', producerFinished(why, { source: name }));
+        const why = failure === undefined ? undefined : reasonFromError(failure.error);
+        if (failure !== undefined) deliverAlongLinks(connection.handler, 'signal', producerFinished(why, { source: name }));
         else resolveInbox(connection.csa, 'control')(producerFinished(undefined, { source: name }));
       };
 
@@ -110,7 +110,6 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           unsubscribe = () => subscription.unsubscribe();
         }
         connections.set(id, { csa, handler, unsubscribe });
-        handler.subscribe({ complete: () => handlerEnded(id), error: (error: unknown) => handlerEnded(id, error) });
         handler.start();
       };
 
@@ -126,6 +125,8 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         finish,
       });
       on('control', control);
+      // Handlers are our children: XState reports their end to us (no subscription per connection).
+      onChildEnded((id, failure) => handlerEnded(Number(id), failure));
       server.start();
       return () => {
         for (const { handler, csa } of connections.values()) {

@@ -11,6 +11,11 @@ export interface ComponentScope<In, Out> {
   on<K extends keyof In & string>(box: K, handler: (message: In[K]) => void): void;
   /** Sends `message` out of `box`. */
   send<K extends keyof Out & string>(box: K, message: Out[K]): void;
+  /**
+   * Calls `handler` when a child actor created under this component (createChildActor) ends:
+   * `failure` is set if it failed. Costs nothing per child, unlike subscribing to each one.
+   */
+  onChildEnded(handler: (id: string, failure?: { readonly error: unknown }) => void): void;
   /** Ends this component; its cleanup runs and its graph counts it as terminated. */
   finish(): void;
   /** Ends this component with an error, as if a handler had thrown it. */
@@ -32,10 +37,13 @@ export type ComponentBody<In, Out, Input> = (scope: ComponentScope<In, Out>, inp
 export type ComponentSnapshot = Snapshot<undefined> & { input: unknown };
 
 const FINISH = 'kamaelia.finish';
+const CHILD_DONE = 'xstate.done.actor.';
+const CHILD_ERROR = 'xstate.error.actor.';
 const FAIL = 'kamaelia.fail';
 const STOP = 'xstate.stop';
 
 interface Instance {
+  childEnded: ((id: string, failure?: { readonly error: unknown }) => void) | undefined;
   /** Inbox handlers by box name: a few entries, so a plain object (a Map is ~0.2 KB per instance). */
   handlers: Record<string, ((message: unknown) => void) | undefined>;
   dispose: (() => void) | undefined;
@@ -46,6 +54,14 @@ interface Instance {
 }
 
 const instances = new WeakMap<AnyActorRef, Instance>();
+
+/** For XState's report that a child ended, a handler that tells onChildEnded's callback. */
+function childEndHandler(childEnded: NonNullable<Instance['childEnded']>, event: EventObject): ((data: unknown) => void) | undefined {
+  const { type } = event;
+  if (type.startsWith(CHILD_DONE)) return () => childEnded(type.slice(CHILD_DONE.length));
+  if (type.startsWith(CHILD_ERROR)) return () => childEnded(type.slice(CHILD_ERROR.length), { error: (event as { error?: unknown }).error });
+  return undefined;
+}
 
 /** Own properties only: an event named like an Object.prototype member (`constructor`) has no handler. */
 function handlerFor(instance: Instance, box: string): ((message: unknown) => void) | undefined {
@@ -86,7 +102,7 @@ export function componentLogic<In, Out, Input = undefined>(
     config: body,
     start: (snapshot, actorScope) => {
       const { self, system, emit } = actorScope;
-      const instance: Instance = { handlers: {}, dispose: undefined, ended: false, pending: undefined, inTransition: true };
+      const instance: Instance = { childEnded: undefined, handlers: {}, dispose: undefined, ended: false, pending: undefined, inTransition: true };
       instances.set(self, instance);
       const settle = (outcome: NonNullable<Instance['pending']>): void => {
         if (instance.ended || instance.pending) return;
@@ -100,6 +116,9 @@ export function componentLogic<In, Out, Input = undefined>(
         },
         send: (box, message) => {
           if (!instance.ended) emit({ type: box, data: message } as OutboxEvent<Out> & EventObject);
+        },
+        onChildEnded: (handler) => {
+          instance.childEnded = handler;
         },
         finish: () => settle({ status: 'done' }),
         fail: (error) => settle({ status: 'error', error }),
@@ -144,7 +163,7 @@ export function componentLogic<In, Out, Input = undefined>(
         end(instance);
         return failed(snapshot, (event as { error?: unknown }).error);
       }
-      const handler = handlerFor(instance, event.type);
+      const handler = handlerFor(instance, event.type) ?? (instance.childEnded && childEndHandler(instance.childEnded, event));
       if (!handler) return snapshot;
       instance.inTransition = true;
       try {
