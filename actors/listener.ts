@@ -6,12 +6,12 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { fromCallback, type AnyActorRef, type EventObject } from 'xstate';
-import type { ListenerCommand, ListenerReport } from '../machines/tcpServer.js';
+import type { ListenerActorInput, ListenerCommand, ListenerReport, TcpServerEmitted } from '../machines/tcpServer.js';
 import type { AnyComponent } from '../src/component.js';
-import { producerFinished, reason, reasonFromError, type PeerInfo, type Reason } from '../src/messages.js';
+import { newCSA, producerFinished, reason, reasonFromError, shutdownCSA, type PeerInfo, type Reason } from '../src/messages.js';
 import { registerComponent, resolveInbox } from '../src/routing.js';
 import { createChildActor, forgetChild, stopTree } from '../src/childActors.js';
-import { indexScheduledEvents, parentOf } from '../src/xstateInternals.js';
+import { emitFrom, indexScheduledEvents, parentOf } from '../src/xstateInternals.js';
 
 /** Socket options Node offers for a listening server and the sockets it accepts. */
 export interface ServerSocketOptions {
@@ -85,10 +85,15 @@ function portsToTry(range: readonly [number, number]): number[] {
   return Array.from({ length: count }, (_, i) => low + ((start + i) % count));
 }
 
-export const listenerLogic = fromCallback<ListenerCommand | EventObject, ListenerInput, ListenerReport>(({ input, sendBack, receive, self, system }) => {
+export const listenerLogic = fromCallback<ListenerCommand | EventObject, ListenerActorInput, ListenerReport>(({ input: actorInput, sendBack, receive, self, system }) => {
+  const input = actorInput.options as ListenerInput;
+  const counts = actorInput.connections;
   // Thousands of connections stop in this system; keep each stop from scanning every timer.
   indexScheduledEvents(system);
   const report = (event: ListenerReport): void => sendBack(event);
+  // Announced on the server machine's own outbox without a macrostep of it (its counts are ours).
+  const announce = (data: Extract<TcpServerEmitted, { type: 'protocolHandlerSignal' }>['data']): void =>
+    emitFrom(serverRef, { type: 'protocolHandlerSignal', data });
   const connections = new Map<number, Connection>();
   const serverRef = parentOf(self) ?? self;
   let nextId = 0;
@@ -114,7 +119,9 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     connections.delete(id);
     forgetChild(self, String(id));
     if (!connection.socket.destroyed) connection.socket.destroy(); // safety net: the CSA should have closed it
-    report({ type: 'listener.closed', id, csa: connection.csa, ...(why ? { reason: why } : {}) });
+    counts.open--;
+    announce(shutdownCSA(id, connection.csa, why));
+    if (!accepting && counts.open === 0) report({ type: 'listener.drained' });
   };
 
   const onIdle = function (this: net.Socket & { kamaeliaId?: number }): void {
@@ -155,9 +162,10 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
       socket.setTimeout(input.idleTimeout);
       socket.on('timeout', onIdle);
     }
-    // The machine emits newCSA while handling this report, so consumers link the CSA's boxes
-    // before it starts and reads its first byte.
-    report({ type: 'listener.accepted', id, csa, info: peerInfo(socket, input.port) });
+    counts.open++;
+    counts.accepted++;
+    // Consumers link the CSA's boxes while handling newCSA, before it starts and reads its first byte.
+    announce(newCSA(id, csa, peerInfo(socket, input.port)));
     csa.start();
   };
 

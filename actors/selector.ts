@@ -3,7 +3,8 @@
 // getSelectorService through the Coordinating Assistant Tracker; here the XState system registry).
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
 import type { AnyActorSystem } from '../src/component.js';
-import { resolveInbox, type Deliver } from '../src/routing.js';
+import { deliverToInbox } from '../src/routing.js';
+import { parentOf } from '../src/xstateInternals.js';
 import {
   SELECTOR_SYSTEM_ID,
   selectorMachine,
@@ -18,75 +19,104 @@ const READABLE: ReadReadiness = Object.freeze({ readiness: 'readable' });
 const END: ReadReadiness = Object.freeze({ readiness: 'end' });
 const DRAIN: SendReadiness = Object.freeze({ readiness: 'drain' });
 
+/** One registration: the box told about a socket's readiness. */
 interface Watch {
-  readonly detach: () => void;
+  readonly target: AnyActorRef;
+  readonly box: string;
 }
 
-/** Listens to each registered socket; one listener set per (socket, reader|writer). */
-const readiness = fromCallback<{ type: 'notify'; data: SelectorNotice }>(({ receive, sendBack }) => {
-  const readers = new Map<Selectable, Watch>();
-  const writers = new Map<Selectable, Watch>();
-  const count = (): number => readers.size + writers.size;
-  const report = (before: number): void => {
-    const after = count();
-    if (before === 0 && after > 0) sendBack({ type: 'selector.busy', registrations: after } satisfies SelectorEvent);
-    else if (before > 0 && after === 0) sendBack({ type: 'selector.idle' } satisfies SelectorEvent);
-  };
+/**
+ * The registrations of one Selector. A connection costs a table entry and a two-field record: the
+ * socket listeners are shared by every socket (Node calls them with `this` = the socket) and look
+ * the registration up when they fire, so a removed registration stays quiet even inside an event
+ * that was already being emitted.
+ */
+class Registry {
+  readonly readers = new Map<Selectable, Watch>();
+  readonly writers = new Map<Selectable, Watch>();
+  private readonly onReadable: (this: Selectable) => void;
+  private readonly onEnd: (this: Selectable) => void;
+  private readonly onError: (this: Selectable, error: Error) => void;
+  private readonly onClose: (this: Selectable, hadError: boolean) => void;
+  private readonly onDrain: (this: Selectable) => void;
 
-  // An emitter calls the listeners it had when the event started, so a watch removed by an earlier
-  // listener of the same event must still stay quiet: `live` guards that.
-  const watchReader = (socket: Selectable, deliver: Deliver): Watch => {
-    let live = true;
-    const onReadable = (): void => void (live && deliver(READABLE));
-    const onEnd = (): void => void (live && deliver(END));
-    const onError = (error: Error): void => void (live && deliver({ readiness: 'error', error }));
-    const onClose = (hadError: boolean): void => void (live && deliver({ readiness: 'close', hadError }));
-    socket.on('readable', onReadable).on('end', onEnd).on('error', onError).on('close', onClose);
-    return {
-      detach: () => {
-        live = false;
-        socket.off('readable', onReadable).off('end', onEnd).off('error', onError).off('close', onClose);
-      },
+  constructor(private readonly report: (event: SelectorEvent) => void) {
+    const { readers, writers } = this;
+    const tell = (watch: Watch | undefined, readiness: ReadReadiness | SendReadiness): void => {
+      if (watch) deliverToInbox(watch.target, watch.box, readiness);
     };
-  };
-  const watchWriter = (socket: Selectable, deliver: Deliver): Watch => {
-    let live = true;
-    const onDrain = (): void => void (live && deliver(DRAIN));
-    socket.on('drain', onDrain);
-    return {
-      detach: () => {
-        live = false;
-        socket.off('drain', onDrain);
-      },
+    this.onReadable = function (this: Selectable) {
+      tell(readers.get(this), READABLE);
     };
-  };
+    this.onEnd = function (this: Selectable) {
+      tell(readers.get(this), END);
+    };
+    this.onError = function (this: Selectable, error: Error) {
+      tell(readers.get(this), { readiness: 'error', error });
+    };
+    this.onClose = function (this: Selectable, hadError: boolean) {
+      tell(readers.get(this), { readiness: 'close', hadError });
+    };
+    this.onDrain = function (this: Selectable) {
+      tell(writers.get(this), DRAIN);
+    };
+  }
 
-  receive(({ data: notice }) => {
-    const before = count();
+  get size(): number {
+    return this.readers.size + this.writers.size;
+  }
+
+  apply(notice: SelectorNotice): void {
+    const before = this.size;
+    const { socket } = notice;
     switch (notice.kind) {
       case 'newReader':
-      case 'newWriter': {
-        const table = notice.kind === 'newReader' ? readers : writers;
         // As in Kamaelia the first registrant of a socket wins; a duplicate is ignored.
-        if (table.has(notice.socket)) return;
-        const deliver = resolveInbox(notice.target, notice.box);
-        table.set(notice.socket, notice.kind === 'newReader' ? watchReader(notice.socket, deliver) : watchWriter(notice.socket, deliver));
+        if (this.readers.has(socket)) return;
+        this.readers.set(socket, { target: notice.target, box: notice.box });
+        socket.on('readable', this.onReadable).on('end', this.onEnd).on('error', this.onError).on('close', this.onClose);
         break;
-      }
+      case 'newWriter':
+        if (this.writers.has(socket)) return;
+        this.writers.set(socket, { target: notice.target, box: notice.box });
+        socket.on('drain', this.onDrain);
+        break;
       case 'removeReader':
-      case 'removeWriter': {
-        const table = notice.kind === 'removeReader' ? readers : writers;
-        table.get(notice.socket)?.detach();
-        table.delete(notice.socket);
+        if (!this.readers.delete(socket)) return;
+        socket.off('readable', this.onReadable).off('end', this.onEnd).off('error', this.onError).off('close', this.onClose);
         break;
-      }
+      case 'removeWriter':
+        if (!this.writers.delete(socket)) return;
+        socket.off('drain', this.onDrain);
+        break;
     }
-    report(before);
-  });
+    // The Selector machine hears only when the count crosses zero, not every registration.
+    const after = this.size;
+    if (before === 0 && after > 0) this.report({ type: 'selector.busy', registrations: after });
+    else if (before > 0 && after === 0) this.report({ type: 'selector.idle' });
+  }
+
+  /** Detaches from every socket (the Selector is stopping: nobody to report to). */
+  clear(): void {
+    for (const socket of this.readers.keys()) socket.off('readable', this.onReadable).off('end', this.onEnd).off('error', this.onError).off('close', this.onClose);
+    for (const socket of this.writers.keys()) socket.off('drain', this.onDrain);
+    this.readers.clear();
+    this.writers.clear();
+  }
+}
+
+/** Each running Selector's registry, so registrations can skip the machine (notifySelector). */
+const registries = new WeakMap<AnyActorRef, Registry>();
+
+/** Listens to each registered socket; notices sent to the Selector machine's notify inbox end up here too. */
+const readiness = fromCallback<{ type: 'notify'; data: SelectorNotice }>(({ receive, sendBack, self }) => {
+  const registry = new Registry(sendBack);
+  const selector = parentOf(self);
+  if (selector) registries.set(selector, registry);
+  receive(({ data: notice }) => registry.apply(notice));
   return () => {
-    for (const watch of [...readers.values(), ...writers.values()]) watch.detach();
-    readers.clear();
-    writers.clear();
+    if (selector && registries.get(selector) === registry) registries.delete(selector);
+    registry.clear();
   };
 });
 
@@ -106,7 +136,13 @@ export function getSelector(system: AnyActorSystem, firstUser: AnyActorRef): Any
   return selector;
 }
 
-/** Sends a registration or removal to the Selector's notify inbox. */
+/**
+ * A registration or removal for the Selector: applied to its registry at once (the machine's
+ * `notify` would only relay it there, a macrostep per notice, four per connection), or sent to
+ * its notify inbox if its readiness service is not running.
+ */
 export function notifySelector(selector: AnyActorRef, notice: SelectorNotice): void {
-  selector.send({ type: 'notify', data: notice });
+  const registry = registries.get(selector);
+  if (registry) registry.apply(notice);
+  else selector.send({ type: 'notify', data: notice });
 }

@@ -6,6 +6,9 @@
 // actor, received chunks are emitted straight out of the CSA's outbox, and the machine hears only
 // lifecycle reports. Readiness comes from the Selector ('readable', 'end', 'drain', ...).
 //
+// One object per connection with its state in fields and its steps as methods: written as closures
+// over shared locals it cost ~30 function objects and their context per connection.
+//
 // Flow control both ways, with the core's gates:
 // - read: the socket is read only while canSend('outbox'); otherwise Node's own buffer fills, it
 //   stops reading the kernel, and TCP tells the peer to wait. whenCanSend resumes us.
@@ -14,14 +17,15 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { fromCallback, type CallbackLogicFunction, type EventObject } from 'xstate';
+import { fromCallback, type AnyActorRef } from 'xstate';
 import { describeValue } from '../src/component.js';
 import { badMessage, reason, reasonFromError, type Reason } from '../src/messages.js';
-import { addInboxPassthrough, canSend, setInboxOpen, whenCanSend } from '../src/routing.js';
+import { canSend, passInbox, removeInboxPassthroughsTo, setInboxOpen, whenCanSend } from '../src/routing.js';
 import { emitFrom } from '../src/xstateInternals.js';
 import type { SocketBindingInput, SocketCommand, SocketReport, SslReady } from '../machines/connectedSocketAdapter.js';
 import { newReader, newWriter, removeReader, removeWriter, type ReadReadiness } from '../machines/selector.js';
 import { getSelector, notifySelector } from './selector.js';
+import type { AnyActorSystem } from '../src/component.js';
 import { startTls, type TlsUpgradeOptions } from './tlsUpgrade.js';
 
 /** Byte counts reach the machine (and the inspector) at most this often while data flows. */
@@ -30,196 +34,297 @@ const EMPTY = Buffer.alloc(0);
 const ignoreError = (): void => {};
 
 type Phase = 'open' | 'upgrading' | 'closed';
+/** The CSA's inboxes that pass straight through to the binding. */
+const PASSED_BOXES = ['inbox', 'makessl', 'ReadReady', 'SendReady'] as const;
 
-export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>((args) => {
+/** The binding that owns a socket, for the listeners shared by every socket. */
+const BINDING = Symbol('kamaelia.socketBinding');
+type BoundSocket = Duplex & { [BINDING]?: SocketBinding };
+
+// Shared by every socket (Node calls them with `this` = the socket), so a connection costs no closures for them.
+function onSocketError(this: BoundSocket, error: Error): void {
+  this[BINDING]?.recordFailure(error);
+}
+function onPlainClose(this: BoundSocket): void {
+  const binding = this[BINDING];
+  // Once TLS wraps the socket, the TLS socket's own close (with its error) is the one that counts.
+  if (binding && (!binding.secured || binding.secured === (this as Duplex))) binding.finish();
+}
+function onSecuredClose(this: BoundSocket): void {
+  this[BINDING]?.finish();
+}
+
+export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ input, sendBack, receive, self, system }) => {
+  let binding: SocketBinding;
   try {
-    return bindSocket(args);
+    binding = new SocketBinding(input, self, system as AnyActorSystem, sendBack);
+    receive((event) => binding.receive(event));
+    binding.start();
   } catch (error) {
     // A throw here leaves no cleanup for XState to run: close the socket before reporting it.
-    (args.input.options.socket as Socket).destroy();
+    (input.options.socket as Socket).destroy();
     throw error;
   }
+  return () => binding.cleanup();
 });
 
-function bindSocket({ input, sendBack, receive, self, system }: Parameters<CallbackLogicFunction<SocketCommand, EventObject, SocketBindingInput>>[0]) {
-  const { owner, options } = input;
-  const plain = options.socket as Socket;
-  const report = (event: SocketReport): void => sendBack(event);
-
-  let current: Duplex = plain;
-  let secured: TLSSocket | undefined;
-  let phase: Phase = 'open';
+class SocketBinding {
+  private readonly owner: AnyActorRef;
+  private readonly options: SocketBindingInput['options'];
+  private readonly plain: Socket;
+  private readonly selector: AnyActorRef;
+  private current: Duplex;
+  secured: TLSSocket | undefined;
+  private phase: Phase = 'open';
   /** end() was called: every queued byte goes out, then FIN. */
-  let ending = false;
+  private ending = false;
   /** A graceful close was asked for while the TLS handshake ran; end once it is done. */
-  let flushAfterUpgrade = false;
-  let peerEnded = false;
-  let bytesIn = 0;
-  let bytesOut = 0;
+  private flushAfterUpgrade = false;
+  private peerEnded = false;
+  private bytesIn = 0;
+  private bytesOut = 0;
   /** Writes that arrive during the TLS handshake: they must not leave in clear text. */
-  let held: (Uint8Array | string)[] = [];
-  let heldBytes = 0;
+  private held: (Uint8Array | string)[] = [];
+  private heldBytes = 0;
   /** Bytes that arrived after the write side was closed, or were unsent when the socket died. */
-  let unsentBytes = 0;
-  let failure: Error | undefined;
-  let abortReason: Reason | undefined;
-  let aborted = false;
-  let abortAlwaysReports = false;
-  let inboxClosed = false;
-  let cancelReadWait: (() => void) | undefined;
-  let lastProgress = 0;
+  private unsentBytes = 0;
+  private failure: Error | undefined;
+  private abortReason: Reason | undefined;
+  private aborted = false;
+  private abortAlwaysReports = false;
+  private inboxClosed = false;
+  private cancelReadWait: (() => void) | undefined;
+  // From bind time, so a connection shorter than the interval reports its counts once, when it closes.
+  private lastProgress = performance.now();
 
-  const selector = getSelector(system, owner);
-  const register = (socket: Duplex): void => {
-    notifySelector(selector, newReader(owner, 'ReadReady', socket));
-    notifySelector(selector, newWriter(owner, 'SendReady', socket));
-  };
-  const deregister = (socket: Duplex): void => {
-    notifySelector(selector, removeReader(socket));
-    notifySelector(selector, removeWriter(socket));
-  };
+  constructor(
+    input: SocketBindingInput,
+    private readonly self: AnyActorRef,
+    system: AnyActorSystem,
+    private readonly report: (event: SocketReport) => void,
+  ) {
+    this.owner = input.owner;
+    this.options = input.options;
+    this.plain = input.options.socket as Socket;
+    this.current = this.plain;
+    this.selector = getSelector(system, this.owner);
+  }
 
-  const applyInboxGate = (): void => {
+  start(): void {
+    const { plain, owner, self, options } = this;
+    (plain as BoundSocket)[BINDING] = this;
+    // Node throws an 'error' nobody listens to; the Selector listens only while registered.
+    plain.on('error', ignoreError);
+    plain.on('error', onSocketError);
+    plain.on('close', onPlainClose);
+    // Our side stays writable after the peer's FIN: a half-close is not a close.
+    plain.allowHalfOpen = true;
+    if (options.secure) this.secured = plain as unknown as TLSSocket;
+
+    for (const box of PASSED_BOXES) passInbox(owner, box, self, box);
+
+    if (plain.destroyed) {
+      queueMicrotask(() => this.finish());
+    } else {
+      this.register(plain);
+      for (const data of options.initialWrites ?? []) this.write(data);
+      if (plain.readableEnded) this.onReadiness({ readiness: 'end' });
+      this.pump();
+    }
+  }
+
+  cleanup(): void {
+    removeInboxPassthroughsTo(this.owner, this.self);
+    if (this.phase !== 'closed') {
+      this.phase = 'closed';
+      this.cancelReadWait?.();
+      this.deregister(this.current);
+      this.destroyAll();
+      this.setInbox(true);
+    }
+  }
+
+  receive(event: SocketCommand): void {
+    switch (event.type) {
+      case 'inbox':
+        this.write(event.data);
+        return;
+      case 'ReadReady':
+        this.onReadiness(event.data);
+        return;
+      case 'SendReady':
+        if (this.phase === 'open' && !this.current.writableNeedDrain) this.setInbox(true);
+        return;
+      case 'makessl':
+        this.upgrade(event.data);
+        return;
+      case 'socket.flush':
+        if (this.phase === 'upgrading') this.flushAfterUpgrade = true;
+        else this.endWriteSide();
+        return;
+      case 'socket.abort':
+        if (this.phase === 'closed') return;
+        this.aborted = true;
+        this.abortReason = event.reason;
+        this.abortAlwaysReports = event.always === true;
+        this.finish();
+        return;
+    }
+  }
+
+  private register(socket: Duplex): void {
+    notifySelector(this.selector, newReader(this.owner, 'ReadReady', socket));
+    notifySelector(this.selector, newWriter(this.owner, 'SendReady', socket));
+  }
+
+  private deregister(socket: Duplex): void {
+    notifySelector(this.selector, removeReader(socket));
+    notifySelector(this.selector, removeWriter(socket));
+  }
+
+  private applyInboxGate(): void {
     // Both: a producer's link may resolve to the CSA's own inbox or, through the passthrough, to ours.
-    setInboxOpen(owner, 'inbox', !inboxClosed);
-    setInboxOpen(self, 'inbox', !inboxClosed);
-  };
-  const setInbox = (open: boolean): void => {
-    if (inboxClosed === !open) return;
-    inboxClosed = !open;
+    setInboxOpen(this.owner, 'inbox', !this.inboxClosed);
+    setInboxOpen(this.self, 'inbox', !this.inboxClosed);
+  }
+
+  private setInbox(open: boolean): void {
+    if (this.inboxClosed === !open) return;
+    this.inboxClosed = !open;
     // Reopening wakes producers synchronously; from inside our own handler their writes would queue
     // in our mailbox unchecked, so let the handler return first.
-    if (open) queueMicrotask(() => !inboxClosed && applyInboxGate());
-    else applyInboxGate();
-  };
+    if (open) queueMicrotask(() => !this.inboxClosed && this.applyInboxGate());
+    else this.applyInboxGate();
+  }
 
-  const progress = (): void => {
+  private progress(): void {
     const now = performance.now();
-    if (now - lastProgress < PROGRESS_INTERVAL_MS) return;
-    lastProgress = now;
-    report({ type: 'socket.progress', bytesIn, bytesOut });
-  };
+    if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
+    this.lastProgress = now;
+    this.report({ type: 'socket.progress', bytesIn: this.bytesIn, bytesOut: this.bytesOut });
+  }
 
-  const byteLength = (data: Uint8Array | string): number => (typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength);
-
-  const write = (data: unknown): void => {
+  private write(data: unknown): void {
     if (!(data instanceof Uint8Array) && typeof data !== 'string') {
-      emitFrom(owner, {
+      emitFrom(this.owner, {
         type: 'signal',
         data: badMessage('inbox', reason('EBADMESSAGE', `ConnectedSocketAdapter: inbox takes Uint8Array or string, got ${describeValue(data)}; dropped`)),
       });
       return;
     }
-    if (phase === 'closed' || ending) {
-      unsentBytes += byteLength(data);
+    if (this.phase === 'closed' || this.ending) {
+      this.unsentBytes += byteLength(data);
       return;
     }
-    if (phase === 'upgrading') {
-      held.push(data);
-      heldBytes += byteLength(data);
-      if (heldBytes >= current.writableHighWaterMark) setInbox(false);
+    if (this.phase === 'upgrading') {
+      this.held.push(data);
+      this.heldBytes += byteLength(data);
+      if (this.heldBytes >= this.current.writableHighWaterMark) this.setInbox(false);
       return;
     }
-    bytesOut += byteLength(data);
-    if (!current.write(data)) setInbox(false);
-    progress();
-  };
+    this.bytesOut += byteLength(data);
+    if (!this.current.write(data)) this.setInbox(false);
+    this.progress();
+  }
 
-  const pump = (): void => {
-    if (phase !== 'open' || cancelReadWait) return;
+  private pump(): void {
+    if (this.phase !== 'open' || this.cancelReadWait) return;
+    const owner = this.owner;
     for (;;) {
       if (!canSend(owner, 'outbox')) {
         // Woken from inside the consumer's own handler; read once it has returned, so what we
         // send does not pile up in its mailbox behind the gate it just opened.
-        cancelReadWait = whenCanSend(owner, 'outbox', () =>
+        this.cancelReadWait = whenCanSend(owner, 'outbox', () =>
           queueMicrotask(() => {
-            cancelReadWait = undefined;
-            pump();
+            this.cancelReadWait = undefined;
+            this.pump();
           }),
         );
         return;
       }
-      const chunk = current.read() as Buffer | null;
+      const chunk = this.current.read() as Buffer | null;
       if (chunk === null) return;
-      bytesIn += chunk.length;
+      this.bytesIn += chunk.length;
       emitFrom(owner, { type: 'outbox', data: chunk });
-      if (phase !== 'open') return; // a listener closed us
-      progress();
+      if (this.phase !== 'open') return; // a listener closed us
+      this.progress();
     }
-  };
+  }
 
-  const finish = (): void => {
-    if (phase === 'closed') return;
-    const wasUpgrading = phase === 'upgrading';
-    phase = 'closed';
-    cancelReadWait?.();
-    cancelReadWait = undefined;
-    if (!wasUpgrading) deregister(current);
-    if (failure || aborted) unsentBytes += current.writableLength + heldBytes;
-    held = [];
-    heldBytes = 0;
-    const why = abortReason ?? (failure ? reasonFromError(failure, 'ESOCKET') : undefined);
+  finish(): void {
+    if (this.phase === 'closed') return;
+    const wasUpgrading = this.phase === 'upgrading';
+    this.phase = 'closed';
+    this.cancelReadWait?.();
+    this.cancelReadWait = undefined;
+    if (!wasUpgrading) this.deregister(this.current);
+    if (this.failure || this.aborted) this.unsentBytes += this.current.writableLength + this.heldBytes;
+    this.held = [];
+    this.heldBytes = 0;
+    const why = this.abortReason ?? (this.failure ? reasonFromError(this.failure, 'ESOCKET') : undefined);
     // A forced close that lost nothing is a clean close.
-    const closedReason = why && (failure || unsentBytes > 0 || abortAlwaysReports) ? why : undefined;
-    destroyAll();
-    setInbox(true); // wake producers waiting on us; what they send now is dropped
-    report({ type: 'socket.closed', bytesIn, bytesOut, unsentBytes, ...(closedReason ? { reason: closedReason } : {}) });
-  };
+    const closedReason = why && (this.failure || this.unsentBytes > 0 || this.abortAlwaysReports) ? why : undefined;
+    this.destroyAll();
+    this.setInbox(true); // wake producers waiting on us; what they send now is dropped
+    const { bytesIn, bytesOut, unsentBytes } = this;
+    this.report({ type: 'socket.closed', bytesIn, bytesOut, unsentBytes, ...(closedReason ? { reason: closedReason } : {}) });
+  }
 
-  const destroyAll = (): void => {
-    secured?.destroy();
-    plain.destroy();
-  };
+  private destroyAll(): void {
+    this.secured?.destroy();
+    this.plain.destroy();
+  }
 
-  const recordFailure = (error: Error): void => {
-    failure ??= error;
-  };
+  recordFailure(error: Error): void {
+    this.failure ??= error;
+  }
 
-  const endWriteSide = (): void => {
-    if (ending || phase === 'closed') return;
-    ending = true;
-    current.end();
-  };
+  private endWriteSide(): void {
+    if (this.ending || this.phase === 'closed') return;
+    this.ending = true;
+    this.current.end();
+  }
 
-  const onReadiness = (readiness: ReadReadiness): void => {
+  private onReadiness(readiness: ReadReadiness): void {
     switch (readiness.readiness) {
       case 'readable':
-        pump();
+        this.pump();
         return;
       case 'end':
-        if (peerEnded) return;
-        peerEnded = true;
-        report({ type: 'socket.peerEnded' });
+        if (this.peerEnded) return;
+        this.peerEnded = true;
+        this.report({ type: 'socket.peerEnded' });
         return;
       case 'error':
-        recordFailure(readiness.error);
+        this.recordFailure(readiness.error);
         return;
       case 'close':
-        finish();
+        this.finish();
         return;
     }
-  };
+  }
 
-  const secure = (socket: TLSSocket): void => {
-    if (phase !== 'upgrading') return;
-    current = socket;
-    phase = 'open';
-    register(socket);
+  private secure(socket: TLSSocket): void {
+    if (this.phase !== 'upgrading') return;
+    this.current = socket;
+    this.phase = 'open';
+    this.register(socket);
     const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
-    emitFrom(owner, { type: 'sslready', data: ready });
-    report({ type: 'socket.secure', protocol: ready.protocol, authorized: ready.authorized });
-    const queued = held;
-    held = [];
-    heldBytes = 0;
-    for (const data of queued) write(data);
-    if (!current.writableNeedDrain) setInbox(true);
-    if (flushAfterUpgrade) endWriteSide();
-    pump();
-  };
+    emitFrom(this.owner, { type: 'sslready', data: ready });
+    this.report({ type: 'socket.secure', protocol: ready.protocol, authorized: ready.authorized });
+    const queued = this.held;
+    this.held = [];
+    this.heldBytes = 0;
+    for (const data of queued) this.write(data);
+    if (!this.current.writableNeedDrain) this.setInbox(true);
+    if (this.flushAfterUpgrade) this.endWriteSide();
+    this.pump();
+  }
 
-  const upgrade = (request: unknown): void => {
-    if (phase !== 'open' || secured || options.secure || ending) {
-      const why = phase === 'closed' || ending ? 'the connection is closing' : 'the connection is already TLS';
+  private upgrade(request: unknown): void {
+    const { plain, options, owner } = this;
+    if (this.phase !== 'open' || this.secured || options.secure || this.ending) {
+      const why = this.phase === 'closed' || this.ending ? 'the connection is closing' : 'the connection is already TLS';
       emitFrom(owner, {
         type: 'signal',
         data: badMessage('makessl', reason('EBADMESSAGE', `ConnectedSocketAdapter: makessl ignored (${describeValue(request)}): ${why}`)),
@@ -233,104 +338,43 @@ function bindSocket({ input, sendBack, receive, self, system }: Parameters<Callb
       // rather than feed it to TLS, the classic STARTTLS bug. A server keeps its buffer: a client
       // may pipeline its ClientHello right behind the STARTTLS command.
       for (let chunk = plain.read() as Buffer | null; chunk !== null; chunk = plain.read() as Buffer | null) {
-        bytesIn += chunk.length;
+        this.bytesIn += chunk.length;
         emitFrom(owner, { type: 'outbox', data: chunk });
       }
-      if (phase !== 'open') return;
+      if (this.phase !== 'open') return;
     }
-    phase = 'upgrading';
-    report({ type: 'socket.upgrading' });
+    this.phase = 'upgrading';
+    this.report({ type: 'socket.upgrading' });
     // Nobody may read the plain socket from here on; what it still receives belongs to TLS.
-    deregister(plain);
+    this.deregister(plain);
     const wrap = (): void => {
-      if (phase !== 'upgrading') return;
+      if (this.phase !== 'upgrading') return;
       try {
         startTls(plain, tlsOptions, {
           onSocket: (socket) => {
-            secured = socket;
+            this.secured = socket;
+            (socket as BoundSocket)[BINDING] = this;
             socket.on('error', ignoreError);
-            socket.on('error', recordFailure);
-            socket.on('close', finish);
+            socket.on('error', onSocketError);
+            socket.on('close', onSecuredClose);
           },
-          onSecure: secure,
+          onSecure: (socket) => this.secure(socket),
           onError: (error) => {
-            recordFailure(error);
-            finish();
+            this.recordFailure(error);
+            this.finish();
           },
         });
       } catch (error) {
-        recordFailure(error instanceof Error ? error : new Error(String(error)));
-        finish();
+        this.recordFailure(error instanceof Error ? error : new Error(String(error)));
+        this.finish();
       }
     };
     // Plain text written before makessl must reach the wire before the ClientHello.
     if (plain.writableLength === 0) wrap();
     else plain.write(EMPTY, wrap);
-  };
-
-  receive((event) => {
-    switch (event.type) {
-      case 'inbox':
-        write(event.data);
-        return;
-      case 'ReadReady':
-        onReadiness(event.data);
-        return;
-      case 'SendReady':
-        if (phase === 'open' && !current.writableNeedDrain) setInbox(true);
-        return;
-      case 'makessl':
-        upgrade(event.data);
-        return;
-      case 'socket.flush':
-        if (phase === 'upgrading') flushAfterUpgrade = true;
-        else endWriteSide();
-        return;
-      case 'socket.abort':
-        if (phase === 'closed') return;
-        aborted = true;
-        abortReason = event.reason;
-        abortAlwaysReports = event.always === true;
-        finish();
-        return;
-    }
-  });
-
-  // Node throws an 'error' nobody listens to; the Selector listens only while registered.
-  plain.on('error', ignoreError);
-  plain.on('error', recordFailure);
-  plain.on('close', () => {
-    // Once TLS wraps the socket, the TLS socket's own close (with its error) is the one that counts.
-    if (!secured || secured === (plain as Duplex)) finish();
-  });
-  // Our side stays writable after the peer's FIN: a half-close is not a close.
-  plain.allowHalfOpen = true;
-  if (options.secure) secured = plain as unknown as TLSSocket;
-
-  const undo = [
-    addInboxPassthrough(owner, 'inbox', self, 'inbox'),
-    addInboxPassthrough(owner, 'makessl', self, 'makessl'),
-    addInboxPassthrough(owner, 'ReadReady', self, 'ReadReady'),
-    addInboxPassthrough(owner, 'SendReady', self, 'SendReady'),
-  ];
-
-  if (plain.destroyed) {
-    queueMicrotask(finish);
-  } else {
-    register(plain);
-    for (const data of options.initialWrites ?? []) write(data);
-    if (plain.readableEnded) onReadiness({ readiness: 'end' });
-    pump();
   }
+}
 
-  return () => {
-    for (const step of undo) step();
-    if (phase !== 'closed') {
-      phase = 'closed';
-      cancelReadWait?.();
-      deregister(current);
-      destroyAll();
-      setInbox(true);
-    }
-  };
+function byteLength(data: Uint8Array | string): number {
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
 }

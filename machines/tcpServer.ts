@@ -1,17 +1,16 @@
 // The TCPServer lifecycle: binding → listening → draining → closed, or binding → failed. Pure: the
 // listening socket lives in the `listener` actor (actors/listener.ts), provided by src/TCPServer.ts.
-// Per connection the machine takes two events (accepted, closed) and counts; bytes never pass here.
+// Per connection the machine takes no event: the listener counts connections in `connections` (a
+// plain object the machine holds and reads) and announces newCSA/shutdownCSA on the machine's
+// protocolHandlerSignal itself; the machine hears `listener.drained` when a drain has emptied it.
 import { assign, emit, fromCallback, sendTo, setup, type AnyActorRef } from 'xstate';
 import {
   isServerShutdown,
   isShutdownMicroprocess,
   listening,
-  newCSA,
   producerFinished,
-  shutdownCSA,
   type Listening,
   type NewCSA,
-  type PeerInfo,
   type Reason,
   type ShutdownCSA,
   type SignalMessage,
@@ -39,7 +38,23 @@ export interface TcpServerStats {
   readonly acceptErrors: number;
 }
 
-export interface TcpServerContext extends TcpServerStats {
+/**
+ * Open and accepted connections, kept by the listener in place (a machine event per accept and per
+ * close cost two macrosteps a connection). The machine reads `open` in its guards.
+ */
+export interface ConnectionCounts {
+  open: number;
+  accepted: number;
+}
+
+/** The listener actor's input: the options the machine passes through, and the counters it fills in. */
+export interface ListenerActorInput {
+  readonly options: unknown;
+  readonly connections: ConnectionCounts;
+}
+
+export interface TcpServerContext extends Omit<TcpServerStats, 'open' | 'accepted'> {
+  readonly connections: ConnectionCounts;
   readonly drainTimeout: number;
   readonly closeTimeout: number;
   readonly listenerInput: unknown;
@@ -53,8 +68,8 @@ export interface TcpServerContext extends TcpServerStats {
 export type ListenerReport =
   | { type: 'listener.bound'; address: string; port: number; family: 'IPv4' | 'IPv6' }
   | { type: 'listener.bindFailed'; reason: Reason }
-  | { type: 'listener.accepted'; id: number; csa: AnyActorRef; info: PeerInfo }
-  | { type: 'listener.closed'; id: number; csa: AnyActorRef; reason?: Reason }
+  /** The last connection closed after the listener was told to stop accepting. */
+  | { type: 'listener.drained' }
   | { type: 'listener.refused' }
   | { type: 'listener.handshakeFailed'; reason: Reason }
   | { type: 'listener.acceptError'; reason: Reason };
@@ -75,7 +90,7 @@ export type TcpServerEmitted =
   | { type: 'signal'; data: SignalMessage };
 
 /** Stands in until src/TCPServer.ts provides the real listener: reports that nothing can listen. */
-const unprovidedListener = fromCallback<ListenerCommand, unknown>(({ sendBack }) => {
+const unprovidedListener = fromCallback<ListenerCommand, ListenerActorInput>(({ sendBack }) => {
   sendBack({ type: 'listener.bindFailed', reason: { code: 'ENOLISTENER', message: 'tcpServerMachine: no listener actor was provided' } });
 });
 
@@ -94,7 +109,7 @@ export const tcpServerMachine = setup({
     closeTimeout: ({ context }) => context.closeTimeout,
   },
   guards: {
-    noConnections: ({ context }) => context.open === 0,
+    noConnections: ({ context }) => context.connections.open === 0,
     serverShutdown: ({ event }) => event.type === 'control' && isServerShutdown(event.data),
     promptShutdown: ({ event }) => event.type === 'control' && isPromptShutdown(event.data),
     anyShutdown: ({ event }) => event.type === 'control' && isShutdownMicroprocess(event.data),
@@ -112,27 +127,18 @@ export const tcpServerMachine = setup({
     address: undefined,
     endMessage: undefined,
     failure: undefined,
-    open: 0,
-    accepted: 0,
+    connections: { open: 0, accepted: 0 },
     refused: 0,
     handshakeFailures: 0,
     lastHandshakeFailure: undefined,
     acceptErrors: 0,
   }),
-  invoke: { id: 'listener', src: 'listener', input: ({ context }: { context: TcpServerContext }) => context.listenerInput },
+  invoke: {
+    id: 'listener',
+    src: 'listener',
+    input: ({ context }: { context: TcpServerContext }): ListenerActorInput => ({ options: context.listenerInput, connections: context.connections }),
+  },
   on: {
-    'listener.accepted': {
-      actions: [
-        assign({ open: ({ context }) => context.open + 1, accepted: ({ context }) => context.accepted + 1 }),
-        emit(({ event }) => ({ type: 'protocolHandlerSignal' as const, data: newCSA(event.id, event.csa, event.info) })),
-      ],
-    },
-    'listener.closed': {
-      actions: [
-        assign({ open: ({ context }) => context.open - 1 }),
-        emit(({ event }) => ({ type: 'protocolHandlerSignal' as const, data: shutdownCSA(event.id, event.csa, event.reason) })),
-      ],
-    },
     'listener.refused': { actions: assign({ refused: ({ context }) => context.refused + 1 }) },
     'listener.handshakeFailed': {
       actions: assign({
@@ -168,7 +174,10 @@ export const tcpServerMachine = setup({
     draining: {
       entry: sendTo('listener', { type: 'stopAccepting' }),
       always: { guard: 'noConnections', target: 'closed' },
-      on: { control: { guard: 'promptShutdown', target: '.destroying', actions: 'rememberEndMessage' } },
+      on: {
+        control: { guard: 'promptShutdown', target: '.destroying', actions: 'rememberEndMessage' },
+        'listener.drained': { guard: 'noConnections', target: 'closed' },
+      },
       initial: 'waiting',
       states: {
         waiting: { after: { drainTimeout: 'closing' } },

@@ -21,7 +21,7 @@ import {
   type Reason,
   type SignalMessage,
 } from './messages.js';
-import { deliverAlongLinks, linkToInbox, resolveInbox } from './routing.js';
+import { addLink, deliverAlongLinks, removeLinksBetween, resolveInbox } from './routing.js';
 import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
 import { createChildActor, forgetChild, stopTree } from './childActors.js';
@@ -34,7 +34,8 @@ export interface ConnectedServerOptions extends TCPServerOptions {
 interface Connection {
   readonly csa: AnyActorRef;
   readonly handler: AnyActorRef;
-  readonly unlinks: (() => void)[];
+  /** Set when the handler has a serversignal outbox. */
+  readonly unsubscribe: (() => void) | undefined;
 }
 
 function isActive(ref: AnyActorRef): boolean {
@@ -52,7 +53,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     name,
     inboxes: { control: box<SignalMessage>() },
     outboxes: { listening: box<Listening>(), signal: box<SignalMessage>() },
-    body: ({ on, send, finish, self }) => {
+    body: ({ on, onChildEnded, send, finish, self }) => {
       const connections = new Map<number, Connection>();
 
       const control = (message: unknown): void => {
@@ -65,7 +66,10 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         if (!connection) return;
         connections.delete(id);
         forgetChild(self, String(id));
-        for (const unlink of connection.unlinks) unlink();
+        // The links made in openConnection, both ways (records, not one undo closure per link).
+        removeLinksBetween(connection.csa, connection.handler);
+        removeLinksBetween(connection.handler, connection.csa);
+        connection.unsubscribe?.();
         const { handler } = connection;
         if (!isActive(handler)) return;
         resolveInbox(handler, 'control')(socketShutdown(why, { source: name }));
@@ -75,12 +79,12 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         });
       };
 
-      const handlerEnded = (id: number, error?: unknown): void => {
+      const handlerEnded = (id: number, failure?: { readonly error: unknown }): void => {
         const connection = connections.get(id);
         if (!connection || !isActive(connection.csa)) return;
         // It will produce no more: the CSA flushes what it was given and closes.
-        const why = error === undefined ? undefined : reasonFromError(error);
-        if (error !== undefined) deliverAlongLinks(connection.handler, 'signal', producerFinished(why, { source: name }));
+        const why = failure === undefined ? undefined : reasonFromError(failure.error);
+        if (failure !== undefined) deliverAlongLinks(connection.handler, 'signal', producerFinished(why, { source: name }));
         else resolveInbox(connection.csa, 'control')(producerFinished(undefined, { source: name }));
       };
 
@@ -94,20 +98,18 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           return;
         }
         const handler = createChildActor(self, component, String(id), `${id}:${component.name}`);
-        const unlinks = [
-          linkToInbox(csa, 'outbox', handler, 'inbox'),
-          linkToInbox(handler, 'outbox', csa, 'inbox'),
-          linkToInbox(handler, 'signal', csa, 'control'),
-        ];
+        addLink(csa, 'outbox', handler, 'inbox');
+        addLink(handler, 'outbox', csa, 'inbox');
+        addLink(handler, 'signal', csa, 'control');
         // The CSA closes a STARTTLS handshake that takes longer than the server's handshakeTimeout.
-        if (component.outboxes.includes('makessl')) unlinks.push(linkToInbox(handler, 'makessl', csa, 'makessl'));
-        if (component.inboxes.includes('sslready')) unlinks.push(linkToInbox(csa, 'sslready', handler, 'sslready'));
+        if (component.outboxes.includes('makessl')) addLink(handler, 'makessl', csa, 'makessl');
+        if (component.inboxes.includes('sslready')) addLink(csa, 'sslready', handler, 'sslready');
+        let unsubscribe: (() => void) | undefined;
         if (component.outboxes.includes('serversignal')) {
           const subscription = handler.on('serversignal', (event: { data?: unknown }) => control(event.data));
-          unlinks.push(() => subscription.unsubscribe());
+          unsubscribe = () => subscription.unsubscribe();
         }
-        connections.set(id, { csa, handler, unlinks });
-        handler.subscribe({ complete: () => handlerEnded(id), error: (error: unknown) => handlerEnded(id, error) });
+        connections.set(id, { csa, handler, unsubscribe });
         handler.start();
       };
 
@@ -123,6 +125,8 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         finish,
       });
       on('control', control);
+      // Handlers are our children: XState reports their end to us (no subscription per connection).
+      onChildEnded((id, failure) => handlerEnded(Number(id), failure));
       server.start();
       return () => {
         for (const { handler, csa } of connections.values()) {

@@ -53,27 +53,29 @@ export function csaInput(socket: Socket, options: ConnectedSocketAdapterOptions)
   };
 }
 
-export function ConnectedSocketAdapter(socket: Socket, options: ConnectedSocketAdapterOptions = {}) {
+// One definition (box lists, logic) shared by every connection; only the input differs. A server
+// makes a CSA per accepted socket, and rebuilding the definition checked nine box names each time.
+const csaDefinition = defineComponent({
+  name: 'ConnectedSocketAdapter',
+  inboxes: {
+    inbox: box<Uint8Array | string>(),
+    control: box<SignalMessage>(),
+    ReadReady: box<ReadReadiness>(),
+    SendReady: box<SendReadiness>(),
+    makessl: box<unknown>(),
+  },
+  outboxes: {
+    outbox: box<Buffer>(),
+    CreatorFeedback: box<SocketShutdown>(),
+    signal: box<CsaSignal>(),
+    sslready: box<SslReady>(),
+  },
+  logic: connectedSocketAdapterLogic,
+});
+
+export function ConnectedSocketAdapter(socket: Socket, options: ConnectedSocketAdapterOptions = {}): typeof csaDefinition {
   if (!(socket instanceof Socket)) {
     throw new TypeError(`ConnectedSocketAdapter: socket must be a connected net.Socket or tls.TLSSocket, got ${describeValue(socket)}`);
   }
-  return defineComponent({
-    name: 'ConnectedSocketAdapter',
-    inboxes: {
-      inbox: box<Uint8Array | string>(),
-      control: box<SignalMessage>(),
-      ReadReady: box<ReadReadiness>(),
-      SendReady: box<SendReadiness>(),
-      makessl: box<unknown>(),
-    },
-    outboxes: {
-      outbox: box<Buffer>(),
-      CreatorFeedback: box<SocketShutdown>(),
-      signal: box<CsaSignal>(),
-      sslready: box<SslReady>(),
-    },
-    logic: connectedSocketAdapterLogic,
-    input: csaInput(socket, options),
-  });
+  return { ...csaDefinition, input: csaInput(socket, options) };
 }
-

@@ -4,7 +4,7 @@
 import type net from 'node:net';
 import type { AnyActorRef, CallbackActorLogic } from 'xstate';
 import { listenerLogic, type ListenerInput, type ServerSocketOptions, type TCPServerTlsOptions } from '../actors/listener.js';
-import { tcpServerMachine, type ListenerCommand, type TcpServerInput } from '../machines/tcpServer.js';
+import { tcpServerMachine, type ListenerActorInput, type ListenerCommand, type TcpServerInput } from '../machines/tcpServer.js';
 import { box, defineComponent, type AnyComponent } from './component.js';
 import { ConnectedSocketAdapter } from './ConnectedSocketAdapter.js';
 import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from './messages.js';
@@ -51,7 +51,7 @@ export const DEFAULT_CLOSE_TIMEOUT = 5000;
 
 const tcpServerLogic = tcpServerMachine.provide({
   // The machine types its listener loosely (it passes the input through); this is the real one.
-  actors: { listener: listenerLogic as unknown as CallbackActorLogic<ListenerCommand, unknown> },
+  actors: { listener: listenerLogic as unknown as CallbackActorLogic<ListenerCommand, ListenerActorInput> },
 });
 
 function checkInteger(where: string, name: string, value: number | undefined, low: number, high: number): void {

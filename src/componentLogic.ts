@@ -11,6 +11,11 @@ export interface ComponentScope<In, Out> {
   on<K extends keyof In & string>(box: K, handler: (message: In[K]) => void): void;
   /** Sends `message` out of `box`. */
   send<K extends keyof Out & string>(box: K, message: Out[K]): void;
+  /**
+   * Calls `handler` when a child actor created under this component (createChildActor) ends:
+   * `failure` is set if it failed. Costs nothing per child, unlike subscribing to each one.
+   */
+  onChildEnded(handler: (id: string, failure?: { readonly error: unknown }) => void): void;
   /** Ends this component; its cleanup runs and its graph counts it as terminated. */
   finish(): void;
   /** Ends this component with an error, as if a handler had thrown it. */
@@ -32,11 +37,15 @@ export type ComponentBody<In, Out, Input> = (scope: ComponentScope<In, Out>, inp
 export type ComponentSnapshot = Snapshot<undefined> & { input: unknown };
 
 const FINISH = 'kamaelia.finish';
+const CHILD_DONE = 'xstate.done.actor.';
+const CHILD_ERROR = 'xstate.error.actor.';
 const FAIL = 'kamaelia.fail';
 const STOP = 'xstate.stop';
 
 interface Instance {
-  handlers: Map<string, (message: unknown) => void>;
+  childEnded: ((id: string, failure?: { readonly error: unknown }) => void) | undefined;
+  /** Inbox handlers by box name: a few entries, so a plain object (a Map is ~0.2 KB per instance). */
+  handlers: Record<string, ((message: unknown) => void) | undefined>;
   dispose: (() => void) | undefined;
   ended: boolean;
   /** Set when finish()/fail() is called inside a handler: applied when the handler returns. */
@@ -45,6 +54,19 @@ interface Instance {
 }
 
 const instances = new WeakMap<AnyActorRef, Instance>();
+
+/** For XState's report that a child ended, a handler that tells onChildEnded's callback. */
+function childEndHandler(childEnded: NonNullable<Instance['childEnded']>, event: EventObject): ((data: unknown) => void) | undefined {
+  const { type } = event;
+  if (type.startsWith(CHILD_DONE)) return () => childEnded(type.slice(CHILD_DONE.length));
+  if (type.startsWith(CHILD_ERROR)) return () => childEnded(type.slice(CHILD_ERROR.length), { error: (event as { error?: unknown }).error });
+  return undefined;
+}
+
+/** Own properties only: an event named like an Object.prototype member (`constructor`) has no handler. */
+function handlerFor(instance: Instance, box: string): ((message: unknown) => void) | undefined {
+  return Object.hasOwn(instance.handlers, box) ? instance.handlers[box] : undefined;
+}
 
 /** finish()/fail() outside a transition: deliver it as an event so the snapshot changes in order. */
 function sendSelf(self: AnyActorRef, outcome: NonNullable<Instance['pending']>): void {
@@ -66,7 +88,7 @@ function failed(snapshot: ComponentSnapshot, error: unknown): ComponentSnapshot 
 function end(instance: Instance): void {
   if (instance.ended) return;
   instance.ended = true;
-  instance.handlers.clear();
+  instance.handlers = {};
   const dispose = instance.dispose;
   instance.dispose = undefined;
   dispose?.();
@@ -80,7 +102,7 @@ export function componentLogic<In, Out, Input = undefined>(
     config: body,
     start: (snapshot, actorScope) => {
       const { self, system, emit } = actorScope;
-      const instance: Instance = { handlers: new Map(), dispose: undefined, ended: false, pending: undefined, inTransition: true };
+      const instance: Instance = { childEnded: undefined, handlers: {}, dispose: undefined, ended: false, pending: undefined, inTransition: true };
       instances.set(self, instance);
       const settle = (outcome: NonNullable<Instance['pending']>): void => {
         if (instance.ended || instance.pending) return;
@@ -89,10 +111,14 @@ export function componentLogic<In, Out, Input = undefined>(
       };
       const scope: ComponentScope<In, Out> = {
         on: (box, handler) => {
-          instance.handlers.set(box, handler as (message: unknown) => void);
+          // defineProperty, not assignment, so even a box named __proto__ is an own property.
+          Object.defineProperty(instance.handlers, box, { value: handler, writable: true, enumerable: true, configurable: true });
         },
         send: (box, message) => {
           if (!instance.ended) emit({ type: box, data: message } as OutboxEvent<Out> & EventObject);
+        },
+        onChildEnded: (handler) => {
+          instance.childEnded = handler;
         },
         finish: () => settle({ status: 'done' }),
         fail: (error) => settle({ status: 'error', error }),
@@ -137,7 +163,7 @@ export function componentLogic<In, Out, Input = undefined>(
         end(instance);
         return failed(snapshot, (event as { error?: unknown }).error);
       }
-      const handler = instance.handlers.get(event.type);
+      const handler = handlerFor(instance, event.type) ?? (instance.childEnded && childEndHandler(instance.childEnded, event));
       if (!handler) return snapshot;
       instance.inTransition = true;
       try {
@@ -179,7 +205,7 @@ export function deliverToBody(ref: AnyActorRef, box: string, data: unknown): boo
   inspectEvent(ref, event);
   const release = holdMailbox(ref);
   try {
-    const handler = instance.handlers.get(box);
+    const handler = handlerFor(instance, box);
     if (handler) {
       instance.inTransition = true;
       try {

@@ -19,16 +19,50 @@ export interface ComponentInfo {
 }
 
 const infos = new WeakMap<AnyActorRef, ComponentInfo>();
+/** Where a graph's own inbox passes straight through to: a record, not a closure (one per connection box). */
+interface Passthrough {
+  /** The graph's own inbox. */
+  readonly from: string;
+  readonly ref: AnyActorRef;
+  readonly box: string;
+}
+
 /** A graph's own inboxes that pass straight through to a child's inbox. */
-const inboxPassthroughs = new WeakMap<AnyActorRef, Map<string, Deliver[]>>();
+// One exact-size array per graph, scanned by box: a CSA has four, and a Map plus a list per box
+// cost ~0.4 KB a connection.
+const inboxPassthroughs = new WeakMap<AnyActorRef, readonly Passthrough[]>();
 /** Where each outbox of a component leads, for flow-control questions. */
-const outboxDestinations = new WeakMap<AnyActorRef, Map<string, OutboxRoute>>();
+const outboxDestinations = new WeakMap<AnyActorRef, PerBox<OutboxRoute>>();
+
+/**
+ * A component's entries by box name. Most components have one routed outbox and one gated inbox,
+ * so the entry itself is stored until a second box needs a Map (a Map is ~200 bytes, and every
+ * connection has several).
+ */
+type PerBox<T extends { readonly box: string }> = T | Map<string, T>;
+
+function lookup<T extends { readonly box: string }>(table: WeakMap<AnyActorRef, PerBox<T>>, ref: AnyActorRef, box: string): T | undefined {
+  const entry = table.get(ref);
+  if (entry === undefined) return undefined;
+  if (entry instanceof Map) return entry.get(box);
+  return entry.box === box ? entry : undefined;
+}
+
+/** Adds `item` for its box; the caller has checked that the box has no entry yet. */
+function insert<T extends { readonly box: string }>(table: WeakMap<AnyActorRef, PerBox<T>>, ref: AnyActorRef, item: T): void {
+  const entry = table.get(ref);
+  if (entry === undefined) table.set(ref, item);
+  else if (entry instanceof Map) entry.set(item.box, item);
+  else table.set(ref, new Map([[entry.box, entry], [item.box, item]]));
+}
 
 /**
  * An outbox's destinations and, cached, the gates of the final inboxes they lead to: a producer
  * asks canSend for every chunk, and the answer's shape changes only when links do.
  */
 interface OutboxRoute {
+  /** The outbox. */
+  readonly box: string;
   readonly destinations: Destination[];
   gates: InboxGate[] | undefined;
   /** The value of `topologyVersion` when `gates` was computed. */
@@ -37,7 +71,7 @@ interface OutboxRoute {
 
 /** Bumped by every change to links or passthroughs; invalidates every cached gate list. */
 let topologyVersion = 0;
-const gates = new WeakMap<AnyActorRef, Map<string, InboxGate>>();
+const gates = new WeakMap<AnyActorRef, PerBox<InboxGate>>();
 
 /** A final inbox, or a graph's own outbox (whose destinations are looked up in turn). */
 export interface Destination {
@@ -69,13 +103,26 @@ export function resolveInbox(ref: AnyActorRef, box: string): Deliver {
   return (message) => deliverToInbox(ref, box, message);
 }
 
-function deliverToInbox(ref: AnyActorRef, box: string, message: unknown): void {
-  const passthrough = inboxPassthroughs.get(ref)?.get(box);
-  if (!passthrough) {
-    if (!deliverToBody(ref, box, message)) ref.send({ type: box, data: message });
-    return;
+/** Puts `message` into `box` of `ref` now (resolveInbox without the closure). */
+export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown): void {
+  const passthroughs = inboxPassthroughs.get(ref);
+  if (passthroughs) {
+    let found: Passthrough | undefined;
+    for (const passthrough of passthroughs) {
+      if (passthrough.from !== box) continue;
+      if (found) {
+        // More than one target for this box: deliver to each, on a copy (a delivery may change them).
+        for (const target of passthroughs.filter((p) => p.from === box)) deliverToInbox(target.ref, target.box, message);
+        return;
+      }
+      found = passthrough;
+    }
+    if (found) {
+      deliverToInbox(found.ref, found.box, message);
+      return;
+    }
   }
-  for (const deliver of passthrough) deliver(message);
+  if (!deliverToBody(ref, box, message)) ref.send({ type: box, data: message });
 }
 
 function deliverTo(destination: Destination, message: unknown): void {
@@ -92,22 +139,34 @@ function dispatch(route: OutboxRoute, message: unknown): void {
 
 /** Makes messages for `graph`'s inbox `box` go straight to `target`'s inbox `targetBox`. */
 export function addInboxPassthrough(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): () => void {
-  let table = inboxPassthroughs.get(graph);
-  if (!table) inboxPassthroughs.set(graph, (table = new Map()));
-  const deliver = resolveInbox(target, targetBox);
-  table.set(box, [...(table.get(box) ?? []), deliver]);
-  recordInboxPassthroughTarget(graph, box, target, targetBox);
-  return () => {
-    const remaining = (table.get(box) ?? []).filter((d) => d !== deliver);
-    if (remaining.length > 0) table.set(box, remaining);
-    else table.delete(box);
-    inboxPassthroughTargets.get(graph)?.delete(box);
-    topologyVersion++;
-  };
+  const passthrough = passInbox(graph, box, target, targetBox);
+  return () => removePassthroughs(graph, (p) => p === passthrough);
+}
+
+/** addInboxPassthrough without an undo function; `removeInboxPassthroughsTo` undoes it. */
+export function passInbox(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): Passthrough {
+  const passthrough: Passthrough = { from: box, ref: target, box: targetBox };
+  inboxPassthroughs.set(graph, [...(inboxPassthroughs.get(graph) ?? []), passthrough]);
+  topologyVersion++;
+  return passthrough;
+}
+
+/** Removes every passthrough from `graph`'s inboxes to `target`. */
+export function removeInboxPassthroughsTo(graph: AnyActorRef, target: AnyActorRef): void {
+  removePassthroughs(graph, (p) => p.ref === target);
+}
+
+function removePassthroughs(graph: AnyActorRef, matches: (passthrough: Passthrough) => boolean): void {
+  const list = inboxPassthroughs.get(graph);
+  if (!list) return;
+  const remaining = list.filter((p) => !matches(p));
+  if (remaining.length > 0) inboxPassthroughs.set(graph, remaining);
+  else inboxPassthroughs.delete(graph);
+  topologyVersion++;
 }
 
 export function hasInboxPassthrough(graph: AnyActorRef, box: string): boolean {
-  return inboxPassthroughs.get(graph)?.has(box) ?? false;
+  return inboxPassthroughs.get(graph)?.some((p) => p.from === box) ?? false;
 }
 
 /** Links `source.outbox` to `target.inbox`. Returns a function that undoes it. */
@@ -115,6 +174,24 @@ export function linkToInbox(source: AnyActorRef, outbox: string, target: AnyActo
   const destination: Destination = { ref: target, box: inbox, outward: false };
   addDestination(source, outbox, destination);
   return () => removeDestination(source, outbox, destination);
+}
+
+/** linkToInbox without an undo function, for per-connection wiring; `removeLinksBetween` undoes it. */
+export function addLink(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): void {
+  addDestination(source, outbox, { ref: target, box: inbox, outward: false });
+}
+
+/** Removes every link from an outbox of `source` to an inbox of `target`. */
+export function removeLinksBetween(source: AnyActorRef, target: AnyActorRef): void {
+  const entry = outboxDestinations.get(source);
+  if (!entry) return;
+  for (const route of entry instanceof Map ? [...entry.values()] : [entry]) {
+    const destinations = route.destinations;
+    for (let i = destinations.length - 1; i >= 0; i--) {
+      if (destinations[i]!.ref === target && !destinations[i]!.outward) destinations.splice(i, 1);
+    }
+  }
+  topologyVersion++;
 }
 
 /** Links a child's outbox to an outbox of its graph: the graph re-emits what the child sends. */
@@ -125,22 +202,20 @@ export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyAc
 }
 
 function addDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
-  let table = outboxDestinations.get(source);
-  if (!table) outboxDestinations.set(source, (table = new Map()));
-  const route = table.get(outbox);
+  const route = lookup(outboxDestinations, source, outbox);
   if (route) {
     route.destinations.push(destination);
   } else {
     // One XState listener per outbox, not per link, and no closure per link.
-    const created: OutboxRoute = { destinations: [destination], gates: undefined, gatesVersion: -1 };
-    table.set(outbox, created);
+    const created: OutboxRoute = { box: outbox, destinations: [destination], gates: undefined, gatesVersion: -1 };
+    insert(outboxDestinations, source, created);
     source.on(outbox, (event: { data?: unknown }) => dispatch(created, event.data));
   }
   topologyVersion++;
 }
 
 function removeDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
-  const list = outboxDestinations.get(source)?.get(outbox)?.destinations;
+  const list = lookup(outboxDestinations, source, outbox)?.destinations;
   if (!list) return;
   const index = list.indexOf(destination);
   if (index >= 0) list.splice(index, 1);
@@ -152,11 +227,11 @@ function removeDestination(source: AnyActorRef, outbox: string, destination: Des
  * for a component that failed (XState has dropped its listeners by then).
  */
 export function deliverAlongLinks(source: AnyActorRef, outbox: string, message: unknown): void {
-  for (const destination of [...(outboxDestinations.get(source)?.get(outbox)?.destinations ?? [])]) deliverTo(destination, message);
+  for (const destination of [...(lookup(outboxDestinations, source, outbox)?.destinations ?? [])]) deliverTo(destination, message);
 }
 
 export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
-  return (outboxDestinations.get(source)?.get(outbox)?.destinations.length ?? 0) > 0;
+  return (lookup(outboxDestinations, source, outbox)?.destinations.length ?? 0) > 0;
 }
 
 // ---- flow control -------------------------------------------------------------------------------
@@ -166,14 +241,14 @@ export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
 
 class InboxGate {
   closed = false;
-  readonly waiters = new Set<() => void>();
+  /** Producers waiting for it to open; made when the first one waits. */
+  waiters: Set<() => void> | undefined;
+  constructor(readonly box: string) {}
 }
 
 function gateOf(ref: AnyActorRef, box: string): InboxGate {
-  let table = gates.get(ref);
-  if (!table) gates.set(ref, (table = new Map()));
-  let gate = table.get(box);
-  if (!gate) table.set(box, (gate = new InboxGate()));
+  let gate = lookup(gates, ref, box);
+  if (!gate) insert(gates, ref, (gate = new InboxGate(box)));
   return gate;
 }
 
@@ -186,11 +261,12 @@ export function setInboxOpen(ref: AnyActorRef, box: string, open: boolean): void
   const gate = gateOf(ref, box);
   if (gate.closed === !open) return;
   gate.closed = !open;
-  if (open && gate.waiters.size > 0) {
+  if (open && gate.waiters && gate.waiters.size > 0) {
+    const pending = gate.waiters;
     queueMicrotask(() => {
       if (gate.closed) return; // closed again before the wake-up: waiters stay registered
-      const waiters = [...gate.waiters];
-      gate.waiters.clear();
+      const waiters = [...pending];
+      pending.clear();
       for (const wake of waiters) wake();
     });
   }
@@ -198,36 +274,30 @@ export function setInboxOpen(ref: AnyActorRef, box: string, open: boolean): void
 
 function finalGates(ref: AnyActorRef, outbox: string, out: InboxGate[], depth = 0): void {
   if (depth > 64) return; // a cycle of self passthroughs; nothing sane to gate on
-  for (const destination of outboxDestinations.get(ref)?.get(outbox)?.destinations ?? []) {
+  for (const destination of lookup(outboxDestinations, ref, outbox)?.destinations ?? []) {
     if (destination.outward) {
       finalGates(destination.ref, destination.box, out, depth + 1);
     } else {
-      const passthroughTarget = inboxPassthroughTargets.get(destination.ref)?.get(destination.box);
-      if (passthroughTarget) {
-        for (const [targetRef, targetBox] of passthroughTarget) out.push(gateOf(targetRef, targetBox));
-      } else {
-        out.push(gateOf(destination.ref, destination.box));
-      }
+      inboxGates(destination.ref, destination.box, out, depth + 1);
     }
   }
 }
 
-/** The final inbox each graph inbox passthrough leads to, for gate lookups. */
-const inboxPassthroughTargets = new WeakMap<AnyActorRef, Map<string, [AnyActorRef, string][]>>();
-
-function recordInboxPassthroughTarget(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): void {
-  let table = inboxPassthroughTargets.get(graph);
-  if (!table) inboxPassthroughTargets.set(graph, (table = new Map()));
-  const finals = inboxPassthroughTargets.get(target)?.get(targetBox) ?? [[target, targetBox] as [AnyActorRef, string]];
-  table.set(box, [...(table.get(box) ?? []), ...finals]);
-  topologyVersion++;
+/** The gates of the final inboxes a message to `ref`'s inbox `box` reaches, through passthroughs. */
+function inboxGates(ref: AnyActorRef, box: string, out: InboxGate[], depth: number): void {
+  const targets = inboxPassthroughs.get(ref)?.filter((p) => p.from === box);
+  if (!targets || targets.length === 0 || depth > 64) {
+    out.push(gateOf(ref, box));
+    return;
+  }
+  for (const target of targets) inboxGates(target.ref, target.box, out, depth + 1);
 }
 
 const noGates: readonly InboxGate[] = [];
 
 /** The gates of every final inbox `ref`'s `outbox` feeds, recomputed only after links changed. */
 function gatesOf(ref: AnyActorRef, outbox: string): readonly InboxGate[] {
-  const route = outboxDestinations.get(ref)?.get(outbox);
+  const route = lookup(outboxDestinations, ref, outbox);
   if (!route) return noGates;
   if (route.gatesVersion !== topologyVersion || !route.gates) {
     const found: InboxGate[] = [];
@@ -255,9 +325,9 @@ export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void):
   const retry = (): void => {
     if (!cancelled) cancel = whenCanSend(ref, outbox, wake);
   };
-  closed.waiters.add(retry);
+  (closed.waiters ??= new Set()).add(retry);
   let cancel = (): void => {
-    closed.waiters.delete(retry);
+    closed.waiters?.delete(retry);
   };
   return () => {
     cancelled = true;

@@ -1,5 +1,6 @@
 // serverStats(ref): the counters of a running TCPServer, ConnectedServer or SingleServer (open,
-// accepted, refused, handshake failures, ...). They live in the tcpServerMachine's context; a
+// accepted, refused, handshake failures, ...). They live in the tcpServerMachine's context (open and
+// accepted in its `connections` object, which the listener updates in place); a
 // server that runs a TCPServer inside registers it here.
 import type { AnyActorRef } from 'xstate';
 import type { TcpServerContext, TcpServerStats } from '../machines/tcpServer.js';
@@ -14,7 +15,7 @@ export function registerServerStats(server: AnyActorRef, tcpServer: AnyActorRef)
 export function serverStats(ref: AnyActorRef): TcpServerStats | undefined {
   const snapshot = (inner.get(ref) ?? ref).getSnapshot() as { context?: Partial<TcpServerContext> };
   const context = snapshot.context;
-  if (!context || typeof context.open !== 'number') return undefined;
-  const { open, accepted, refused, handshakeFailures, lastHandshakeFailure, acceptErrors } = context as TcpServerContext;
-  return { open, accepted, refused, handshakeFailures, lastHandshakeFailure, acceptErrors };
+  if (!context || typeof context.connections?.open !== 'number') return undefined;
+  const { connections, refused, handshakeFailures, lastHandshakeFailure, acceptErrors } = context as TcpServerContext;
+  return { open: connections.open, accepted: connections.accepted, refused, handshakeFailures, lastHandshakeFailure, acceptErrors };
 }
