@@ -85,6 +85,30 @@ function failed(snapshot: ComponentSnapshot, error: unknown): ComponentSnapshot 
   return { status: 'error', output: undefined, error, input: snapshot.input };
 }
 
+/**
+ * Runs an inbox handler. A throw, or finish()/fail() called inside it, ends the instance here (its
+ * cleanup runs); the outcome to record in the snapshot is returned, or undefined if it goes on.
+ */
+function runHandler(instance: Instance, handler: (message: unknown) => void, data: unknown): NonNullable<Instance['pending']> | undefined {
+  instance.inTransition = true;
+  try {
+    handler(data);
+  } catch (error) {
+    instance.pending = { status: 'error', error };
+  } finally {
+    instance.inTransition = false;
+  }
+  const pending = instance.pending as Instance['pending'];
+  if (!pending) return undefined;
+  instance.pending = undefined;
+  try {
+    end(instance);
+  } catch (cleanupError) {
+    if (pending.status === 'done') return { status: 'error', error: cleanupError };
+  }
+  return pending;
+}
+
 function end(instance: Instance): void {
   if (instance.ended) return;
   instance.ended = true;
@@ -165,23 +189,9 @@ export function componentLogic<In, Out, Input = undefined>(
       }
       const handler = handlerFor(instance, event.type) ?? (instance.childEnded && childEndHandler(instance.childEnded, event));
       if (!handler) return snapshot;
-      instance.inTransition = true;
-      try {
-        handler((event as { data?: unknown }).data);
-      } catch (error) {
-        instance.pending = { status: 'error', error };
-      } finally {
-        instance.inTransition = false;
-      }
-      const pending = instance.pending as Instance['pending'];
-      if (!pending) return snapshot;
-      instance.pending = undefined;
-      try {
-        end(instance);
-      } catch (cleanupError) {
-        if (pending.status === 'done') return failed(snapshot, cleanupError);
-      }
-      return pending.status === 'done' ? completed(snapshot) : failed(snapshot, pending.error);
+      const outcome = runHandler(instance, handler, (event as { data?: unknown }).data);
+      if (!outcome) return snapshot;
+      return outcome.status === 'done' ? completed(snapshot) : failed(snapshot, outcome.error);
     },
     getInitialSnapshot: (_actorScope, input) => ({ status: 'active', output: undefined, error: undefined, input }),
     getPersistedSnapshot: (snapshot) => snapshot,
@@ -206,29 +216,10 @@ export function deliverToBody(ref: AnyActorRef, box: string, data: unknown): boo
   const release = holdMailbox(ref);
   try {
     const handler = handlerFor(instance, box);
-    if (handler) {
-      instance.inTransition = true;
-      try {
-        handler(data);
-      } catch (error) {
-        instance.pending = { status: 'error', error };
-      } finally {
-        instance.inTransition = false;
-      }
-      const pending = instance.pending as Instance['pending'];
-      if (pending) {
-        // End now, as the mailbox path does, so messages already in line find it ended; the
-        // snapshot follows when XState processes the FINISH/FAIL event after them.
-        instance.pending = undefined;
-        let outcome: NonNullable<Instance['pending']> = pending;
-        try {
-          end(instance);
-        } catch (cleanupError) {
-          if (pending.status === 'done') outcome = { status: 'error', error: cleanupError };
-        }
-        sendSelf(ref, outcome);
-      }
-    }
+    const outcome = handler && runHandler(instance, handler, data);
+    // It ended now, as on the mailbox path, so messages already in line find it ended; the
+    // snapshot follows when XState processes the FINISH/FAIL event after them.
+    if (outcome) sendSelf(ref, outcome);
     inspectSnapshot(ref, event, ref.getSnapshot());
   } finally {
     release();
