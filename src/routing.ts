@@ -1,6 +1,7 @@
 // The post office: how a message on one component's outbox reaches another's inbox, and how a
-// consumer tells its producers to hold back. Like Axon, passthrough chains are resolved when a link
-// is made, so a delivery is one function call from the emitting actor to the final inbox; the graph
+// consumer tells its producers to hold back. As in Axon, a message goes straight to its final inbox:
+// the emitting actor's listener walks the graphs' passthrough records (a few array entries) at
+// delivery time, so passthroughs can be added later (TCPClient does once its CSA exists). The graph
 // supervisor decides routes but is not on the hot path.
 import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from './component.js';
