@@ -6,7 +6,7 @@
 // report at most every 100 ms (context.bytesIn / bytesOut, for the inspector).
 // Pure: importing this opens no socket.
 import type { Duplex } from 'node:stream';
-import { assign, emit, fromCallback, sendTo, setup, type AnyActorRef } from 'xstate';
+import { assign, emit, sendTo, setup, type AnyActorRef } from 'xstate';
 import { describeValue } from '../src/component.js';
 import {
   badMessage,
@@ -23,6 +23,7 @@ import {
 } from '../src/messages.js';
 import { Opaque } from './opaque.js';
 import type { ReadReadiness, SendReadiness } from './selector.js';
+import { unboundActor } from './unboundActor.js';
 
 /** Sent on sslready once the TLS handshake has completed. */
 export interface SslReady {
@@ -124,10 +125,8 @@ export const connectedSocketAdapterMachine = setup({
     output: CsaOutput;
   },
   actors: {
-    // Placeholder so the machine stays pure; actors/socketBinding.ts provides the node:net binding.
-    socketBinding: fromCallback<SocketCommand, SocketBindingInput>(() => {
-      throw new Error('connectedSocketAdapterMachine needs its socketBinding actor: use ConnectedSocketAdapter()');
-    }),
+    // actors/socketBinding.ts provides the node:net binding.
+    socketBinding: unboundActor<SocketCommand, SocketBindingInput>('connectedSocketAdapterMachine', 'socketBinding', 'use ConnectedSocketAdapter()'),
   },
   delays: {
     closeTimeout: ({ context }) => context.closeTimeoutMs,

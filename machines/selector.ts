@@ -6,7 +6,8 @@
 // is not one-shot, so nobody re-registers after every EAGAIN.
 // Pure: the readiness service is provided by actors/selector.ts.
 import type { EventEmitter } from 'node:events';
-import { assign, fromCallback, sendTo, setup, type AnyActorRef } from 'xstate';
+import { assign, sendTo, setup, type AnyActorRef } from 'xstate';
+import { unboundActor } from './unboundActor.js';
 
 /** Anything whose readiness the Selector can watch: a net.Socket, a tls.TLSSocket, a net.Server. */
 export type Selectable = EventEmitter;
@@ -72,10 +73,8 @@ export const SELECTOR_SYSTEM_ID = 'selector';
 export const selectorMachine = setup({
   types: {} as { context: SelectorContext; events: SelectorEvent },
   actors: {
-    // Placeholder so the machine stays pure; actors/selector.ts provides the node:net listener.
-    readiness: fromCallback<{ type: 'notify'; data: SelectorNotice }>(() => {
-      throw new Error('selectorMachine needs its readiness actor: use the Selector from actors/selector.ts');
-    }),
+    // actors/selector.ts provides the node:net listener.
+    readiness: unboundActor<{ type: 'notify'; data: SelectorNotice }>('selectorMachine', 'readiness', 'use the Selector from actors/selector.ts'),
   },
 }).createMachine({
   id: 'selector',

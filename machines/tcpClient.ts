@@ -7,7 +7,7 @@
 // Unlike Kamaelia: data and control that arrive before the connection exists are kept (a
 // producerFinished then means "send what you have, then close"), the delay and connect timeout are
 // timers, errors keep their codes, and exactly one terminal message leaves on signal.
-import { and, assign, emit, enqueueActions, fromCallback, not, setup, stateIn, type AnyActorRef, type EventObject } from 'xstate';
+import { and, assign, emit, enqueueActions, not, setup, stateIn, type AnyActorRef, type EventObject } from 'xstate';
 import { describeValue } from '../src/component.js';
 import {
   badMessage,
@@ -25,6 +25,7 @@ import { addInboxPassthrough, linkToOwnOutbox, registerComponent, resolveInbox, 
 import { emitFrom } from '../src/xstateInternals.js';
 import { connectedSocketAdapterMachine, type CsaInput, type CsaOutput, type SslReady } from './connectedSocketAdapter.js';
 import { Opaque } from './opaque.js';
+import { unboundActor } from './unboundActor.js';
 
 /** Where and how to connect; `tls` holds node:tls options (kept opaque here). */
 export interface ConnectRequest {
@@ -121,10 +122,8 @@ export const tcpClientMachine = setup({
     emitted: TcpClientEmitted;
   },
   actors: {
-    // Placeholders so the machine stays pure; src/TCPClient.ts provides the node:net bindings.
-    connector: fromCallback<EventObject, ConnectRequest>(() => {
-      throw new Error('tcpClientMachine needs its connector actor: use TCPClient()');
-    }),
+    // src/TCPClient.ts provides the node:net binding.
+    connector: unboundActor<EventObject, ConnectRequest>('tcpClientMachine', 'connector', 'use TCPClient()'),
     csa: connectedSocketAdapterMachine,
   },
   delays: {
