@@ -2,7 +2,7 @@
 // index instead of a scan of every delayed event in the system (which made closing thousands of
 // connections at once quadratic).
 import { describe, expect, it } from 'vitest';
-import { createActor, createMachine, waitFor } from 'xstate';
+import { createActor, createMachine, raise, waitFor } from 'xstate';
 import { stopTree } from '../src/childActors.js';
 import { indexScheduledEvents } from '../src/xstateInternals.js';
 
@@ -22,6 +22,24 @@ describe('indexScheduledEvents', () => {
     await Promise.all(actors.slice(25).map((actor) => waitFor(actor, (s) => s.matches('fired'), { timeout: 2000 })));
     expect(actors.slice(0, 25).every((actor) => actor.getSnapshot().matches('waiting'))).toBe(true);
     expect(pending()).toBe(0);
+    system.stop();
+  });
+
+  it('forgets timers that fired, so an actor that keeps scheduling holds only its live ids', async () => {
+    // a delayed raise is not cancelled by any state exit: only the timer firing ends it
+    const looping = createMachine({
+      entry: raise({ type: 'tick' }, { delay: 1 }),
+      on: { tick: { actions: raise({ type: 'tick' }, { delay: 1 }) } },
+    });
+    const system = createActor(root).start();
+    const tracked = indexScheduledEvents(system.system);
+    const actor = createActor(looping, { parent: system, id: 'loop' }).start();
+    let transitions = 0;
+    actor.subscribe(() => transitions++);
+    await waitFor(actor, () => transitions >= 50, { timeout: 5000 });
+    expect(tracked()).toBeLessThanOrEqual(2);
+    stopTree(actor);
+    expect(tracked()).toBe(0);
     system.stop();
   });
 });
