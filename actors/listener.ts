@@ -9,7 +9,7 @@ import { fromCallback, type AnyActorRef, type EventObject } from 'xstate';
 import type { ListenerActorInput, ListenerCommand, ListenerReport, TcpServerEmitted } from '../machines/tcpServer.js';
 import type { AnyComponent } from '../src/component.js';
 import { newCSA, producerFinished, reason, reasonFromError, shutdownCSA, type PeerInfo, type Reason } from '../src/messages.js';
-import { registerComponent, resolveInbox } from '../src/routing.js';
+import { registerComponent, deliverToInbox } from '../src/routing.js';
 import { createChildActor, forgetChild, stopTree } from '../src/childActors.js';
 import { emitFrom, indexScheduledEvents, parentOf } from '../src/xstateInternals.js';
 
@@ -134,7 +134,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     connection.idle = true;
     this.setTimeout(input.closeTimeout);
     const why = reason('ETIMEDOUT', `no traffic for ${input.idleTimeout} ms`);
-    resolveInbox(connection.csa, 'control')(producerFinished(why, { source: 'TCPServer' }));
+    deliverToInbox(connection.csa, 'control', producerFinished(why, { source: 'TCPServer' }));
   };
 
   const accept = (socket: net.Socket): void => {
@@ -223,7 +223,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
       server.close();
     } else if (type === 'closeConnections') {
       const finish = producerFinished(undefined, { source: 'TCPServer' });
-      for (const { csa } of [...connections.values()]) resolveInbox(csa, 'control')(finish);
+      for (const { csa } of [...connections.values()]) deliverToInbox(csa, 'control', finish);
     } else if (type === 'destroyConnections') {
       for (const [id, { csa }] of [...connections]) {
         stopTree(csa);

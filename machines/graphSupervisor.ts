@@ -10,10 +10,10 @@ import {
   addInboxPassthrough,
   componentPath,
   deliverAlongLinks,
+  deliverToInbox,
   hasInboxPassthrough,
   linkToInbox,
   linkToOwnOutbox,
-  resolveInbox,
 } from '../src/routing.js';
 import { emitFrom, rootOf } from '../src/xstateInternals.js';
 
@@ -122,14 +122,14 @@ export const graphSupervisorMachine = setup({
           actions: enqueueActions(({ context, event, self, enqueue }) => {
             const box = event.type;
             if (hasInboxPassthrough(self, box)) {
-              resolveInbox(self, box)(event.data);
+              deliverToInbox(self, box, event.data);
               return;
             }
             if (box !== 'control' || context.controlLinked) return; // an unwired own inbox: Axon keeps it unread
             if (isShutdownMicroprocess(event.data)) enqueue.assign({ shutdownMessage: event.data });
             for (const index of context.disseminateTo) {
               const child = context.children[index];
-              if (child && child.getSnapshot().status === 'active') resolveInbox(child, 'control')(event.data);
+              if (child && child.getSnapshot().status === 'active') deliverToInbox(child, 'control', event.data);
             }
           }),
         },

@@ -21,7 +21,7 @@ import {
   type Reason,
   type SignalMessage,
 } from '../src/messages.js';
-import { addInboxPassthrough, linkToOwnOutbox, registerComponent, resolveInbox, setInboxOpen } from '../src/routing.js';
+import { addInboxPassthrough, linkToOwnOutbox, registerComponent, setInboxOpen, deliverToInbox } from '../src/routing.js';
 import { emitFrom } from '../src/xstateInternals.js';
 import { connectedSocketAdapterMachine, type CsaInput, type CsaOutput, type SslReady } from './connectedSocketAdapter.js';
 import { Opaque } from './opaque.js';
@@ -183,10 +183,10 @@ export const tcpClientMachine = setup({
       pending.items.length = 0;
       pending.bytes = 0;
       for (const item of rest) {
-        if (item === MAKESSL) resolveInbox(csa, 'makessl')('makessl (queued before the connection)');
-        else resolveInbox(csa, 'inbox')(item);
+        if (item === MAKESSL) deliverToInbox(csa, 'makessl', 'makessl (queued before the connection)');
+        else deliverToInbox(csa, 'inbox', item);
       }
-      if (pending.finish) resolveInbox(csa, 'control')(pending.finish);
+      if (pending.finish) deliverToInbox(csa, 'control', pending.finish);
       // Reopening wakes producers at once; the CSA starts only after this transition, so a woken
       // producer would pile everything into its mailbox unchecked. Let it start first.
       queueMicrotask(() => setInboxOpen(self, 'inbox', true));
@@ -196,7 +196,7 @@ export const tcpClientMachine = setup({
       for (const undo of context.csaLinks.value.splice(0)) undo();
     },
     forwardControl: ({ context, event }) => {
-      if (event.type === 'control' && context.csa) resolveInbox(context.csa, 'control')(event.data);
+      if (event.type === 'control' && context.csa) deliverToInbox(context.csa, 'control', event.data);
     },
     mirrorBytes: assign(({ event, context }) =>
       event.type === 'xstate.snapshot.csa'
@@ -283,8 +283,8 @@ export const tcpClientMachine = setup({
       initial: 'connected',
       on: {
         // Passthroughs normally carry these to the CSA; a direct send lands here.
-        inbox: { actions: ({ context, event }) => context.csa && resolveInbox(context.csa, 'inbox')(event.data) },
-        makessl: { actions: ({ context, event }) => context.csa && resolveInbox(context.csa, 'makessl')(event.data) },
+        inbox: { actions: ({ context, event }) => context.csa && deliverToInbox(context.csa, 'inbox', event.data) },
+        makessl: { actions: ({ context, event }) => context.csa && deliverToInbox(context.csa, 'makessl', event.data) },
         control: { actions: 'forwardControl' },
         'xstate.snapshot.csa': [
           { guard: 'csaUpgrading', target: '.upgradingTls', actions: 'mirrorBytes' },

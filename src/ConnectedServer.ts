@@ -21,7 +21,7 @@ import {
   type Reason,
   type SignalMessage,
 } from './messages.js';
-import { addLink, deliverAlongLinks, removeLinksBetween, resolveInbox } from './routing.js';
+import { addLink, deliverAlongLinks, removeLinksBetween, deliverToInbox } from './routing.js';
 import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
 import { createChildActor, forgetChild, stopTree } from './childActors.js';
@@ -57,7 +57,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
       const connections = new Map<number, Connection>();
 
       const control = (message: unknown): void => {
-        if (isShutdownMicroprocess(message)) resolveInbox(server, 'control')(message);
+        if (isShutdownMicroprocess(message)) deliverToInbox(server, 'control', message);
         // producerFinished (upstream ended) is not a reason to stop serving, as in Kamaelia.
       };
 
@@ -72,7 +72,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         connection.unsubscribe?.();
         const { handler } = connection;
         if (!isActive(handler)) return;
-        resolveInbox(handler, 'control')(socketShutdown(why, { source: name }));
+        deliverToInbox(handler, 'control', socketShutdown(why, { source: name }));
         // One turn of the event loop to end on its own; a handler that ignores it is not leaked.
         setImmediate(() => {
           if (isActive(handler)) stopTree(handler);
@@ -85,7 +85,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         // It will produce no more: the CSA flushes what it was given and closes.
         const why = failure === undefined ? undefined : reasonFromError(failure.error);
         if (failure !== undefined) deliverAlongLinks(connection.handler, 'signal', producerFinished(why, { source: name }));
-        else resolveInbox(connection.csa, 'control')(producerFinished(undefined, { source: name }));
+        else deliverToInbox(connection.csa, 'control', producerFinished(undefined, { source: name }));
       };
 
       const openConnection = ({ id, csa, info }: NewCSA<AnyActorRef>): void => {
@@ -94,7 +94,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           component = callProtocol(info);
           assertComponent(component, `${name}: protocol(info)`);
         } catch (error) {
-          resolveInbox(csa, 'control')(producerFinished(reasonFromError(error), { source: name }));
+          deliverToInbox(csa, 'control', producerFinished(reasonFromError(error), { source: name }));
           return;
         }
         const handler = createChildActor(self, component, String(id), `${id}:${component.name}`);

@@ -15,7 +15,7 @@ import {
   type SignalMessage,
 } from './messages.js';
 import { innerTCPServer } from './innerTCPServer.js';
-import { linkToOwnOutbox, resolveInbox } from './routing.js';
+import { linkToOwnOutbox, resolveInbox, deliverToInbox } from './routing.js';
 import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
 import { stopTree } from './childActors.js';
 
@@ -42,7 +42,7 @@ export function SingleServer(options: SingleServerOptions = {}) {
         onNewCSA: (message) => {
           if (client) {
             // Only if the listener's limit was raced: close it before it reads anything.
-            resolveInbox(message.csa, 'control')(shutdownMicroprocess());
+            deliverToInbox(message.csa, 'control', shutdownMicroprocess());
             return;
           }
           client = { id: message.id, csa: message.csa, unlink: linkToOwnOutbox(message.csa, 'outbox', self, 'outbox') };
@@ -61,13 +61,13 @@ export function SingleServer(options: SingleServerOptions = {}) {
       });
 
       on('inbox', (data) => {
-        if (client) resolveInbox(client.csa, 'inbox')(data);
+        if (client) deliverToInbox(client.csa, 'inbox', data);
         else waiting.push(data);
       });
       on('control', (message) => {
-        if (isShutdownMicroprocess(message)) resolveInbox(server, 'control')(message);
+        if (isShutdownMicroprocess(message)) deliverToInbox(server, 'control', message);
         // Upstream has no more for the client: it gets what was queued, then the connection closes.
-        else if (isProducerFinished(message) && client) resolveInbox(client.csa, 'control')(message);
+        else if (isProducerFinished(message) && client) deliverToInbox(client.csa, 'control', message);
       });
       server.start();
       return () => {

@@ -3,7 +3,7 @@ import { createActor, type Actor, type AnyActorLogic, type InspectionEvent, type
 import { assertComponent, type Component } from './component.js';
 import { componentFailed, reasonFromError, type Reason } from './messages.js';
 import { MessageQueue } from './MessageQueue.js';
-import { registerComponent, resolveInbox } from './routing.js';
+import { registerComponent, deliverToInbox } from './routing.js';
 import { stopTree } from './childActors.js';
 
 export interface RunOptions {
@@ -88,7 +88,7 @@ export function run<In extends object, Out extends object>(component: Component<
     send(box, message) {
       if (!inboxes.has(box)) throw new TypeError(`${component.name} has no inbox "${box}" (it has ${component.inboxes.join(', ')})`);
       if (ended) return;
-      resolveInbox(actor, box)(message);
+      deliverToInbox(actor, box, message);
     },
     next(box, nextOptions = {}) {
       return queueOf(box).next(nextOptions.timeoutMs) as Promise<Out[typeof box]>;
