@@ -4,7 +4,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { fromCallback, type EventObject } from 'xstate';
-import { reasonFromError } from '../src/messages.js';
+import { reasonFromError } from '../src/kernel/messages.js';
 import type { ConnectorEvent, ConnectRequest } from '../machines/tcpClient.js';
 import { Opaque } from '../machines/opaque.js';
 

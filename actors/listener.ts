@@ -7,11 +7,11 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { fromCallback, type AnyActorRef, type EventObject } from 'xstate';
 import type { ListenerActorInput, ListenerCommand, ListenerReport, TcpServerEmitted } from '../machines/tcpServer.js';
-import type { AnyComponent } from '../src/component.js';
-import { newCSA, producerFinished, reason, reasonFromError, shutdownCSA, type PeerInfo, type Reason } from '../src/messages.js';
-import { registerComponent, deliverToInbox } from '../src/routing.js';
-import { createChildActor, forgetChild, stopTree } from '../src/childActors.js';
-import { emitFrom, indexScheduledEvents, parentOf } from '../src/xstateInternals.js';
+import type { AnyComponent } from '../src/kernel/component.js';
+import { newCSA, producerFinished, reason, reasonFromError, shutdownCSA, type PeerInfo, type Reason } from '../src/kernel/messages.js';
+import { registerComponent, deliverToInbox } from '../src/kernel/routing.js';
+import { createChildActor, forgetChild, stopTree } from '../src/kernel/childActors.js';
+import { emitFrom, indexScheduledEvents, parentOf } from '../src/kernel/xstateInternals.js';
 
 /** Socket options Node offers for a listening server and the sockets it accepts. */
 export interface ServerSocketOptions {

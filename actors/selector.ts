@@ -2,9 +2,9 @@
 // lookup that finds the system's Selector or creates it on first use (Kamaelia's
 // getSelectorService through the Coordinating Assistant Tracker; here the XState system registry).
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
-import type { AnyActorSystem } from '../src/component.js';
-import { deliverToInbox } from '../src/routing.js';
-import { parentOf } from '../src/xstateInternals.js';
+import type { AnyActorSystem } from '../src/kernel/component.js';
+import { deliverToInbox } from '../src/kernel/routing.js';
+import { parentOf } from '../src/kernel/xstateInternals.js';
 import {
   SELECTOR_SYSTEM_ID,
   selectorMachine,

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import { createActor, type AnyActorLogic } from 'xstate';
-import { resolveInbox } from '../src/routing.js';
+import { resolveInbox } from '../src/kernel/routing.js';
 import { Graphline, Pipeline, box, childrenOf, defineComponent, isShutdownRequest, shutdownMicroprocess, type AnyComponent, type SignalMessage } from '../src/index.js';
 
 const Forward = () =>

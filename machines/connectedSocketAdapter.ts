@@ -7,7 +7,7 @@
 // Pure: importing this opens no socket.
 import type { Duplex } from 'node:stream';
 import { assign, emit, sendTo, setup, type AnyActorRef } from 'xstate';
-import { describeValue } from '../src/component.js';
+import { describeValue } from '../src/kernel/component.js';
 import {
   badMessage,
   isProducerFinished,
@@ -20,7 +20,7 @@ import {
   type ShutdownCSA,
   type SignalMessage,
   type SocketShutdown,
-} from '../src/messages.js';
+} from '../src/kernel/messages.js';
 import { Opaque } from './opaque.js';
 import type { ReadReadiness, SendReadiness } from './selector.js';
 import { unboundActor } from './unboundActor.js';

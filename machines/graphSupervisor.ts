@@ -3,9 +3,9 @@
 // (Kamaelia's dissemination), and ends when every child has, emitting the end signal by Kamaelia's
 // rules (Graphline tests G9-G17 in the Kamaelia note).
 import { assign, emit, enqueueActions, fromCallback, setup, type AnyActorRef } from 'xstate';
-import { createChildActor, forgetChild, stopChildren, stopTree } from '../src/childActors.js';
-import type { GraphLayout } from '../src/component.js';
-import { componentFailed, isShutdownMicroprocess, producerFinished, reasonFromError, type Reason } from '../src/messages.js';
+import { createChildActor, forgetChild, stopChildren, stopTree } from '../src/kernel/childActors.js';
+import type { GraphLayout } from '../src/kernel/component.js';
+import { componentFailed, isShutdownMicroprocess, producerFinished, reasonFromError, type Reason } from '../src/kernel/messages.js';
 import {
   addInboxPassthrough,
   componentPath,
@@ -14,8 +14,8 @@ import {
   hasInboxPassthrough,
   linkToInbox,
   linkToOwnOutbox,
-} from '../src/routing.js';
-import { emitFrom, rootOf } from '../src/xstateInternals.js';
+} from '../src/kernel/routing.js';
+import { emitFrom, rootOf } from '../src/kernel/xstateInternals.js';
 
 export interface GraphSupervisorInput {
   readonly name: string;

@@ -8,7 +8,7 @@
 // producerFinished then means "send what you have, then close"), the delay and connect timeout are
 // timers, errors keep their codes, and exactly one terminal message leaves on signal.
 import { and, assign, emit, enqueueActions, not, setup, stateIn, type AnyActorRef, type EventObject } from 'xstate';
-import { describeValue } from '../src/component.js';
+import { describeValue } from '../src/kernel/component.js';
 import {
   badMessage,
   isBadMessage,
@@ -20,9 +20,9 @@ import {
   type ControlMessage,
   type Reason,
   type SignalMessage,
-} from '../src/messages.js';
-import { addInboxPassthrough, linkToOwnOutbox, registerComponent, setInboxOpen, deliverToInbox } from '../src/routing.js';
-import { emitFrom } from '../src/xstateInternals.js';
+} from '../src/kernel/messages.js';
+import { addInboxPassthrough, linkToOwnOutbox, registerComponent, setInboxOpen, deliverToInbox } from '../src/kernel/routing.js';
+import { emitFrom } from '../src/kernel/xstateInternals.js';
 import { connectedSocketAdapterMachine, type CsaInput, type CsaOutput, type SslReady } from './connectedSocketAdapter.js';
 import { Opaque } from './opaque.js';
 import { unboundActor } from './unboundActor.js';

@@ -14,7 +14,7 @@ import {
   type Reason,
   type ShutdownCSA,
   type SignalMessage,
-} from '../src/messages.js';
+} from '../src/kernel/messages.js';
 
 export interface TcpServerInput {
   /** After serverShutdown, how long open connections may go on before they are asked to finish. */

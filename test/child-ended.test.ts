@@ -2,8 +2,8 @@
 // xstate.done.actor / xstate.error.actor reports XState sends a parent, without subscribing.
 import { describe, expect, it } from 'vitest';
 import { box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
-import { createChildActor } from '../src/childActors.js';
-import { resolveInbox } from '../src/routing.js';
+import { createChildActor } from '../src/kernel/childActors.js';
+import { resolveInbox } from '../src/kernel/routing.js';
 import { until } from './helpers/net.js';
 
 /** Ends on any inbox message; throws if the message is 'explode'. */

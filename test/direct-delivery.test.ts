@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { Pipeline, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
-import { resolveInbox } from '../src/routing.js';
+import { resolveInbox } from '../src/kernel/routing.js';
 
 /** Records handler entry/exit; on `feedBack` messages it sends itself more, from inside the handler. */
 function Reentrant(log: string[], options: { finishOn?: number } = {}) {

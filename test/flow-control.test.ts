@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
 import { EchoProtocol, Graphline, Pipeline, box, canSend, childrenOf, defineComponent, run, setInboxOpen, whenCanSend, type SignalMessage } from 'kamaelia-xstate';
-import { addInboxPassthrough, linkToInbox } from '../src/routing.js';
+import { addInboxPassthrough, linkToInbox } from '../src/kernel/routing.js';
 import { probe, until } from './helpers/probe.js';
 
 describe('flow control', () => {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { createActor, type AnyActorRef } from 'xstate';
 import { box, defineComponent, type SignalMessage } from 'kamaelia-xstate';
-import { linkToInbox, resolveInbox } from '../src/routing.js';
+import { linkToInbox, resolveInbox } from '../src/kernel/routing.js';
 
 function Recorder(name: string, log: string[]) {
   return defineComponent({

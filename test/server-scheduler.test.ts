@@ -3,8 +3,8 @@
 // connections at once quadratic).
 import { describe, expect, it } from 'vitest';
 import { createActor, createMachine, raise, waitFor } from 'xstate';
-import { stopTree } from '../src/childActors.js';
-import { indexScheduledEvents } from '../src/xstateInternals.js';
+import { stopTree } from '../src/kernel/childActors.js';
+import { indexScheduledEvents } from '../src/kernel/xstateInternals.js';
 
 const timed = createMachine({ initial: 'waiting', states: { waiting: { after: { 30: 'fired' } }, fired: {} } });
 const root = createMachine({});

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AnyActorRef } from 'xstate';
 import { TCPServer, run, serverShutdown, serverStats, type NewCSA, type ProtocolHandlerSignal, type ShutdownCSA } from 'kamaelia-xstate';
-import { linkToInbox } from '../src/routing.js';
+import { linkToInbox } from '../src/kernel/routing.js';
 import { connect, readAll, readBytes, until } from './server-helpers.js';
 
 describe('TCPServer', () => {

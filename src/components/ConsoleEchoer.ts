@@ -1,8 +1,8 @@
 // ConsoleEchoer(): writes each message to stdout (bytes as UTF-8 text, not b'...' as on Python 3).
 // Any shutdown on control ends it and is passed on to signal.
 import type { Writable } from 'node:stream';
-import { box, defineComponent } from '../component.js';
-import { isShutdownRequest, type SignalMessage } from '../messages.js';
+import { box, defineComponent } from '../kernel/component.js';
+import { isShutdownRequest, type SignalMessage } from '../kernel/messages.js';
 
 export interface ConsoleEchoerOptions {
   /** Also send every message on outbox. */

@@ -2,8 +2,8 @@
 // sends producerFinished. Unlike Kamaelia's threaded reader, control is honoured at once.
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import { box, defineComponent } from '../component.js';
-import { isShutdownRequest, producerFinished, type SignalMessage } from '../messages.js';
+import { box, defineComponent } from '../kernel/component.js';
+import { isShutdownRequest, producerFinished, type SignalMessage } from '../kernel/messages.js';
 
 export interface ConsoleReaderOptions {
   readonly prompt?: string;

@@ -1,7 +1,7 @@
 // DataSource(items): sends each item on outbox, respecting downstream flow control, then
 // producerFinished on signal. A shutdown on control stops it early and is passed on.
-import { box, defineComponent } from '../component.js';
-import { isShutdownRequest, producerFinished, type SignalMessage } from '../messages.js';
+import { box, defineComponent } from '../kernel/component.js';
+import { isShutdownRequest, producerFinished, type SignalMessage } from '../kernel/messages.js';
 
 const BATCH = 1024;
 

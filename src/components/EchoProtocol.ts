@@ -3,8 +3,8 @@
 // Flow control passes through: while whatever the outbox feeds cannot take more (a socket over its
 // high-water mark), the inbox is closed, so a peer that sends without reading is not buffered
 // without bound.
-import { box, defineComponent } from '../component.js';
-import { isShutdownRequest, type SignalMessage } from '../messages.js';
+import { box, defineComponent } from '../kernel/component.js';
+import { isShutdownRequest, type SignalMessage } from '../kernel/messages.js';
 
 // One definition for every call: a server calls EchoProtocol() per connection, and a definition
 // (its box lists and actor logic) is ~0.6 KB that every instance can share, as it holds no state.

@@ -1,6 +1,6 @@
 // OneShot(msg): sends msg on outbox, then producerFinished on signal, and ends.
-import { box, defineComponent } from '../component.js';
-import { producerFinished, type SignalMessage } from '../messages.js';
+import { box, defineComponent } from '../kernel/component.js';
+import { producerFinished, type SignalMessage } from '../kernel/messages.js';
 
 export function OneShot<T>(message: T) {
   return defineComponent({

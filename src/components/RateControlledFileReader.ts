@@ -3,8 +3,8 @@
 // polls). At end of file: producerFinished on signal. A missing or unreadable file: producerFinished
 // carrying the error's code (ENOENT, EACCES, ...) on signal.
 import { open, type FileHandle } from 'node:fs/promises';
-import { box, defineComponent } from '../component.js';
-import { isShutdownRequest, producerFinished, reasonFromError, type SignalMessage } from '../messages.js';
+import { box, defineComponent } from '../kernel/component.js';
+import { isShutdownRequest, producerFinished, reasonFromError, type SignalMessage } from '../kernel/messages.js';
 
 export interface RateControlledFileReaderOptions {
   /** Bytes per second (default 100,000). */

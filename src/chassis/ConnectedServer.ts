@@ -8,8 +8,8 @@
 // Fixes over Kamaelia: a handler that throws closes only its own connection; a handler that ends
 // closes its connection (after flushing); one that ignores socketShutdown is stopped, not leaked.
 import type { AnyActorRef } from 'xstate';
-import type { AnyComponent } from './component.js';
-import { assertComponent, box, defineComponent } from './component.js';
+import type { AnyComponent } from '../kernel/component.js';
+import { assertComponent, box, defineComponent } from '../kernel/component.js';
 import {
   isShutdownMicroprocess,
   producerFinished,
@@ -20,11 +20,11 @@ import {
   type PeerInfo,
   type Reason,
   type SignalMessage,
-} from './messages.js';
-import { addLink, deliverAlongLinks, removeLinksBetween, deliverToInbox } from './routing.js';
+} from '../kernel/messages.js';
+import { addLink, deliverAlongLinks, removeLinksBetween, deliverToInbox } from '../kernel/routing.js';
 import { innerTCPServer } from './innerTCPServer.js';
-import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
-import { createChildActor, forgetChild, stopTree } from './childActors.js';
+import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
+import { createChildActor, forgetChild, stopTree } from '../kernel/childActors.js';
 
 export interface ConnectedServerOptions extends TCPServerOptions {
   /** Makes the component that handles one connection. Called once per connection. */

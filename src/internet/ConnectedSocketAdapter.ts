@@ -2,12 +2,12 @@
 // (or tls.TLSSocket). Inboxes inbox, control, ReadReady, SendReady, makessl; outboxes outbox,
 // CreatorFeedback, signal, sslready. See docs/csa.md.
 import { Socket } from 'node:net';
-import { socketBinding } from '../actors/socketBinding.js';
-import type { TlsUpgradeOptions } from '../actors/tlsUpgrade.js';
-import { connectedSocketAdapterMachine, type CsaInput, type CsaSignal, type SslReady } from '../machines/connectedSocketAdapter.js';
-import type { ReadReadiness, SendReadiness } from '../machines/selector.js';
-import { box, defineComponent, describeValue } from './component.js';
-import type { SignalMessage, SocketShutdown } from './messages.js';
+import { socketBinding } from '../../actors/socketBinding.js';
+import type { TlsUpgradeOptions } from '../../actors/tlsUpgrade.js';
+import { connectedSocketAdapterMachine, type CsaInput, type CsaSignal, type SslReady } from '../../machines/connectedSocketAdapter.js';
+import type { ReadReadiness, SendReadiness } from '../../machines/selector.js';
+import { box, defineComponent, describeValue } from '../kernel/component.js';
+import type { SignalMessage, SocketShutdown } from '../kernel/messages.js';
 
 export interface ConnectedSocketAdapterOptions {
   /** node:tls options used when a message arrives on makessl. `{ isServer: true, key, cert, ... }` for the server side. */

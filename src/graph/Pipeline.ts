@@ -1,7 +1,7 @@
 // Pipeline(a, b, c): each outbox → the next inbox, each signal → the next control; the pipeline's
 // inbox/control pass through to the first child, the last child's outbox/signal come out of the
 // pipeline's. It intercepts nothing and ends when all its children have (Kamaelia P1-P6).
-import { assertComponent, type AnyComponent, type Component, type InboxesOf, type Link, type OutboxesOf } from './component.js';
+import { assertComponent, type AnyComponent, type Component, type InboxesOf, type Link, type OutboxesOf } from '../kernel/component.js';
 import { graphComponent } from './graphComponent.js';
 
 type BoxMessage<Boxes, Name extends string> = Name extends keyof Boxes ? Boxes[Name] : never;

@@ -5,7 +5,7 @@
 // maxConnections is 1: Node accepts and closes them at once, and they are counted in serverStats
 // as refused) instead of being accepted into a CSA first; control stops it; stopping with no client is fine.
 import type { AnyActorRef } from 'xstate';
-import { box, defineComponent } from './component.js';
+import { box, defineComponent } from '../kernel/component.js';
 import {
   isProducerFinished,
   isShutdownMicroprocess,
@@ -13,11 +13,11 @@ import {
   shutdownMicroprocess,
   type Listening,
   type SignalMessage,
-} from './messages.js';
+} from '../kernel/messages.js';
 import { innerTCPServer } from './innerTCPServer.js';
-import { linkToOwnOutbox, resolveInbox, deliverToInbox } from './routing.js';
-import { tcpServerInput, type TCPServerOptions } from './TCPServer.js';
-import { stopTree } from './childActors.js';
+import { linkToOwnOutbox, resolveInbox, deliverToInbox } from '../kernel/routing.js';
+import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
+import { stopTree } from '../kernel/childActors.js';
 
 export type SingleServerOptions = Omit<TCPServerOptions, 'maxConnections'>;
 

@@ -4,9 +4,9 @@
 // type-checked: an unknown child or box, or a message type the target box can't take, is a
 // compile error. (Kamaelia treats any unknown name as the Graphline itself; we reserve `self` so a
 // typo is an error instead of a silent passthrough.)
-import { assertComponent, type AnyComponent, type Component, type InboxesOf, type Link, type OutboxesOf } from './component.js';
+import { assertComponent, type AnyComponent, type Component, type InboxesOf, type Link, type OutboxesOf } from '../kernel/component.js';
 import { graphComponent } from './graphComponent.js';
-import type { SignalMessage } from './messages.js';
+import type { SignalMessage } from '../kernel/messages.js';
 
 type Names<C> = keyof C & string;
 type InNames<X> = keyof InboxesOf<X> & string;

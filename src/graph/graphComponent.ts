@@ -1,7 +1,7 @@
 // Shared by Pipeline and Graphline: turn a checked layout into a component whose logic is the
 // graph supervisor machine.
-import { graphSupervisorMachine } from '../machines/graphSupervisor.js';
-import type { Component, GraphLayout } from './component.js';
+import { graphSupervisorMachine } from '../../machines/graphSupervisor.js';
+import type { Component, GraphLayout } from '../kernel/component.js';
 
 export function graphComponent<In extends object, Out extends object>(
   name: string,

@@ -3,7 +3,7 @@
 // accepted in its `connections` object, which the listener updates in place); a
 // server that runs a TCPServer inside registers it here.
 import type { AnyActorRef } from 'xstate';
-import type { TcpServerContext, TcpServerStats } from '../machines/tcpServer.js';
+import type { TcpServerContext, TcpServerStats } from '../../machines/tcpServer.js';
 
 const inner = new WeakMap<AnyActorRef, AnyActorRef>();
 

@@ -2,13 +2,13 @@
 // makessl; outboxes outbox (bytes received), signal (exactly one terminal producerFinished, with
 // reason { code, message } when an error ended it; badMessage reports), sslready.
 import { isIP, type LookupFunction } from 'node:net';
-import { connector } from '../actors/connector.js';
-import type { ClientTlsOptions } from '../actors/tlsUpgrade.js';
-import type { SslReady } from '../machines/connectedSocketAdapter.js';
-import { tcpClientMachine, type TcpClientInput } from '../machines/tcpClient.js';
-import { box, defineComponent, describeValue } from './component.js';
+import { connector } from '../../actors/connector.js';
+import type { ClientTlsOptions } from '../../actors/tlsUpgrade.js';
+import type { SslReady } from '../../machines/connectedSocketAdapter.js';
+import { tcpClientMachine, type TcpClientInput } from '../../machines/tcpClient.js';
+import { box, defineComponent, describeValue } from '../kernel/component.js';
 import { checkTimeout, connectedSocketAdapterLogic, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './ConnectedSocketAdapter.js';
-import type { SignalMessage } from './messages.js';
+import type { SignalMessage } from '../kernel/messages.js';
 
 export interface TCPClientOptions {
   /** Milliseconds to wait after starting before connecting (default 0). Control works meanwhile. */

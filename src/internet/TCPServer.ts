@@ -3,13 +3,13 @@
 // CSA has ended). Its lifecycle is tcpServerMachine; the socket work is the listener actor.
 import type net from 'node:net';
 import type { AnyActorRef, CallbackActorLogic } from 'xstate';
-import { listenerLogic, type ListenerInput, type ServerSocketOptions, type TCPServerTlsOptions } from '../actors/listener.js';
-import { tcpServerMachine, type ListenerActorInput, type ListenerCommand, type TcpServerInput } from '../machines/tcpServer.js';
-import { box, defineComponent, type AnyComponent } from './component.js';
+import { listenerLogic, type ListenerInput, type ServerSocketOptions, type TCPServerTlsOptions } from '../../actors/listener.js';
+import { tcpServerMachine, type ListenerActorInput, type ListenerCommand, type TcpServerInput } from '../../machines/tcpServer.js';
+import { box, defineComponent, type AnyComponent } from '../kernel/component.js';
 import { ConnectedSocketAdapter } from './ConnectedSocketAdapter.js';
-import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from './messages.js';
+import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from '../kernel/messages.js';
 
-export type { ServerSocketOptions, TCPServerTlsOptions } from '../actors/listener.js';
+export type { ServerSocketOptions, TCPServerTlsOptions } from '../../actors/listener.js';
 
 export interface TCPServerOptions {
   /** 0 (the default) means any free port; the chosen one is reported on `listening`. */

@@ -2,11 +2,11 @@
 // outer server whose listening message is passed on, whose connections are reported to `onSignal`,
 // and whose end ends the outer server with the TCPServer's terminal message.
 import { createActor, type AnyActorRef } from 'xstate';
-import type { TcpServerInput } from '../machines/tcpServer.js';
-import { isNewCSA, producerFinished, type Listening, type NewCSA, type ShutdownCSA, type SignalMessage } from './messages.js';
-import { registerComponent } from './routing.js';
-import { registerServerStats } from './serverStats.js';
-import { tcpServerLogic } from './TCPServer.js';
+import type { TcpServerInput } from '../../machines/tcpServer.js';
+import { isNewCSA, producerFinished, type Listening, type NewCSA, type ShutdownCSA, type SignalMessage } from '../kernel/messages.js';
+import { registerComponent } from '../kernel/routing.js';
+import { registerServerStats } from '../internet/serverStats.js';
+import { tcpServerLogic } from '../internet/TCPServer.js';
 
 const NAME = 'TCPServer';
 
