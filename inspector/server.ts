@@ -10,6 +10,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
+import { checkDuration } from '../src/internet/options.js';
 import { History } from './history.js';
 import { LifecycleTracker } from './lifecycle.js';
 import type { HelloRecord, InspectorRecord } from './records.js';
@@ -72,6 +73,7 @@ function findPageDir(): string {
 
 export async function createInspector(options: InspectorOptions = {}): Promise<Inspector> {
   const host = options.host ?? '127.0.0.1';
+  const flushIntervalMs = checkDuration('createInspector', 'flushIntervalMs', options.flushIntervalMs, 100);
   const showPayloadBytes = Math.max(0, Math.floor(options.showPayloadBytes ?? 0));
   const tracker = new LifecycleTracker({ showPayloadBytes, ...(options.logLimit !== undefined ? { logLimit: options.logLimit } : {}) });
   const history = new History();
@@ -170,7 +172,7 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
       resolve();
     });
   });
-  const timer = setInterval(flush, options.flushIntervalMs ?? 100);
+  const timer = setInterval(flush, flushIntervalMs);
   timer.unref();
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
