@@ -8,6 +8,7 @@ import { tcpServerMachine, type ListenerActorInput, type ListenerCommand, type T
 import { box, defineComponent, type AnyComponent } from '../kernel/component.js';
 import { ConnectedSocketAdapter } from './ConnectedSocketAdapter.js';
 import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from '../kernel/messages.js';
+import { proxyGate, type ProxyProtocolOptions } from './proxyGate.js';
 
 export type { ServerSocketOptions, TCPServerTlsOptions } from '../../actors/listener.js';
 
@@ -41,6 +42,12 @@ export interface TCPServerOptions {
   readonly closeTimeout?: number;
   /** Builds the CSA for an accepted socket (Kamaelia's TCPServer.CSA hook). */
   readonly csa?: (socket: net.Socket, options: CSAOptions) => AnyComponent;
+  /**
+   * Take HAProxy's PROXY protocol (v1 or v2): each connection must come from a `trusted` proxy and
+   * start with a header, read before any TLS; the handler's info.peer/peerPort are then the client's.
+   * Others are closed unserved and counted in serverStats(...).proxyRejected. Default: off.
+   */
+  readonly proxyProtocol?: ProxyProtocolOptions;
 }
 
 export type ProtocolHandlerSignal = NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef>;
@@ -132,6 +139,9 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
     maxConnections: options.maxConnections,
     idleTimeout: options.idleTimeout,
     closeTimeout,
+    ...(options.proxyProtocol !== undefined
+      ? { gate: proxyGate(options.proxyProtocol, where, (name, value) => checkDuration(where, name, value)) }
+      : {}),
     createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, handshakeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
   };
   return { drainTimeout: options.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT, closeTimeout, listener };
