@@ -33,7 +33,7 @@ export interface ServerSocketOptions {
 /** TLS server options; `secure: true` means TLS from the first byte (implicit TLS). */
 export type TCPServerTlsOptions = tls.TlsOptions & {
   readonly secure?: boolean;
-  /** Milliseconds a TLS handshake may take before the connection is closed. Default 5000. */
+  /** Milliseconds a TLS handshake may take before the connection is closed; overrides the server's `handshakeTimeout` (default 5000, DEFAULT_SERVER_HANDSHAKE_TIMEOUT). */
   readonly handshakeTimeout?: number;
 };
 

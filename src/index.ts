@@ -26,7 +26,16 @@ export type { ReadReadiness, SendReadiness } from '../machines/selector.js';
 export type { ClientTlsOptions, ServerTlsOptions, TlsUpgradeOptions } from '../actors/tlsUpgrade.js';
 export { TCPClient } from './internet/TCPClient.js';
 export type { TCPClientOptions } from './internet/TCPClient.js';
-export { TCPServer, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT } from './internet/TCPServer.js';
+export { TCPServer } from './internet/TCPServer.js';
+export {
+  checkDuration,
+  DEFAULT_CLIENT_HANDSHAKE_TIMEOUT,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_DRAIN_TIMEOUT,
+  DEFAULT_SERVER_HANDSHAKE_TIMEOUT,
+  MAX_DURATION_MS,
+} from './internet/options.js';
 export type { CSAOptions, ProtocolHandlerSignal, ServerSocketOptions, TCPServerTlsOptions, TCPServerOptions } from './internet/TCPServer.js';
 export { ConnectedServer, FastRestartServer, SimpleServer } from './chassis/ConnectedServer.js';
 export type { ConnectedServerOptions, SimpleServerOptions } from './chassis/ConnectedServer.js';

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ConnectedServer, run, serverStats, type Listening, type RunHandle, type SignalMessage } from 'kamaelia-xstate';
-import { connect, freePort, readBytes, until } from './server-helpers.js';
+import { closed, connect, freePort, readBytes, until } from './server-helpers.js';
 import { ControlLog } from './server-protocols.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 import { haproxyRequired, haproxyVersion, startHaproxy } from './helpers/haproxy.js';
@@ -44,6 +44,7 @@ describe.skipIf(haproxyVersion === undefined && !haproxyRequired)(`ConnectedServ
     const direct = await connect(appPort); // not through the proxy: no header
     cleanups.push(() => void direct.destroy());
     direct.write('no header here\r\n');
+    await closed(direct);
     await until(() => serverStats(server.actor)?.proxyRejected === 1, 'the direct client rejected');
     expect(log.infos).toHaveLength(2);
   });

@@ -5,6 +5,7 @@ import net from 'node:net';
 import type { ConnectionGate, GatedPeer } from '../../actors/connectionGate.js';
 import { reason } from '../kernel/messages.js';
 import { parseProxyHeader } from './proxyProtocol.js';
+import { checkDuration } from './options.js';
 
 /** PROXY protocol (HAProxy's, v1 text or v2 binary) on every connection of a server. */
 export interface ProxyProtocolOptions {
@@ -17,6 +18,7 @@ export interface ProxyProtocolOptions {
   readonly timeout?: number;
 }
 
+/** proxyProtocol `timeout`: how long the PROXY header may take to arrive. 5000 ms. */
 export const DEFAULT_PROXY_TIMEOUT = 5000;
 
 function parseTrusted(trusted: unknown, where: string): net.BlockList {
@@ -49,11 +51,10 @@ function isTrusted(list: net.BlockList, address: string | undefined): boolean {
 }
 
 /** Validates the options (throws naming the bad one) and makes the gate the listener runs. */
-export function proxyGate(options: ProxyProtocolOptions, where: string, checkDuration: (name: string, value: number | undefined) => void): ConnectionGate {
+export function proxyGate(options: ProxyProtocolOptions, where: string): ConnectionGate {
   if (options === null || typeof options !== 'object') throw new TypeError(`${where}: proxyProtocol must be an object with trusted (and timeout)`);
   const trusted = parseTrusted(options.trusted, where);
-  checkDuration('proxyProtocol.timeout', options.timeout);
-  const timeout = options.timeout ?? DEFAULT_PROXY_TIMEOUT;
+  const timeout = checkDuration(where, 'proxyProtocol.timeout', options.timeout, DEFAULT_PROXY_TIMEOUT);
 
   return (socket, admit, reject) => {
     const proxy = socket.remoteAddress;

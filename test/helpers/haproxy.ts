@@ -33,9 +33,9 @@ function listens(port: number): Promise<boolean> {
   });
 }
 
-/** Starts HAProxy forwarding to 127.0.0.1:`serverPort`; start the server after it (see the poll below). */
+/** Starts HAProxy forwarding to 127.0.0.1:`serverPort` and resolves once it listens. */
 export async function startHaproxy(serverPort: number): Promise<RunningHaproxy> {
-  const [v1Port, v2Port] = [await freePort(), await freePort()];
+  const [v1Port, v2Port, probePort] = [await freePort(), await freePort(), await freePort()];
   const dir = mkdtempSync(path.join(os.tmpdir(), 'kamaelia-haproxy-'));
   const config = path.join(dir, 'haproxy.cfg');
   writeFileSync(
@@ -48,6 +48,11 @@ export async function startHaproxy(serverPort: number): Promise<RunningHaproxy> 
       '  timeout connect 2s',
       '  timeout client 30s',
       '  timeout server 30s',
+      // Readiness is probed here: HAProxy binds every frontend before it serves any, and a probe of
+      // this one never reaches the test server (a probe through the others could, on a retry).
+      'frontend probe',
+      `  bind 127.0.0.1:${probePort}`,
+      '  tcp-request connection reject',
       `frontend via_v1`,
       `  bind 127.0.0.1:${v1Port}`,
       '  default_backend to_v1',
@@ -74,9 +79,8 @@ export async function startHaproxy(serverPort: number): Promise<RunningHaproxy> 
     await exit;
     rmSync(dir, { recursive: true, force: true });
   };
-  // Polled before the test server listens: a probe then reaches no backend and counts nowhere.
   const deadline = Date.now() + 10_000;
-  while (!((await listens(v1Port)) && (await listens(v2Port)))) {
+  while (!(await listens(probePort))) {
     if (exited || Date.now() > deadline) {
       await stop();
       throw new Error(`haproxy did not come up on 127.0.0.1:${v1Port}/${v2Port}: ${stderr || 'no output'}`);
