@@ -36,6 +36,8 @@ export interface TcpServerStats {
   readonly lastHandshakeFailure: Reason | undefined;
   /** accept() errors (EMFILE, ...) that did not stop the server. */
   readonly acceptErrors: number;
+  /** Connections closed at the PROXY protocol gate: untrusted address, bad or missing header, timeout. */
+  readonly proxyRejected: number;
 }
 
 /**
@@ -45,6 +47,8 @@ export interface TcpServerStats {
 export interface ConnectionCounts {
   open: number;
   accepted: number;
+  /** Kept here too (the listener counts them in place): see TcpServerStats.proxyRejected. */
+  proxyRejected: number;
 }
 
 /** The listener actor's input: the options the machine passes through, and the counters it fills in. */
@@ -53,7 +57,7 @@ export interface ListenerActorInput {
   readonly connections: ConnectionCounts;
 }
 
-export interface TcpServerContext extends Omit<TcpServerStats, 'open' | 'accepted'> {
+export interface TcpServerContext extends Omit<TcpServerStats, 'open' | 'accepted' | 'proxyRejected'> {
   readonly connections: ConnectionCounts;
   readonly drainTimeout: number;
   readonly closeTimeout: number;
@@ -127,7 +131,7 @@ export const tcpServerMachine = setup({
     address: undefined,
     endMessage: undefined,
     failure: undefined,
-    connections: { open: 0, accepted: 0 },
+    connections: { open: 0, accepted: 0, proxyRejected: 0 },
     refused: 0,
     handshakeFailures: 0,
     lastHandshakeFailure: undefined,
