@@ -49,6 +49,9 @@ export type { ConnectedServerOptions, SimpleServerOptions } from './chassis/Conn
 export { SingleServer } from './chassis/SingleServer.js';
 export type { SingleServerOptions } from './chassis/SingleServer.js';
 export { serverStats } from './internet/serverStats.js';
+export { parseProxyHeader } from './internet/proxyProtocol.js';
+export type { ProxyParseResult } from './internet/proxyProtocol.js';
+export type { ProxyProtocolOptions } from './internet/proxyGate.js';
 export type { TcpServerStats as ServerStats } from '../machines/tcpServer.js';
 export { createInspector, LifecycleTracker, LIFECYCLE_STATES } from '../inspector/index.js';
 export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState } from '../inspector/index.js';

@@ -9,6 +9,7 @@ import { box, defineComponent, type AnyComponent } from '../kernel/component.js'
 import { ConnectedSocketAdapter } from './ConnectedSocketAdapter.js';
 import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from '../kernel/messages.js';
 import { checkDuration, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SERVER_HANDSHAKE_TIMEOUT } from './options.js';
+import { proxyGate, type ProxyProtocolOptions } from './proxyGate.js';
 
 export type { ServerSocketOptions, TCPServerTlsOptions } from '../../actors/listener.js';
 
@@ -36,12 +37,18 @@ export interface TCPServerOptions {
   readonly maxConnections?: number;
   /** Close a connection (gracefully: queued bytes are flushed) after this many ms without traffic. */
   readonly idleTimeout?: number;
-  /** After serverShutdown, how long open connections may continue before they are asked to finish. Default {@link DEFAULT_DRAIN_TIMEOUT} (5000). */
+  /** After serverShutdown, how long open connections may continue before they are asked to close. Default {@link DEFAULT_DRAIN_TIMEOUT} (5000). */
   readonly drainTimeout?: number;
-  /** How long a connection asked to finish may take to flush and close before it is destroyed. Default {@link DEFAULT_CLOSE_TIMEOUT} (5000). */
+  /** How long a connection asked to close may take to flush and close before it is destroyed. Default {@link DEFAULT_CLOSE_TIMEOUT} (5000). */
   readonly closeTimeout?: number;
   /** Builds the CSA for an accepted socket (Kamaelia's TCPServer.CSA hook). */
   readonly csa?: (socket: net.Socket, options: CSAOptions) => AnyComponent;
+  /**
+   * Take HAProxy's PROXY protocol (v1 or v2): each connection must come from a `trusted` proxy and
+   * start with a header, read before any TLS; the handler's info.peer/peerPort are then the client's.
+   * Others are closed unserved and counted in serverStats(...).proxyRejected. Default: off.
+   */
+  readonly proxyProtocol?: ProxyProtocolOptions;
 }
 
 export type ProtocolHandlerSignal = NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef>;
@@ -125,6 +132,7 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
     maxConnections: options.maxConnections,
     idleTimeout: options.idleTimeout,
     closeTimeout,
+    ...(options.proxyProtocol !== undefined ? { gate: proxyGate(options.proxyProtocol, where) } : {}),
     createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, handshakeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
   };
   return { drainTimeout, closeTimeout, listener };
