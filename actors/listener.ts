@@ -60,7 +60,7 @@ export interface ListenerInput {
   readonly maxConnections: number | undefined;
   /** Close a connection after this many milliseconds without traffic either way. */
   readonly idleTimeout: number | undefined;
-  /** After an idle connection was asked to finish, destroy it if it has not closed within this. */
+  /** After an idle connection was asked to close, destroy it if it has not closed within this. */
   readonly closeTimeout: number;
   /** Builds the component that owns one accepted socket (the CSA). */
   readonly createCSA: (socket: net.Socket, id: number) => AnyComponent;
@@ -172,7 +172,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     const connection = this.kamaeliaId === undefined ? undefined : connections.get(this.kamaeliaId);
     if (!connection) return;
     if (connection.idle) {
-      this.destroy(); // asked to finish an idle timeout ago and still open: the peer is not reading
+      this.destroy(); // asked to close an idle timeout ago and still open: the peer is not reading
       return;
     }
     connection.idle = true;
@@ -326,8 +326,8 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
       server.close();
       dropGated();
     } else if (type === 'closeConnections') {
-      const finish = producerFinished(undefined, { source: 'TCPServer' });
-      for (const { csa } of [...connections.values()]) deliverToInbox(csa, 'control', finish);
+      const closeRequest = producerFinished(undefined, { source: 'TCPServer' });
+      for (const { csa } of [...connections.values()]) deliverToInbox(csa, 'control', closeRequest);
     } else if (type === 'destroyConnections') {
       for (const [id, { csa }] of [...connections]) {
         stopTree(csa);

@@ -17,9 +17,9 @@ import {
 } from '../src/kernel/messages.js';
 
 export interface TcpServerInput {
-  /** After serverShutdown, how long open connections may go on before they are asked to finish. */
+  /** After serverShutdown, how long open connections may go on before they are asked to close. */
   readonly drainTimeout: number;
-  /** After connections were asked to finish (flush, then close), how long before they are destroyed. */
+  /** After connections were asked to close (flush, then close), how long before they are destroyed. */
   readonly closeTimeout: number;
   /** Passed through to the listener actor (its options). */
   readonly listener: unknown;
@@ -81,7 +81,7 @@ export type ListenerReport =
 /** What the machine asks of the listener actor. */
 export type ListenerCommand =
   | { type: 'stopAccepting' }
-  /** Ask every connection to finish: flush what is queued, then close. */
+  /** Ask every connection to close: flush what is queued, then close. */
   | { type: 'closeConnections' }
   /** Close every connection now. */
   | { type: 'destroyConnections' };

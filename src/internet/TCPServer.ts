@@ -38,9 +38,9 @@ export interface TCPServerOptions {
   readonly maxConnections?: number;
   /** Close a connection (gracefully: queued bytes are flushed) after this many ms without traffic. */
   readonly idleTimeout?: number;
-  /** After serverShutdown, how long open connections may continue before they are asked to finish. Default {@link DEFAULT_DRAIN_TIMEOUT} (5000). */
+  /** After serverShutdown, how long open connections may continue before they are asked to close. Default {@link DEFAULT_DRAIN_TIMEOUT} (5000). */
   readonly drainTimeout?: number;
-  /** How long a connection asked to finish may take to flush and close before it is destroyed. Default {@link DEFAULT_CLOSE_TIMEOUT} (5000). */
+  /** How long a connection asked to close may take to flush and close before it is destroyed. Default {@link DEFAULT_CLOSE_TIMEOUT} (5000). */
   readonly closeTimeout?: number;
   /** Builds the CSA for an accepted socket (Kamaelia's TCPServer.CSA hook). */
   readonly csa?: (socket: net.Socket, options: CSAOptions) => AnyComponent;

@@ -84,42 +84,42 @@ export function run<In extends object, Out extends object>(component: Component<
     });
   }
 
-  let settle: (result: RunResult) => void = () => {};
-  const done = new Promise<RunResult>((resolve) => (settle = resolve));
+  let resolveDone: (result: RunResult) => void = () => {};
+  const done = new Promise<RunResult>((resolve) => (resolveDone = resolve));
   let ended = false;
   /** Set by stop() or an abort, before the actor stops (its completion is reported synchronously). */
   let stopResult: RunResult | undefined;
-  const finish = (result: RunResult): void => {
+  const end = (result: RunResult): void => {
     if (ended) return;
     ended = true;
     for (const queue of queues.values()) queue.close();
-    settle(result);
+    resolveDone(result);
   };
 
   actor.subscribe({
     complete: () => {
-      if (stopResult) finish(stopResult);
-      else finish(terminalReason ? { status: 'error', reason: terminalReason } : { status: 'done' });
+      if (stopResult) end(stopResult);
+      else end(terminalReason ? { status: 'error', reason: terminalReason } : { status: 'done' });
     },
     error: (error) => {
       // XState leaves a failed root's children running; stop them so their sockets close.
       stopTree(actor);
       const why = reasonFromError(error);
       queues.get('signal')?.push(componentFailed(component.name, { code: why.code, message: `${component.name} failed: ${why.message}` }));
-      finish({ status: 'error', reason: why });
+      end({ status: 'error', reason: why });
     },
   });
   const stopFor = (result: RunResult): void => {
     if (ended) return;
     stopResult = result;
     actor.stop();
-    finish(result);
+    end(result);
   };
   const abortSignal = options.signal;
   const abortResult = (): RunResult => ({ status: 'stopped', reason: { code: 'ABORT_ERR', message: abortError(abortSignal!, `running ${component.name}`).message } });
   if (abortSignal?.aborted) {
     // Never started: nothing was opened, nothing needs closing.
-    finish(abortResult());
+    end(abortResult());
   } else {
     if (abortSignal) {
       const onAbort = (): void => stopFor(abortResult());
