@@ -104,6 +104,23 @@ export function resolveInbox(ref: AnyActorRef, box: string): Deliver {
   return (message) => deliverToInbox(ref, box, message);
 }
 
+/**
+ * Code that takes some of an actor's inbox messages as they are delivered, outside XState's mailbox
+ * (a CSA's socket binding takes its data boxes so a chunk costs no machine transition).
+ */
+export interface DirectReceiver {
+  /** Takes `data` for `box`, or returns false to leave it to the actor. */
+  receive(box: string, data: unknown): boolean;
+}
+
+const directReceivers = new WeakMap<AnyActorRef, DirectReceiver>();
+
+/** Makes `receiver` take `ref`'s inbox messages it accepts; undefined removes it. */
+export function setDirectReceiver(ref: AnyActorRef, receiver: DirectReceiver | undefined): void {
+  if (receiver) directReceivers.set(ref, receiver);
+  else directReceivers.delete(ref);
+}
+
 /** Puts `message` into `box` of `ref` now (resolveInbox without the closure). */
 export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown): void {
   const passthroughs = inboxPassthroughs.get(ref);
@@ -123,6 +140,7 @@ export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown):
       return;
     }
   }
+  if (directReceivers.get(ref)?.receive(box, message)) return;
   if (!deliverToBody(ref, box, message)) ref.send({ type: box, data: message });
 }
 
