@@ -59,10 +59,10 @@ function onSocketError(this: BoundSocket, error: Error): void {
 function onPlainClose(this: BoundSocket): void {
   const binding = this[BINDING];
   // Once TLS wraps the socket, the TLS socket's own close (with its error) is the one that counts.
-  if (binding && (!binding.secured || binding.secured === (this as Duplex))) binding.finish();
+  if (binding && (!binding.secured || binding.secured === (this as Duplex))) binding.onClosed();
 }
 function onSecuredClose(this: BoundSocket): void {
-  this[BINDING]?.finish();
+  this[BINDING]?.onClosed();
 }
 
 /** Each running CSA's binding. */
@@ -171,7 +171,7 @@ class SocketBinding implements DirectReceiver {
     setDirectReceiver(owner, this);
 
     if (plain.destroyed) {
-      queueMicrotask(() => this.finish());
+      queueMicrotask(() => this.onClosed());
     } else {
       this.register(plain);
       for (const data of options.initialWrites ?? []) this.write(data);
@@ -227,7 +227,7 @@ class SocketBinding implements DirectReceiver {
     } catch (error) {
       // Written not to throw; if it does anyway, the connection ends (not its sender).
       this.recordFailure(error instanceof Error ? error : new Error(String(error)));
-      this.finish();
+      this.onClosed();
     }
   }
 
@@ -255,7 +255,7 @@ class SocketBinding implements DirectReceiver {
         this.aborted = true;
         this.abortReason = abort.reason;
         this.abortAlwaysReports = abort.always === true;
-        this.finish();
+        this.onClosed();
         return;
       }
     }
@@ -338,7 +338,8 @@ class SocketBinding implements DirectReceiver {
     }
   }
 
-  finish(): void {
+  /** The socket has closed (or never opened): tidy up and report `socket.closed` once. */
+  onClosed(): void {
     if (this.phase === 'closed') return;
     const wasUpgrading = this.phase === 'upgrading';
     this.phase = 'closed';
@@ -386,7 +387,7 @@ class SocketBinding implements DirectReceiver {
         this.recordFailure(readiness.error);
         return;
       case 'close':
-        this.finish();
+        this.onClosed();
         return;
     }
   }
@@ -448,12 +449,12 @@ class SocketBinding implements DirectReceiver {
           onSecure: (socket) => this.secure(socket),
           onError: (error) => {
             this.recordFailure(error);
-            this.finish();
+            this.onClosed();
           },
         });
       } catch (error) {
         this.recordFailure(error instanceof Error ? error : new Error(String(error)));
-        this.finish();
+        this.onClosed();
       }
     };
     // Plain text written before makessl must reach the wire before the ClientHello.

@@ -26,13 +26,25 @@ export type { ReadReadiness, SendReadiness } from '../machines/selector.js';
 export type { ClientTlsOptions, ServerTlsOptions, TlsUpgradeOptions } from '../actors/tlsUpgrade.js';
 export { TCPClient } from './internet/TCPClient.js';
 export type { TCPClientOptions } from './internet/TCPClient.js';
-export { TCPServer, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT } from './internet/TCPServer.js';
+export { TCPServer } from './internet/TCPServer.js';
+export {
+  checkDuration,
+  DEFAULT_CLIENT_HANDSHAKE_TIMEOUT,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_DRAIN_TIMEOUT,
+  DEFAULT_SERVER_HANDSHAKE_TIMEOUT,
+  MAX_DURATION_MS,
+} from './internet/options.js';
 export type { CSAOptions, ProtocolHandlerSignal, ServerSocketOptions, TCPServerTlsOptions, TCPServerOptions } from './internet/TCPServer.js';
 export { ConnectedServer, FastRestartServer, SimpleServer } from './chassis/ConnectedServer.js';
 export type { ConnectedServerOptions, SimpleServerOptions } from './chassis/ConnectedServer.js';
 export { SingleServer } from './chassis/SingleServer.js';
 export type { SingleServerOptions } from './chassis/SingleServer.js';
 export { serverStats } from './internet/serverStats.js';
+export { parseProxyHeader } from './internet/proxyProtocol.js';
+export type { ProxyParseResult } from './internet/proxyProtocol.js';
+export type { ProxyProtocolOptions } from './internet/proxyGate.js';
 export type { TcpServerStats as ServerStats } from '../machines/tcpServer.js';
 export { createInspector, LifecycleTracker, LIFECYCLE_STATES } from '../inspector/index.js';
 export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState } from '../inspector/index.js';
