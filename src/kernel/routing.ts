@@ -308,14 +308,19 @@ export function canSend(ref: AnyActorRef, outbox: string): boolean {
 
 /** Calls `wake` once every consumer fed by `outbox` is open again (at once if they are). */
 export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void): () => void {
-  const closed = gatesOf(ref, outbox).find((gate) => gate.closed);
+  return whenAllOpen(() => gatesOf(ref, outbox), wake);
+}
+
+/** Calls `wake` once none of `currentGates()` is closed, asking again on each wake-up (links may change). */
+function whenAllOpen(currentGates: () => readonly InboxGate[], wake: () => void): () => void {
+  const closed = currentGates().find((gate) => gate.closed);
   if (!closed) {
     wake();
     return () => {};
   }
   let cancelled = false;
   const retry = (): void => {
-    if (!cancelled) cancel = whenCanSend(ref, outbox, wake);
+    if (!cancelled) cancel = whenAllOpen(currentGates, wake);
   };
   (closed.waiters ??= new Set()).add(retry);
   let cancel = (): void => {
@@ -325,4 +330,22 @@ export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void):
     cancelled = true;
     cancel();
   };
+}
+
+/** The gates of the final inboxes that a message sent to `ref`'s inbox `box` reaches. */
+function gatesOfInbox(ref: AnyActorRef, box: string): InboxGate[] {
+  const found: InboxGate[] = [];
+  inboxGates(ref, box, found, 0);
+  return found;
+}
+
+/** A producer outside the graph (run()'s handle, toDuplex): can `ref`'s inbox `box` take more now? */
+export function isInboxOpen(ref: AnyActorRef, box: string): boolean {
+  for (const gate of gatesOfInbox(ref, box)) if (gate.closed) return false;
+  return true;
+}
+
+/** Calls `wake` once `ref`'s inbox `box` (through its passthroughs) is open (at once if it is). */
+export function whenInboxOpen(ref: AnyActorRef, box: string, wake: () => void): () => void {
+  return whenAllOpen(() => gatesOfInbox(ref, box), wake);
 }
