@@ -44,7 +44,7 @@ export {
   DEFAULT_SERVER_HANDSHAKE_TIMEOUT,
   MAX_DURATION_MS,
 } from './internet/options.js';
-export type { CSAOptions, ProtocolHandlerSignal, ServerSocketOptions, TCPServerTlsOptions, TCPServerOptions } from './internet/TCPServer.js';
+export type { CSAOptions, ProtocolHandlerSignal, ServerSocketOptions, SniCertificates, TCPServerTlsOptions, TCPServerOptions } from './internet/TCPServer.js';
 export { ConnectedServer, FastRestartServer, SimpleServer } from './chassis/ConnectedServer.js';
 export type { ConnectedServerOptions, SimpleServerOptions } from './chassis/ConnectedServer.js';
 export { SingleServer } from './chassis/SingleServer.js';
@@ -53,6 +53,9 @@ export { serverStats } from './internet/serverStats.js';
 export { parseProxyHeader } from './internet/proxyProtocol.js';
 export type { ProxyParseResult } from './internet/proxyProtocol.js';
 export type { ProxyProtocolOptions } from './internet/proxyGate.js';
+export { replaceTlsCredentials, resumeAccepting, suspendAccepting } from './internet/acceptControl.js';
+export { shutdownOn } from './chassis/shutdownOn.js';
+export type { ShutdownOnOptions, ShutdownTarget } from './chassis/shutdownOn.js';
 export type { TcpServerStats as ServerStats } from '../machines/tcpServer.js';
 export { createInspector, LifecycleTracker, LIFECYCLE_STATES } from '../inspector/index.js';
 export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState } from '../inspector/index.js';

@@ -95,6 +95,23 @@ export function componentPath(ref: AnyActorRef): string {
 }
 
 /**
+ * Code that takes some of an actor's inbox messages as they are delivered, outside XState's mailbox
+ * (a CSA's socket binding takes its data boxes so a chunk costs no machine transition).
+ */
+export interface DirectReceiver {
+  /** Takes `data` for `box`, or returns false to leave it to the actor. */
+  receive(box: string, data: unknown): boolean;
+}
+
+const directReceivers = new WeakMap<AnyActorRef, DirectReceiver>();
+
+/** Makes `receiver` take `ref`'s inbox messages it accepts; undefined removes it. */
+export function setDirectReceiver(ref: AnyActorRef, receiver: DirectReceiver | undefined): void {
+  if (receiver) directReceivers.set(ref, receiver);
+  else directReceivers.delete(ref);
+}
+
+/**
  * Puts `message` into `box` of `ref` now, through any passthrough `ref` has for that box when the
  * message is sent (a component may add one later, as TCPClient does once its CSA exists). The one
  * way a message enters an inbox.
@@ -117,6 +134,7 @@ export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown):
       return;
     }
   }
+  if (directReceivers.get(ref)?.receive(box, message)) return;
   if (!handleNow(ref, box, message)) ref.send({ type: box, data: message });
 }
 
