@@ -126,6 +126,8 @@ class SocketBinding {
     if (plain.destroyed) {
       queueMicrotask(() => this.finish());
     } else {
+      // TLS from the start (secure: true, implicit-TLS servers): the handshake is done, say so.
+      if (this.secured) this.announceSecure(this.secured);
       this.register(plain);
       for (const data of options.initialWrites ?? []) this.write(data);
       if (plain.readableEnded) this.onReadiness({ readiness: 'end' });
@@ -309,8 +311,7 @@ class SocketBinding {
     this.current = socket;
     this.phase = 'open';
     this.register(socket);
-    const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
-    emitFrom(this.owner, { type: 'sslready', data: ready });
+    const ready = this.announceSecure(socket);
     this.report({ type: 'socket.secure', protocol: ready.protocol, authorized: ready.authorized });
     const queued = this.held;
     this.held = [];
@@ -319,6 +320,13 @@ class SocketBinding {
     if (!this.current.writableNeedDrain) this.setInbox(true);
     if (this.flushAfterUpgrade) this.endWriteSide();
     this.pump();
+  }
+
+  /** sslready out of the CSA: the handshake is done. */
+  private announceSecure(socket: TLSSocket): SslReady {
+    const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
+    emitFrom(this.owner, { type: 'sslready', data: ready });
+    return ready;
   }
 
   private upgrade(request: unknown): void {
