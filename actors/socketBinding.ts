@@ -265,7 +265,8 @@ class SocketBinding {
     this.heldBytes = 0;
     const why = this.abortReason ?? (this.failure ? reasonFromError(this.failure, 'ESOCKET') : undefined);
     // A forced close that lost nothing is a clean close.
-    const closedReason = why && (this.failure || this.unsentBytes > 0 || this.abortAlwaysReports) ? why : undefined;
+    const lost = this.unsentBytes > 0 ? reason('EUNSENT', `${this.unsentBytes} bytes arrived after our side had finished writing and were dropped`) : undefined;
+    const closedReason = why && (this.failure || this.unsentBytes > 0 || this.abortAlwaysReports) ? why : lost;
     this.destroyAll();
     this.setInbox(true); // wake producers waiting on us; what they send now is dropped
     const { bytesIn, bytesOut, unsentBytes } = this;

@@ -1,4 +1,5 @@
 // The ConnectedSocketAdapter's lifecycle: connected → (upgradingTls → connected) → flushing → closed.
+// A peer's FIN leaves it connected (writable) until our producer finishes or closeTimeout passes.
 // The machine decides; the socket binding (actors/socketBinding.ts, provided in) does the I/O.
 // Data does not pass through the machine: the binding takes inbox/makessl/ReadReady/SendReady
 // directly (inbox passthroughs) and emits received chunks straight out of the CSA's outbox, so a
@@ -6,16 +7,18 @@
 // report at most every 100 ms (context.bytesIn / bytesOut, for the inspector).
 // Pure: importing this opens no socket.
 import type { Duplex } from 'node:stream';
-import { assign, emit, sendTo, setup, type AnyActorRef } from 'xstate';
+import { assign, cancel, emit, raise, sendTo, setup, type AnyActorRef } from 'xstate';
 import { describeValue } from '../src/kernel/component.js';
 import {
   badMessage,
   isProducerFinished,
+  producerFinished,
   isShutdownMicroprocess,
   reasonFromError,
   shutdownCSA,
   socketShutdown,
   type BadMessage,
+  type ProducerFinished,
   type Reason,
   type ShutdownCSA,
   type SignalMessage,
@@ -59,9 +62,14 @@ export type CsaEvent =
   | { type: 'ReadReady'; data: ReadReadiness }
   | { type: 'SendReady'; data: SendReadiness }
   | { type: 'xstate.error.actor.socket'; error: unknown }
+  /** closeTimeout has passed since the peer's FIN without our producer finishing. */
+  | { type: 'csa.halfOpenTimeout' }
   | SocketReport;
 
-export type CsaSignal = BadMessage | ShutdownCSA<AnyActorRef>;
+/** badMessage reports; producerFinished (source 'peer') when the peer half-closes; at the end shutdownCSA. */
+export type CsaSignal = BadMessage | ProducerFinished | ShutdownCSA<AnyActorRef>;
+
+const HALF_OPEN_TIMER = 'halfOpenTimeout';
 
 export type CsaEmitted =
   | { type: 'outbox'; data: Buffer }
@@ -197,10 +205,22 @@ export const connectedSocketAdapterMachine = setup({
     ],
   },
   states: {
+    // After the peer's FIN (a half-close) our write side stays open, as node:net's allowHalfOpen:
+    // what our producers still send goes out until they finish (producerFinished), we are shut
+    // down, or closeTimeout passes; then flushing. producerFinished on signal says the peer's
+    // stream has ended (a server gives it to the connection's handler).
     connected: {
       on: {
         'socket.upgrading': 'upgradingTls',
-        'socket.peerEnded': { target: 'flushing', actions: assign({ peerEnded: true }) },
+        'socket.peerEnded': {
+          guard: ({ context }) => !context.peerEnded,
+          actions: [
+            assign({ peerEnded: true }),
+            raise({ type: 'csa.halfOpenTimeout' }, { id: HALF_OPEN_TIMER, delay: 'closeTimeout' }),
+            emit({ type: 'signal' as const, data: producerFinished(undefined, { source: 'peer' }) }),
+          ],
+        },
+        'csa.halfOpenTimeout': 'flushing',
       },
     },
     upgradingTls: {
@@ -222,7 +242,7 @@ export const connectedSocketAdapterMachine = setup({
     // Every queued byte is written, then FIN; the peer's remaining bytes are still delivered until it
     // closes or the close timeout passes.
     flushing: {
-      entry: sendTo('socket', { type: 'socket.flush' }),
+      entry: [cancel(HALF_OPEN_TIMER), sendTo('socket', { type: 'socket.flush' })],
       on: {
         'socket.peerEnded': { actions: assign({ peerEnded: true }) },
         control: [{ guard: 'isShutdownMicroprocess', actions: sendTo('socket', { type: 'socket.abort' }) }, {}],

@@ -7,6 +7,7 @@
 import type { AnyActorRef } from 'xstate';
 import { box, defineComponent } from '../kernel/component.js';
 import {
+  isBadMessage,
   isProducerFinished,
   isShutdownMicroprocess,
   producerFinished,
@@ -45,7 +46,20 @@ export function SingleServer(options: SingleServerOptions = {}) {
             deliverToInbox(message.csa, 'control', shutdownMicroprocess());
             return;
           }
-          client = { id: message.id, csa: message.csa, unlink: linkToOwnOutbox(message.csa, 'outbox', self, 'outbox') };
+          const csa = message.csa;
+          const unlinkOutbox = linkToOwnOutbox(csa, 'outbox', self, 'outbox');
+          // Our inbox serves client after client, so it never finishes for one: when the client
+          // half-closes, it gets what is queued and then its connection closes (as before the CSA
+          // kept half-open connections writable). Bytes refused by the CSA are reported on signal.
+          const csaSignal = csa.on('signal', (event: { data?: unknown }) => {
+            if (isProducerFinished(event.data)) deliverToInbox(csa, 'control', producerFinished(undefined, { source: 'SingleServer' }));
+            else if (isBadMessage(event.data)) send('signal', event.data);
+          });
+          const unlink = (): void => {
+            unlinkOutbox();
+            csaSignal.unsubscribe();
+          };
+          client = { id: message.id, csa, unlink };
           const toClient = resolveInbox(message.csa, 'inbox');
           for (const data of waiting.splice(0)) toClient(data);
         },

@@ -28,6 +28,7 @@ export function itWith(...commands: string[]): ReturnType<typeof it.skipIf> {
 
 export interface ExternalPeer {
   readonly port: number;
+  /** The process; its stdin is a pipe the test may write to or end. */
   readonly child: ChildProcess;
   /** Everything the process wrote to stdout and stderr so far. */
   readonly output: () => string;
@@ -36,7 +37,7 @@ export interface ExternalPeer {
 
 /** Spawns `command args`, waits until its output matches `ready` (whose group 1 is the port). */
 export function spawnPeer(command: string, args: string[], ready: RegExp, cleanupDir?: string): Promise<ExternalPeer> {
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let output = '';
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
