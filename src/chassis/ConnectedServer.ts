@@ -7,6 +7,8 @@
 // and socketShutdown on handler.control once the connection is gone.
 // Fixes over Kamaelia: a handler that throws closes only its own connection; a handler that ends
 // closes its connection (after flushing); one that ignores socketShutdown is stopped, not leaked.
+// A handler written as a body (defineComponent({ body })) is hosted: it runs without an XState actor
+// of its own (kernel/hostedBody.ts), so a connection costs one actor, its CSA.
 import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from '../kernel/component.js';
 import { assertComponent, box, defineComponent } from '../kernel/component.js';
@@ -25,10 +27,11 @@ import {
   type Reason,
   type SignalMessage,
 } from '../kernel/messages.js';
-import { addLink, deliverAlongLinks, removeLinksBetween, deliverToInbox } from '../kernel/routing.js';
+import { deliverFromOutbox, deliverToInbox, linkToInbox, removeLinksBetween } from '../kernel/routing.js';
 import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { createChildActor, forgetChild, stopTree } from '../kernel/childActors.js';
+import { hostBody, isHostable } from '../kernel/hostedBody.js';
 
 export interface ConnectedServerOptions extends TCPServerOptions {
   /** Makes the component that handles one connection. Called once per connection. */
@@ -88,7 +91,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         if (!connection || !isActive(connection.csa)) return;
         // It will produce no more: the CSA flushes what it was given and closes.
         const why = failure === undefined ? undefined : reasonFromError(failure.error);
-        if (failure !== undefined) deliverAlongLinks(connection.handler, 'signal', producerFinished(why, { source: name }));
+        if (failure !== undefined) deliverFromOutbox(connection.handler, 'signal', producerFinished(why, { source: name }));
         else deliverToInbox(connection.csa, 'control', producerFinished(undefined, { source: name }));
       };
 
@@ -101,13 +104,17 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           deliverToInbox(csa, 'control', producerFinished(reasonFromError(error), { source: name }));
           return;
         }
-        const handler = createChildActor(self, component, String(id), `${id}:${component.name}`);
-        addLink(csa, 'outbox', handler, 'inbox');
-        addLink(handler, 'outbox', csa, 'inbox');
-        addLink(handler, 'signal', csa, 'control');
+        // A body handler runs inside its connection, without an actor of its own (one actor per
+        // connection: the CSA); a machine handler is its own actor.
+        const handler = isHostable(component)
+          ? hostBody(self, component, String(id), `${id}:${component.name}`, (failure) => handlerEnded(id, failure))
+          : createChildActor(self, component, String(id), `${id}:${component.name}`);
+        linkToInbox(csa, 'outbox', handler, 'inbox');
+        linkToInbox(handler, 'outbox', csa, 'inbox');
+        linkToInbox(handler, 'signal', csa, 'control');
         // The CSA closes a STARTTLS handshake that takes longer than the server's handshakeTimeout.
-        if (component.outboxes.includes('makessl')) addLink(handler, 'makessl', csa, 'makessl');
-        if (component.inboxes.includes('sslready')) addLink(csa, 'sslready', handler, 'sslready');
+        if (component.outboxes.includes('makessl')) linkToInbox(handler, 'makessl', csa, 'makessl');
+        if (component.inboxes.includes('sslready')) linkToInbox(csa, 'sslready', handler, 'sslready');
         // The CSA's signal: the client's half-close is the end of the handler's input (it answers,
         // then ends, and the CSA closes after flushing); what the CSA refused (bytes the handler
         // sent that are not bytes) is reported on the server's signal, naming the connection.
