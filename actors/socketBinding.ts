@@ -18,14 +18,13 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { fromCallback, type AnyActorRef } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
-import { badMessage, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
+import { badMessage, describeValue, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
 import { addInboxPassthrough, canSend, removeInboxPassthroughsTo, setInboxOpen, whenCanSend } from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import type { SocketBindingInput, SocketCommand, SocketReport, SslReady } from '../machines/connectedSocketAdapter.js';
 import { newReader, newWriter, removeReader, removeWriter, type ReadReadiness } from '../machines/selector.js';
 import { getSelector, notifySelector } from './selector.js';
-import type { AnyActorSystem } from '../src/kernel/component.js';
+import type { AnyActorSystem } from '../src/kernel/events.js';
 import { startTls, type TlsUpgradeOptions } from './tlsUpgrade.js';
 
 /** Byte counts reach the machine (and the inspector) at most this often while data flows. */

@@ -7,9 +7,9 @@
 // Pure: importing this opens no socket.
 import type { Duplex } from 'node:stream';
 import { assign, emit, sendTo, setup, type AnyActorRef } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
 import {
   badMessage,
+  describeValue,
   isProducerFinished,
   isShutdownMicroprocess,
   reasonFromError,
@@ -23,7 +23,7 @@ import {
 } from '../src/kernel/messages.js';
 import { Opaque } from './opaque.js';
 import type { ReadReadiness, SendReadiness } from './selector.js';
-import { unboundActor } from './unboundActor.js';
+import { unboundActor } from './unbound.js';
 
 /** Sent on sslready once the TLS handshake has completed. */
 export interface SslReady {
