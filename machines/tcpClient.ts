@@ -34,6 +34,8 @@ export interface ConnectRequest {
   readonly tls: object | undefined;
   /** A replacement for dns.lookup (node:net's `lookup` option), kept opaque here. */
   readonly lookup?: unknown;
+  /** Connect to this Unix domain socket instead of host:port. */
+  readonly path?: string;
 }
 
 export interface TcpClientInput extends ConnectRequest {
@@ -216,8 +218,16 @@ export const tcpClientMachine = setup({
   id: 'TCPClient',
   context: ({ input }) => ({
     request: new Opaque<ConnectRequest>(
-      { host: input.host, port: input.port, connectTimeoutMs: input.connectTimeoutMs, secure: input.secure, tls: input.tls, lookup: input.lookup },
-      `${input.host}:${input.port}`,
+      {
+        host: input.host,
+        port: input.port,
+        connectTimeoutMs: input.connectTimeoutMs,
+        secure: input.secure,
+        tls: input.tls,
+        lookup: input.lookup,
+        ...(input.path !== undefined ? { path: input.path } : {}),
+      },
+      input.path ?? `${input.host}:${input.port}`,
     ),
     host: input.host,
     port: input.port,

@@ -7,6 +7,8 @@
 // and socketShutdown on handler.control once the connection is gone.
 // Fixes over Kamaelia: a handler that throws closes only its own connection; a handler that ends
 // closes its connection (after flushing); one that ignores socketShutdown is stopped, not leaked.
+// A handler written as a body (defineComponent({ body })) is hosted: it runs without an XState actor
+// of its own (kernel/hostedBody.ts), so a connection costs one actor, its CSA.
 import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from '../kernel/component.js';
 import { assertComponent, box, defineComponent } from '../kernel/component.js';
@@ -25,6 +27,7 @@ import { deliverFromOutbox, deliverToInbox, linkToInbox, removeLinksBetween } fr
 import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { createChildActor, forgetChild, stopTree } from '../kernel/childActors.js';
+import { hostBody, isHostable } from '../kernel/hostedBody.js';
 
 export interface ConnectedServerOptions extends TCPServerOptions {
   /** Makes the component that handles one connection. Called once per connection. */
@@ -97,7 +100,11 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           deliverToInbox(csa, 'control', producerFinished(reasonFromError(error), { source: name }));
           return;
         }
-        const handler = createChildActor(self, component, String(id), `${id}:${component.name}`);
+        // A body handler runs inside its connection, without an actor of its own (one actor per
+        // connection: the CSA); a machine handler is its own actor.
+        const handler = isHostable(component)
+          ? hostBody(self, component, String(id), `${id}:${component.name}`, (failure) => handlerEnded(id, failure))
+          : createChildActor(self, component, String(id), `${id}:${component.name}`);
         linkToInbox(csa, 'outbox', handler, 'inbox');
         linkToInbox(handler, 'outbox', csa, 'inbox');
         linkToInbox(handler, 'signal', csa, 'control');

@@ -30,6 +30,11 @@ export interface TCPClientOptions {
   readonly secure?: boolean;
   /** Resolves the host name instead of dns.lookup (node:net's `lookup` option). */
   readonly lookup?: LookupFunction;
+  /**
+   * Connect to this Unix domain socket instead of host:port (default none). `host` is then only a
+   * name (for TLS's servername) and `port` may be 0.
+   */
+  readonly path?: string;
   /** Bytes queued before the connection is up above which the inbox gate closes (default 1 MiB). */
   readonly pendingHighWaterMark?: number;
 }
@@ -94,7 +99,11 @@ export function TCPClient(host: string, port: number, options: TCPClientOptions 
   if (connectTo === undefined) {
     throw new TypeError(`TCPClient: host must be an IP address or a host name, got ${describeValue(host)}`);
   }
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+  const path = options.path;
+  if (path !== undefined && (typeof path !== 'string' || path === '')) {
+    throw new TypeError(`TCPClient: path must be a non-empty string (a Unix domain socket), got ${describeValue(path)}`);
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < (path !== undefined ? 0 : 1) || port > 65535) {
     throw new RangeError(`TCPClient: port must be an integer from 1 to 65535, got ${describeValue(port)}`);
   }
   const pendingHighWaterMark = options.pendingHighWaterMark ?? DEFAULT_PENDING_HIGH_WATER_MARK;
@@ -111,6 +120,7 @@ export function TCPClient(host: string, port: number, options: TCPClientOptions 
     secure: options.secure === true,
     tls: options.tls,
     ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(path !== undefined ? { path } : {}),
     pendingHighWaterMark,
   };
   return defineComponent({

@@ -80,6 +80,23 @@ export interface Destination {
 }
 
 /**
+ * Code that takes some of an actor's inbox messages as they are delivered, outside XState's mailbox
+ * (a CSA's socket binding takes its data boxes so a chunk costs no machine transition).
+ */
+export interface DirectReceiver {
+  /** Takes `data` for `box`, or returns false to leave it to the actor. */
+  receive(box: string, data: unknown): boolean;
+}
+
+const directReceivers = new WeakMap<AnyActorRef, DirectReceiver>();
+
+/** Makes `receiver` take `ref`'s inbox messages it accepts; undefined removes it. */
+export function setDirectReceiver(ref: AnyActorRef, receiver: DirectReceiver | undefined): void {
+  if (receiver) directReceivers.set(ref, receiver);
+  else directReceivers.delete(ref);
+}
+
+/**
  * Puts `message` into `box` of `ref` now, through any passthrough `ref` has for that box when the
  * message is sent (a component may add one later, as TCPClient does once its CSA exists). The one
  * way a message enters an inbox.
@@ -102,6 +119,7 @@ export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown):
       return;
     }
   }
+  if (directReceivers.get(ref)?.receive(box, message)) return;
   if (!receiveNow(ref, box, message)) ref.send({ type: box, data: message });
 }
 
@@ -271,14 +289,19 @@ export function canSend(ref: AnyActorRef, outbox: string): boolean {
 
 /** Calls `wake` once every consumer fed by `outbox` is open again (at once if they are). */
 export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void): () => void {
-  const closed = gatesOf(ref, outbox).find((gate) => gate.closed);
+  return whenAllOpen(() => gatesOf(ref, outbox), wake);
+}
+
+/** Calls `wake` once none of `currentGates()` is closed, asking again on each wake-up (links may change). */
+function whenAllOpen(currentGates: () => readonly InboxGate[], wake: () => void): () => void {
+  const closed = currentGates().find((gate) => gate.closed);
   if (!closed) {
     wake();
     return () => {};
   }
   let cancelled = false;
   const retry = (): void => {
-    if (!cancelled) cancel = whenCanSend(ref, outbox, wake);
+    if (!cancelled) cancel = whenAllOpen(currentGates, wake);
   };
   (closed.waiters ??= new Set()).add(retry);
   let cancel = (): void => {
@@ -288,4 +311,22 @@ export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void):
     cancelled = true;
     cancel();
   };
+}
+
+/** The gates of the final inboxes that a message sent to `ref`'s inbox `box` reaches. */
+function gatesOfInbox(ref: AnyActorRef, box: string): InboxGate[] {
+  const found: InboxGate[] = [];
+  inboxGates(ref, box, found, 0);
+  return found;
+}
+
+/** A producer outside the graph (run()'s handle, toDuplex): can `ref`'s inbox `box` take more now? */
+export function isInboxOpen(ref: AnyActorRef, box: string): boolean {
+  for (const gate of gatesOfInbox(ref, box)) if (gate.closed) return false;
+  return true;
+}
+
+/** Calls `wake` once `ref`'s inbox `box` (through its passthroughs) is open (at once if it is). */
+export function whenInboxOpen(ref: AnyActorRef, box: string, wake: () => void): () => void {
+  return whenAllOpen(() => gatesOfInbox(ref, box), wake);
 }
