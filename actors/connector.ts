@@ -7,6 +7,7 @@ import { fromCallback, type EventObject } from 'xstate';
 import { reasonFromError } from '../src/kernel/messages.js';
 import type { ConnectorEvent, ConnectRequest } from '../machines/tcpClient.js';
 import { Opaque } from '../machines/opaque.js';
+import { clientIdentity } from './tlsUpgrade.js';
 
 export const connector = fromCallback<EventObject, ConnectRequest>(({ input, sendBack }) => {
   const { host, port, connectTimeoutMs, secure, path } = input;
@@ -18,10 +19,9 @@ export const connector = fromCallback<EventObject, ConnectRequest>(({ input, sen
   let socket: net.Socket;
   try {
     if (secure) {
-      const options = (input.tls ?? {}) as tls.ConnectionOptions;
-      // SNI and hostname checks need the name; Node refuses an IP address as servername.
-      const servername = options.servername ?? (net.isIP(host) ? undefined : host);
-      socket = tls.connect({ ...options, ...lookup, ...endpoint, ...(servername ? { servername } : {}) });
+      // The certificate is checked against tls.host / tls.servername if given, else `host`.
+      const options = clientIdentity(host, (input.tls ?? {}) as tls.ConnectionOptions);
+      socket = tls.connect({ ...options, ...lookup, ...endpoint });
       socket.allowHalfOpen = true;
     } else {
       socket = net.connect({ ...endpoint, allowHalfOpen: true, ...lookup });

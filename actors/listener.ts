@@ -95,6 +95,15 @@ function ignoreSocketError(): void {
   // The CSA reports socket errors; this only keeps an error before it subscribes from crashing the process.
 }
 
+/** The reason in a CSA's output ({ bytesIn, bytesOut, unsentBytes, reason? }); a custom CSA may have none. */
+function outputReason(output: unknown): Reason | undefined {
+  if (output === null || typeof output !== 'object') return undefined;
+  const why = (output as { reason?: unknown }).reason;
+  if (why === null || typeof why !== 'object') return undefined;
+  const { code, message } = why as { code?: unknown; message?: unknown };
+  return typeof code === 'string' && typeof message === 'string' ? { code, message } : undefined;
+}
+
 function peerInfo(socket: net.Socket, fallbackPort: number, gated: GatedPeer | undefined, path: string | undefined): PeerInfo {
   // A Unix domain socket's client is unnamed: no address, no port; the local end is the path.
   if (path !== undefined) return { peer: '', peerPort: 0, localIp: path, localPort: 0, ...gated };
@@ -335,7 +344,8 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
         forget(id, reason('ESHUTDOWN', 'closed by server shutdown'));
       }
     } else if (type.startsWith(DONE_PREFIX)) {
-      forget(Number(type.slice(DONE_PREFIX.length)), undefined);
+      // The CSA's output carries why it ended (ECONNRESET, a TLS code, ...): shutdownCSA passes it on.
+      forget(Number(type.slice(DONE_PREFIX.length)), outputReason((event as { output?: unknown }).output));
     } else if (type.startsWith(ERROR_PREFIX)) {
       forget(Number(type.slice(ERROR_PREFIX.length)), reasonFromError((event as { error?: unknown }).error));
     }

@@ -172,6 +172,8 @@ class SocketBinding implements DirectReceiver {
     if (plain.destroyed) {
       queueMicrotask(() => this.onClosed());
     } else {
+      // TLS from the start (secure: true, implicit-TLS servers): the handshake is done, say so.
+      if (this.secured) this.announceSecure(this.secured);
       this.register(plain);
       for (const data of options.initialWrites ?? []) this.write(data);
       if (plain.readableEnded) this.onReadiness({ readiness: 'end' });
@@ -350,7 +352,8 @@ class SocketBinding implements DirectReceiver {
     this.heldBytes = 0;
     const why = this.abortReason ?? (this.failure ? reasonFromError(this.failure, 'ESOCKET') : undefined);
     // A forced close that lost nothing is a clean close.
-    const closedReason = why && (this.failure || this.unsentBytes > 0 || this.abortAlwaysReports) ? why : undefined;
+    const lost = this.unsentBytes > 0 ? reason('EUNSENT', `${this.unsentBytes} bytes arrived after our side had finished writing and were dropped`) : undefined;
+    const closedReason = why && (this.failure || this.unsentBytes > 0 || this.abortAlwaysReports) ? why : lost;
     this.destroyAll();
     this.setInbox(true); // wake producers waiting on us; what they send now is dropped
     const { bytesIn, bytesOut, unsentBytes } = this;
@@ -396,8 +399,7 @@ class SocketBinding implements DirectReceiver {
     this.current = socket;
     this.phase = 'open';
     this.register(socket);
-    const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
-    emitFrom(this.owner, { type: 'sslready', data: ready });
+    const ready = this.announceSecure(socket);
     this.report({ type: 'socket.secure', protocol: ready.protocol, authorized: ready.authorized });
     const queued = this.held;
     this.held = [];
@@ -406,6 +408,13 @@ class SocketBinding implements DirectReceiver {
     if (!this.current.writableNeedDrain) this.setInbox(true);
     if (this.flushAfterUpgrade) this.endWriteSide();
     this.pump();
+  }
+
+  /** sslready out of the CSA: the handshake is done. */
+  private announceSecure(socket: TLSSocket): SslReady {
+    const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
+    emitFrom(this.owner, { type: 'sslready', data: ready });
+    return ready;
   }
 
   private upgrade(request: unknown): void {

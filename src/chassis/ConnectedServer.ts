@@ -13,8 +13,12 @@ import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from '../kernel/component.js';
 import { assertComponent, box, defineComponent } from '../kernel/component.js';
 import {
+  badMessage,
+  isBadMessage,
+  isProducerFinished,
   isShutdownMicroprocess,
   producerFinished,
+  reason,
   reasonFromError,
   socketShutdown,
   type Listening,
@@ -37,8 +41,8 @@ export interface ConnectedServerOptions extends TCPServerOptions {
 interface Connection {
   readonly csa: AnyActorRef;
   readonly handler: AnyActorRef;
-  /** Set when the handler has a serversignal outbox. */
-  readonly unsubscribe: (() => void) | undefined;
+  /** Ends the subscriptions made in openConnection (the CSA's signal; the handler's serversignal). */
+  readonly unsubscribe: () => void;
 }
 
 function isActive(ref: AnyActorRef): boolean {
@@ -72,7 +76,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         // The links made in openConnection, both ways (records, not one undo closure per link).
         removeLinksBetween(connection.csa, connection.handler);
         removeLinksBetween(connection.handler, connection.csa);
-        connection.unsubscribe?.();
+        connection.unsubscribe();
         const { handler } = connection;
         if (!isActive(handler)) return;
         deliverToInbox(handler, 'control', socketShutdown(why, { source: name }));
@@ -111,11 +115,24 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         // The CSA closes a STARTTLS handshake that takes longer than the server's handshakeTimeout.
         if (component.outboxes.includes('makessl')) linkToInbox(handler, 'makessl', csa, 'makessl');
         if (component.inboxes.includes('sslready')) linkToInbox(csa, 'sslready', handler, 'sslready');
-        let unsubscribe: (() => void) | undefined;
-        if (component.outboxes.includes('serversignal')) {
-          const subscription = handler.on('serversignal', (event: { data?: unknown }) => control(event.data));
-          unsubscribe = () => subscription.unsubscribe();
-        }
+        // The CSA's signal: the client's half-close is the end of the handler's input (it answers,
+        // then ends, and the CSA closes after flushing); what the CSA refused (bytes the handler
+        // sent that are not bytes) is reported on the server's signal, naming the connection.
+        const csaSignal = csa.on('signal', (event: { data?: unknown }) => {
+          const message = event.data;
+          if (isProducerFinished(message)) {
+            if (isActive(handler)) deliverToInbox(handler, 'control', producerFinished(undefined, { source: 'peer' }));
+          } else if (isBadMessage(message)) {
+            send('signal', badMessage(message.box, reason(message.reason.code, `connection ${id} (${info.peer}:${info.peerPort}): ${message.reason.message}`)));
+          }
+        });
+        const serverSignal = component.outboxes.includes('serversignal')
+          ? handler.on('serversignal', (event: { data?: unknown }) => control(event.data))
+          : undefined;
+        const unsubscribe = (): void => {
+          csaSignal.unsubscribe();
+          serverSignal?.unsubscribe();
+        };
         connections.set(id, { csa, handler, unsubscribe });
         handler.start();
       };

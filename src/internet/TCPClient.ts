@@ -118,7 +118,8 @@ export function TCPClient(host: string, port: number, options: TCPClientOptions 
     closeTimeoutMs: checkDuration('TCPClient', 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
     handshakeTimeoutMs: checkDuration('TCPClient', 'handshakeTimeout', options.handshakeTimeout, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT),
     secure: options.secure === true,
-    tls: options.tls,
+    // makessl checks the certificate against the host we were given (tls.host / servername override).
+    tls: { host: connectTo, ...options.tls },
     ...(options.lookup ? { lookup: options.lookup } : {}),
     ...(path !== undefined ? { path } : {}),
     pendingHighWaterMark,
