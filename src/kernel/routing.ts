@@ -231,6 +231,17 @@ export function deliverAlongLinks(source: AnyActorRef, outbox: string, message: 
   for (const destination of [...(lookup(outboxDestinations, source, outbox)?.destinations ?? [])]) deliverTo(destination, message);
 }
 
+/** The inboxes `source`'s outboxes are linked to now (not its graph's own outboxes): for the inspector. */
+export function linksFrom(source: AnyActorRef): { readonly outbox: string; readonly target: AnyActorRef; readonly inbox: string }[] {
+  const entry = outboxDestinations.get(source);
+  if (!entry) return [];
+  const links: { outbox: string; target: AnyActorRef; inbox: string }[] = [];
+  for (const route of entry instanceof Map ? entry.values() : [entry]) {
+    for (const destination of route.destinations) if (!destination.outward) links.push({ outbox: route.box, target: destination.ref, inbox: destination.box });
+  }
+  return links;
+}
+
 export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
   return (lookup(outboxDestinations, source, outbox)?.destinations.length ?? 0) > 0;
 }
