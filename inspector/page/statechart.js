@@ -172,7 +172,8 @@ export function elkChart(chart) {
   const toElk = (node) => {
     const lines = nodeLines(node);
     const text = node.parent ? node.key : chart.id;
-    const width = Math.max(text.length * (CHAR_WIDTH + 0.6), ...lines.map((l) => l.text.length * CHAR_WIDTH)) + 20;
+    // Room on the right of the name for the step numbers of a path (`1,3`).
+    const width = Math.max(text.length * (CHAR_WIDTH + 0.6) + 34, ...lines.map((l) => l.text.length * CHAR_WIDTH)) + 20;
     const top = NAME_HEIGHT + lines.length * LINE_HEIGHT;
     const elkNode = {
       id: `s:${node.id}`,

@@ -27,6 +27,7 @@ export interface PageLane {
   reason: ReasonRecord | undefined;
   readonly openedAt: number;
   closedAt: number | undefined;
+  activeAt: number;
 }
 
 export interface PageStore {

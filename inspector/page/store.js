@@ -109,6 +109,8 @@ export function applyRecord(store, record) {
           reason: undefined,
           openedAt: record.t,
           closedAt: undefined,
+          /** When anything last happened on it (a state, bytes): the default order, newest first. */
+          activeAt: record.t,
         });
         store.laneOrder.push(record.lane);
         store.openLanes++;
@@ -120,6 +122,7 @@ export function applyRecord(store, record) {
       const previous = lane.segments.at(-1);
       if (previous) store.stateCounts[previous.state]--;
       lane.segments.push({ state: record.state, t: record.t });
+      lane.activeAt = record.t;
       store.stateCounts[record.state] = (store.stateCounts[record.state] ?? 0) + 1;
       if (TERMINAL.has(record.state)) {
         lane.closedAt = record.t;
@@ -143,6 +146,7 @@ export function applyRecord(store, record) {
       const deltaOut = Math.max(0, record.out - lane.bytesOut);
       lane.bytesIn = record.in;
       lane.bytesOut = record.out;
+      if (lane.closedAt === undefined) lane.activeAt = Math.max(lane.activeAt, record.t);
       if (deltaIn > 0 || deltaOut > 0) store.byteDeltas.push([record.t, deltaIn, deltaOut]);
       break;
     }
