@@ -61,7 +61,8 @@ export function createStatelyTranslator({ prefix = '', now = Date.now } = {}) {
     actors.set(id, { path, valueKey: undefined });
     // Drawn as components without boxes: the page's graph shows the actor tree, folded by name.
     records.push({ k: 'actor', t, id, parent, path, name, component: definition?.id ?? name, inboxes: [], outboxes: [], ...(machine ? { machine } : {}) });
-    records.push(...snapshotRecords(id, message.snapshot, { type: 'xstate.init' }, t));
+    // Its snapshot is left out: the package reads it when it sends (later), and the actor's first
+    // @xstate.snapshot (xstate.init) follows with the state it started in.
     return records;
   }
 
