@@ -9,9 +9,11 @@ import { fromCallback, type AnyActorRef, type EventObject } from 'xstate';
 import type { ListenerActorInput, ListenerCommand, ListenerReport, TcpServerEmitted } from '../machines/tcpServer.js';
 import type { AnyComponent } from '../src/kernel/component.js';
 import { newCSA, producerFinished, reason, reasonFromError, shutdownCSA, type PeerInfo, type Reason } from '../src/kernel/messages.js';
-import { registerComponent, deliverToInbox } from '../src/kernel/routing.js';
+import { registerComponent } from '../src/kernel/registry.js';
+import { deliverToInbox } from '../src/kernel/routing.js';
 import { createChildActor, forgetChild, stopTree } from '../src/kernel/childActors.js';
 import { emitFrom, indexScheduledEvents, parentOf } from '../src/kernel/xstateInternals.js';
+import type { ConnectionGate, GatedPeer } from './connectionGate.js';
 
 /** Socket options Node offers for a listening server and the sockets it accepts. */
 export interface ServerSocketOptions {
@@ -29,9 +31,20 @@ export interface ServerSocketOptions {
   readonly highWaterMark?: number;
 }
 
+/** Certificates by the host name a client asks for (SNI): see TCPServerTlsOptions.sni. */
+export type SniCertificates =
+  | Readonly<Record<string, tls.SecureContextOptions>>
+  | ((servername: string) => tls.SecureContextOptions | undefined);
+
 /** TLS server options; `secure: true` means TLS from the first byte (implicit TLS). */
 export type TCPServerTlsOptions = tls.TlsOptions & {
   readonly secure?: boolean;
+  /**
+   * A certificate per host name (SNI): `{ 'a.example': { key, cert }, '*.example.org': {...} }`, or a
+   * function of the name returning `{ key, cert }` (undefined: the default). Names the map lacks, and
+   * clients that send no name, get the default `key`/`cert`. Default: none.
+   */
+  readonly sni?: SniCertificates;
   /** Milliseconds a TLS handshake may take before the connection is closed; overrides the server's `handshakeTimeout` (default 5000, DEFAULT_SERVER_HANDSHAKE_TIMEOUT). */
   readonly handshakeTimeout?: number;
 };
@@ -48,11 +61,25 @@ export interface ListenerInput {
   readonly maxConnections: number | undefined;
   /** Close a connection after this many milliseconds without traffic either way. */
   readonly idleTimeout: number | undefined;
-  /** After an idle connection was asked to finish, destroy it if it has not closed within this. */
+  /** After an idle connection was asked to close, destroy it if it has not closed within this. */
   readonly closeTimeout: number;
   /** Builds the component that owns one accepted socket (the CSA). */
   readonly createCSA: (socket: net.Socket, id: number) => AnyComponent;
+  /** Every connection passes it (the PROXY protocol header) before TLS and before it gets a CSA. */
+  readonly gate?: ConnectionGate;
+  /** Listen on this Unix domain socket instead of a TCP port. */
+  readonly path?: string;
+  /** Takes new TLS credentials for STARTTLS connections made from now on (see the replaceTls command). */
+  readonly replaceStartTls?: (options: tls.SecureContextOptions) => void;
 }
+
+/** Commands a running server's owner may give its listener directly (src/internet/acceptControl.ts). */
+export type ListenerOperation =
+  /** Close the listening socket, keeping open connections; resumeAccepting listens again on the same port or path. */
+  | { type: 'suspendAccepting' }
+  | { type: 'resumeAccepting' }
+  /** New connections get these credentials (Node's setSecureContext); open ones keep theirs. */
+  | { type: 'replaceTls'; options: tls.SecureContextOptions };
 
 interface Connection {
   readonly socket: net.Socket;
@@ -68,13 +95,30 @@ function ignoreSocketError(): void {
   // The CSA reports socket errors; this only keeps an error before it subscribes from crashing the process.
 }
 
-function peerInfo(socket: net.Socket, fallbackPort: number): PeerInfo {
-  return {
+/** The reason in a CSA's output ({ bytesIn, bytesOut, unsentBytes, reason? }); a custom CSA may have none. */
+function outputReason(output: unknown): Reason | undefined {
+  if (output === null || typeof output !== 'object') return undefined;
+  const why = (output as { reason?: unknown }).reason;
+  if (why === null || typeof why !== 'object') return undefined;
+  const { code, message } = why as { code?: unknown; message?: unknown };
+  return typeof code === 'string' && typeof message === 'string' ? { code, message } : undefined;
+}
+
+function peerInfo(socket: net.Socket, fallbackPort: number, gated: GatedPeer | undefined, path: string | undefined): PeerInfo {
+  // A Unix domain socket's client is unnamed: no address, no port; the local end is the path.
+  if (path !== undefined) return { peer: '', peerPort: 0, localIp: path, localPort: 0, ...gated };
+  const own: PeerInfo = {
     peer: socket.remoteAddress ?? '0.0.0.0',
     peerPort: socket.remotePort ?? 0,
     localIp: socket.localAddress ?? '127.0.0.1',
     localPort: socket.localPort ?? fallbackPort,
   };
+  return gated ? { ...own, ...gated } : own;
+}
+
+/** How a gated connection is found again once TLS has wrapped its socket: the proxy's end of it. */
+function gateKey(socket: net.Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
 }
 
 /** The ports to try for a portRange, starting at a random one (Kamaelia's makeTCPServerPort picks at random). */
@@ -100,6 +144,9 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   let bound = false;
   let accepting = true;
   let ended = false;
+  let suspended = false;
+  /** The port actually bound, so resumeAccepting listens on the same one. */
+  let boundPort = input.port;
 
   const serverOptions: net.ServerOpts = {
     allowHalfOpen: true, // a peer's FIN is a half-close: the CSA decides when our side ends
@@ -108,10 +155,17 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     keepAliveInitialDelay: input.socketOptions.keepAliveInitialDelay ?? 0,
     ...(input.socketOptions.highWaterMark !== undefined ? { highWaterMark: input.socketOptions.highWaterMark } : {}),
   };
-  const server: net.Server = input.tls
+  const tlsServer = input.tls
     ? tls.createServer({ ...input.tls, ...serverOptions, handshakeTimeout: input.tls.handshakeTimeout ?? input.handshakeTimeout })
-    : net.createServer(serverOptions);
+    : undefined;
+  // With a gate, a plain listener takes the connection first and hands it to TLS once it has passed.
+  const server: net.Server = tlsServer && !input.gate ? tlsServer : net.createServer(serverOptions);
   if (input.maxConnections !== undefined) server.maxConnections = input.maxConnections;
+  const gate = input.gate;
+  /** Sockets still at the gate. */
+  const gating = new Set<net.Socket>();
+  /** What the gate said of connections now in their TLS handshake. */
+  const gated = new Map<string, GatedPeer>();
 
   const forget = (id: number, why: Reason | undefined): void => {
     const connection = connections.get(id);
@@ -128,7 +182,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     const connection = this.kamaeliaId === undefined ? undefined : connections.get(this.kamaeliaId);
     if (!connection) return;
     if (connection.idle) {
-      this.destroy(); // asked to finish an idle timeout ago and still open: the peer is not reading
+      this.destroy(); // asked to close an idle timeout ago and still open: the peer is not reading
       return;
     }
     connection.idle = true;
@@ -137,8 +191,13 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     deliverToInbox(connection.csa, 'control', producerFinished(why, { source: 'TCPServer' }));
   };
 
-  const accept = (socket: net.Socket): void => {
+  const accept = (socket: net.Socket, gatedPeer?: GatedPeer): void => {
     socket.on('error', ignoreSocketError);
+    if (gate && tlsServer) {
+      const key = gateKey(socket);
+      gatedPeer = gated.get(key);
+      gated.delete(key);
+    }
     if (!accepting || ended) {
       socket.destroy(); // a TLS handshake that completed after we stopped accepting
       return;
@@ -165,23 +224,54 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     counts.open++;
     counts.accepted++;
     // Consumers link the CSA's boxes while handling newCSA, before it starts and reads its first byte.
-    announce(newCSA(id, csa, peerInfo(socket, input.port)));
+    announce(newCSA(id, csa, peerInfo(socket, input.port, gatedPeer, input.path)));
     csa.start();
   };
 
-  server.on(input.tls ? 'secureConnection' : 'connection', accept);
+  const passGate = (socket: net.Socket): void => {
+    socket.on('error', ignoreSocketError);
+    gating.add(socket);
+    gate!(
+      socket,
+      (peer) => {
+        gating.delete(socket);
+        if (!tlsServer) accept(socket, peer);
+        else if (accepting && !ended) {
+          gated.set(gateKey(socket), peer);
+          socket.once('close', () => gated.delete(gateKey(socket)));
+          tlsServer.emit('connection', socket); // node:tls's own handshake, with its timeout and SNI
+        } else socket.destroy();
+      },
+      () => {
+        gating.delete(socket);
+        socket.destroy();
+        if (accepting && !ended) counts.proxyRejected++;
+      },
+    );
+  };
+  if (gate) server.on('connection', passGate);
+  if (tlsServer) tlsServer.on('secureConnection', accept);
+  else if (!gate) server.on('connection', accept);
   server.on('drop', () => report({ type: 'listener.refused' }));
-  if (input.tls) {
-    server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
+  if (tlsServer) {
+    tlsServer.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
       socket.destroy(); // with a tlsClientError listener Node leaves closing the socket to us
       report({ type: 'listener.handshakeFailed', reason: reasonFromError(error, 'ETLS') });
     });
   }
+  const dropGated = (): void => {
+    for (const socket of gating) socket.destroy();
+    gating.clear();
+  };
 
   const ports = input.portRange ? portsToTry(input.portRange) : [input.port];
   let attempt = 0;
   const listen = (): void => {
-    const port = ports[attempt]!;
+    if (input.path !== undefined) {
+      server.listen({ path: input.path, backlog: input.backlog });
+      return;
+    }
+    const port = bound ? boundPort : ports[attempt]!;
     server.listen({
       port,
       backlog: input.backlog,
@@ -195,8 +285,14 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
       server.close(); // stopped while the bind was under way
       return;
     }
+    if (bound) return; // listening again after resumeAccepting
     bound = true;
+    if (input.path !== undefined) {
+      report({ type: 'listener.bound', address: input.path, port: 0, family: 'Unix' });
+      return;
+    }
     const address = server.address() as net.AddressInfo;
+    boundPort = address.port;
     report({ type: 'listener.bound', address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' });
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
@@ -211,26 +307,45 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
       return;
     }
     const why = reasonFromError(error, 'EBIND');
-    const where = `${input.host ?? '(all interfaces)'}:${input.portRange ? `${input.portRange[0]}-${input.portRange[1]}` : input.port}`;
+    const where =
+      input.path ?? `${input.host ?? '(all interfaces)'}:${input.portRange ? `${input.portRange[0]}-${input.portRange[1]}` : input.port}`;
     report({ type: 'listener.bindFailed', reason: { code: why.code, message: `cannot listen on ${where}: ${why.message}` } });
   });
   listen();
 
   receive((event) => {
     const { type } = event;
-    if (type === 'stopAccepting') {
+    if (type === 'suspendAccepting') {
+      if (!accepting || suspended || !bound) return;
+      suspended = true;
+      server.close();
+    } else if (type === 'resumeAccepting') {
+      if (!accepting || !suspended || ended) return;
+      suspended = false;
+      listen();
+    } else if (type === 'replaceTls') {
+      const options = (event as Extract<ListenerOperation, { type: 'replaceTls' }>).options;
+      try {
+        tlsServer?.setSecureContext(options);
+        input.replaceStartTls?.(options);
+      } catch (error) {
+        report({ type: 'listener.acceptError', reason: reasonFromError(error, 'ETLS') }); // checked by the caller; never fatal here
+      }
+    } else if (type === 'stopAccepting') {
       accepting = false;
       server.close();
+      dropGated();
     } else if (type === 'closeConnections') {
-      const finish = producerFinished(undefined, { source: 'TCPServer' });
-      for (const { csa } of [...connections.values()]) deliverToInbox(csa, 'control', finish);
+      const closeRequest = producerFinished(undefined, { source: 'TCPServer' });
+      for (const { csa } of [...connections.values()]) deliverToInbox(csa, 'control', closeRequest);
     } else if (type === 'destroyConnections') {
       for (const [id, { csa }] of [...connections]) {
         stopTree(csa);
         forget(id, reason('ESHUTDOWN', 'closed by server shutdown'));
       }
     } else if (type.startsWith(DONE_PREFIX)) {
-      forget(Number(type.slice(DONE_PREFIX.length)), undefined);
+      // The CSA's output carries why it ended (ECONNRESET, a TLS code, ...): shutdownCSA passes it on.
+      forget(Number(type.slice(DONE_PREFIX.length)), outputReason((event as { output?: unknown }).output));
     } else if (type.startsWith(ERROR_PREFIX)) {
       forget(Number(type.slice(ERROR_PREFIX.length)), reasonFromError((event as { error?: unknown }).error));
     }
@@ -240,6 +355,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     ended = true;
     accepting = false;
     server.close();
+    dropGated();
     for (const { csa, socket } of connections.values()) {
       stopTree(csa);
       socket.destroy();

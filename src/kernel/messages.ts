@@ -38,10 +38,37 @@ export interface ServerShutdown {
 }
 
 export interface PeerInfo {
+  /** The client's address: the socket's peer, or the source a trusted proxy's PROXY header gave. */
   readonly peer: string;
   readonly peerPort: number;
   readonly localIp: string;
   readonly localPort: number;
+  /** Set when the server takes the PROXY protocol: the proxy's own address (the socket's peer). */
+  readonly proxy?: string;
+  readonly proxyPort?: number;
+  /** The PROXY header as the proxy sent it (version, command, addresses, v2 TLVs). */
+  readonly proxyHeader?: ProxyHeader;
+}
+
+/** A Type-Length-Value record of a PROXY v2 header (ALPN, authority, SSL, unique id, ...), kept as sent. */
+export interface ProxyTlv {
+  readonly type: number;
+  readonly value: Uint8Array;
+}
+
+/** What a valid PROXY protocol header (v1 or v2) said. */
+export interface ProxyHeader {
+  readonly version: 1 | 2;
+  /** LOCAL: the proxy speaks for itself (a health check); the connection's own addresses hold. */
+  readonly command: 'PROXY' | 'LOCAL';
+  /** UNKNOWN (v1) or UNSPEC/UNIX (v2) carry no TCP addresses: the connection's own addresses hold. */
+  readonly family: 'TCP4' | 'TCP6' | 'UNKNOWN';
+  readonly source?: string;
+  readonly sourcePort?: number;
+  readonly destination?: string;
+  readonly destinationPort?: number;
+  /** v2 TLVs in the order sent; empty for v1. */
+  readonly tlvs: readonly ProxyTlv[];
 }
 
 /** A server accepted a connection; `csa` is the connection's component handle (opaque here). */
@@ -61,9 +88,11 @@ export interface ShutdownCSA<Csa = unknown> {
 
 export interface Listening {
   readonly kind: 'listening';
+  /** The bound address; for a Unix domain socket (`path`), the path. */
   readonly address: string;
+  /** The bound port; 0 for a Unix domain socket. */
   readonly port: number;
-  readonly family: 'IPv4' | 'IPv6';
+  readonly family: 'IPv4' | 'IPv6' | 'Unix';
 }
 
 /** A component inside a graph threw; it was stopped and nothing else was. */
@@ -122,7 +151,7 @@ export function shutdownCSA<Csa>(id: number, csa: Csa, reason?: Reason): Shutdow
   return reason ? { kind: 'shutdownCSA', id, csa, reason } : { kind: 'shutdownCSA', id, csa };
 }
 
-export function listening(address: string, port: number, family: 'IPv4' | 'IPv6'): Listening {
+export function listening(address: string, port: number, family: Listening['family']): Listening {
   return { kind: 'listening', address, port, family };
 }
 
@@ -132,6 +161,15 @@ export function componentFailed(component: string, reason: Reason): ComponentFai
 
 export function badMessage(box: string, reason: Reason): BadMessage {
   return { kind: 'badMessage', box, reason };
+}
+
+/** How an error report names a value it rejected: its type and a short look at it (`string "abc"`, `Buffer(12)`). */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
 }
 
 export function reason(code: string, message: string): Reason {

@@ -4,22 +4,8 @@
 // delivery time, so passthroughs can be added later (TCPClient does once its CSA exists). The graph
 // supervisor decides routes but is not on the hot path.
 import type { AnyActorRef } from 'xstate';
-import type { AnyComponent } from './component.js';
-import { deliverToBody } from './componentLogic.js';
 import { emitFrom } from './xstateInternals.js';
 
-export type Deliver = (message: unknown) => void;
-
-/** What the routing layer and the inspector know about a running component. */
-export interface ComponentInfo {
-  readonly component: AnyComponent;
-  /** The name within its graph, `<index>:<name>`; the root's is the component's name. */
-  readonly name: string;
-  /** The graph that spawned it; absent for a root. */
-  readonly parent?: AnyActorRef;
-}
-
-const infos = new WeakMap<AnyActorRef, ComponentInfo>();
 /** Where a graph's own inbox passes straight through to: a record, not a closure (one per connection box). */
 interface Passthrough {
   /** The graph's own inbox. */
@@ -31,6 +17,18 @@ interface Passthrough {
 /** A graph's own inboxes that pass straight through to a child's inbox. */
 // One exact-size array per graph, scanned by box: a CSA has four, and a Map plus a list per box
 // cost ~0.4 KB a connection.
+/**
+ * Runs `ref`'s handler for `box` now if `ref` can take a message without XState's mailbox; false if
+ * not. Set by componentLogic.ts (a body component's fast path): the post office knows only that
+ * some actors can take a message at once, not how, so componentLogic sits above it, not beside it.
+ */
+type ImmediateReceiver = (ref: AnyActorRef, box: string, message: unknown) => boolean;
+let receiveNow: ImmediateReceiver = () => false;
+
+export function setImmediateReceiver(receiver: ImmediateReceiver): void {
+  receiveNow = receiver;
+}
+
 const inboxPassthroughs = new WeakMap<AnyActorRef, readonly Passthrough[]>();
 /** Where each outbox of a component leads, for flow-control questions. */
 const outboxDestinations = new WeakMap<AnyActorRef, PerBox<OutboxRoute>>();
@@ -81,30 +79,28 @@ export interface Destination {
   readonly outward: boolean;
 }
 
-export function registerComponent(ref: AnyActorRef, info: ComponentInfo): void {
-  infos.set(ref, info);
+/**
+ * Code that takes some of an actor's inbox messages as they are delivered, outside XState's mailbox
+ * (a CSA's socket binding takes its data boxes so a chunk costs no machine transition).
+ */
+export interface DirectReceiver {
+  /** Takes `data` for `box`, or returns false to leave it to the actor. */
+  receive(box: string, data: unknown): boolean;
 }
 
-export function componentInfo(ref: AnyActorRef): ComponentInfo | undefined {
-  return infos.get(ref);
-}
+const directReceivers = new WeakMap<AnyActorRef, DirectReceiver>();
 
-/** Slash-separated path from the root, e.g. `Pipeline/1:TCPClient`. */
-export function componentPath(ref: AnyActorRef): string {
-  const info = infos.get(ref);
-  if (!info) return ref.id;
-  return info.parent ? `${componentPath(info.parent)}/${info.name}` : info.name;
+/** Makes `receiver` take `ref`'s inbox messages it accepts; undefined removes it. */
+export function setDirectReceiver(ref: AnyActorRef, receiver: DirectReceiver | undefined): void {
+  if (receiver) directReceivers.set(ref, receiver);
+  else directReceivers.delete(ref);
 }
 
 /**
- * A function that puts `message` into `box` of `ref`, through any passthrough `ref` has for that box
- * when the message is sent (a component may add one later, as TCPClient does once its CSA exists).
+ * Puts `message` into `box` of `ref` now, through any passthrough `ref` has for that box when the
+ * message is sent (a component may add one later, as TCPClient does once its CSA exists). The one
+ * way a message enters an inbox.
  */
-export function resolveInbox(ref: AnyActorRef, box: string): Deliver {
-  return (message) => deliverToInbox(ref, box, message);
-}
-
-/** Puts `message` into `box` of `ref` now (resolveInbox without the closure). */
 export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown): void {
   const passthroughs = inboxPassthroughs.get(ref);
   if (passthroughs) {
@@ -123,33 +119,35 @@ export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown):
       return;
     }
   }
-  if (!deliverToBody(ref, box, message)) ref.send({ type: box, data: message });
+  if (directReceivers.get(ref)?.receive(box, message)) return;
+  if (!receiveNow(ref, box, message)) ref.send({ type: box, data: message });
 }
 
-function deliverTo(destination: Destination, message: unknown): void {
+/**
+ * Delivers `message` to everything `source`'s `outbox` is linked to, as if `source` had sent it:
+ * what an outbox listener does, and how one speaks for a component that failed (XState has dropped
+ * its listeners by then).
+ */
+export function deliverFromOutbox(source: AnyActorRef, outbox: string, message: unknown): void {
+  const route = lookup(outboxDestinations, source, outbox);
+  if (route) deliverToDestinations(route.destinations, message);
+}
+
+function deliverToDestinations(destinations: readonly Destination[], message: unknown): void {
+  if (destinations.length === 1) deliverToDestination(destinations[0]!, message);
+  else if (destinations.length > 1) for (const destination of [...destinations]) deliverToDestination(destination, message); // a delivery may unlink
+}
+
+function deliverToDestination(destination: Destination, message: unknown): void {
   if (destination.outward) emitFrom(destination.ref, { type: destination.box, data: message });
   else deliverToInbox(destination.ref, destination.box, message);
 }
 
-/** Delivers what `route`'s outbox sends to each of its destinations. */
-function dispatch(route: OutboxRoute, message: unknown): void {
-  const destinations = route.destinations;
-  if (destinations.length === 1) deliverTo(destinations[0]!, message);
-  else if (destinations.length > 1) for (const destination of [...destinations]) deliverTo(destination, message); // a delivery may unlink
-}
-
-/** Makes messages for `graph`'s inbox `box` go straight to `target`'s inbox `targetBox`. */
-export function addInboxPassthrough(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): () => void {
-  const passthrough = passInbox(graph, box, target, targetBox);
-  return () => removePassthroughs(graph, (p) => p === passthrough);
-}
-
-/** addInboxPassthrough without an undo function; `removeInboxPassthroughsTo` undoes it. */
-export function passInbox(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): Passthrough {
+/** Makes messages for `graph`'s inbox `box` go straight to `target`'s inbox `targetBox`; `removeInboxPassthroughsTo` undoes it. */
+export function addInboxPassthrough(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): void {
   const passthrough: Passthrough = { from: box, ref: target, box: targetBox };
   inboxPassthroughs.set(graph, [...(inboxPassthroughs.get(graph) ?? []), passthrough]);
   topologyVersion++;
-  return passthrough;
 }
 
 /** Removes every passthrough from `graph`'s inboxes to `target`. */
@@ -166,40 +164,30 @@ function removePassthroughs(graph: AnyActorRef, matches: (passthrough: Passthrou
   topologyVersion++;
 }
 
-export function hasInboxPassthrough(graph: AnyActorRef, box: string): boolean {
-  return inboxPassthroughs.get(graph)?.some((p) => p.from === box) ?? false;
-}
+// Links return nothing: per-connection wiring would otherwise pay for an undo closure per link.
+// `removeLinksBetween` undoes them.
 
-/** Links `source.outbox` to `target.inbox`. Returns a function that undoes it. */
-export function linkToInbox(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): () => void {
-  const destination: Destination = { ref: target, box: inbox, outward: false };
-  addDestination(source, outbox, destination);
-  return () => removeDestination(source, outbox, destination);
-}
-
-/** linkToInbox without an undo function, for per-connection wiring; `removeLinksBetween` undoes it. */
-export function addLink(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): void {
+/** Links `source.outbox` to `target.inbox`. */
+export function linkToInbox(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): void {
   addDestination(source, outbox, { ref: target, box: inbox, outward: false });
 }
 
-/** Removes every link from an outbox of `source` to an inbox of `target`. */
+/** Links a child's outbox to an outbox of its graph: the graph re-emits what the child sends. */
+export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyActorRef, graphOutbox: string): void {
+  addDestination(child, outbox, { ref: graph, box: graphOutbox, outward: true });
+}
+
+/** Removes every link from an outbox of `source` to `target` (to its inboxes or, for its child, its outboxes). */
 export function removeLinksBetween(source: AnyActorRef, target: AnyActorRef): void {
   const entry = outboxDestinations.get(source);
   if (!entry) return;
   for (const route of entry instanceof Map ? [...entry.values()] : [entry]) {
     const destinations = route.destinations;
     for (let i = destinations.length - 1; i >= 0; i--) {
-      if (destinations[i]!.ref === target && !destinations[i]!.outward) destinations.splice(i, 1);
+      if (destinations[i]!.ref === target) destinations.splice(i, 1);
     }
   }
   topologyVersion++;
-}
-
-/** Links a child's outbox to an outbox of its graph: the graph re-emits what the child sends. */
-export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyActorRef, graphOutbox: string): () => void {
-  const destination: Destination = { ref: graph, box: graphOutbox, outward: true };
-  addDestination(child, outbox, destination);
-  return () => removeDestination(child, outbox, destination);
 }
 
 function addDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
@@ -210,25 +198,9 @@ function addDestination(source: AnyActorRef, outbox: string, destination: Destin
     // One XState listener per outbox, not per link, and no closure per link.
     const created: OutboxRoute = { box: outbox, destinations: [destination], gates: undefined, gatesVersion: -1 };
     insert(outboxDestinations, source, created);
-    source.on(outbox, (event: { data?: unknown }) => dispatch(created, event.data));
+    source.on(outbox, (event: { data?: unknown }) => deliverToDestinations(created.destinations, event.data));
   }
   topologyVersion++;
-}
-
-function removeDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
-  const list = lookup(outboxDestinations, source, outbox)?.destinations;
-  if (!list) return;
-  const index = list.indexOf(destination);
-  if (index >= 0) list.splice(index, 1);
-  topologyVersion++;
-}
-
-/**
- * Sends `message` along `source`'s links for `outbox` without the source emitting it: used to speak
- * for a component that failed (XState has dropped its listeners by then).
- */
-export function deliverAlongLinks(source: AnyActorRef, outbox: string, message: unknown): void {
-  for (const destination of [...(lookup(outboxDestinations, source, outbox)?.destinations ?? [])]) deliverTo(destination, message);
 }
 
 /** The inboxes `source`'s outboxes are linked to now (not its graph's own outboxes): for the inspector. */
@@ -328,14 +300,19 @@ export function canSend(ref: AnyActorRef, outbox: string): boolean {
 
 /** Calls `wake` once every consumer fed by `outbox` is open again (at once if they are). */
 export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void): () => void {
-  const closed = gatesOf(ref, outbox).find((gate) => gate.closed);
+  return whenAllOpen(() => gatesOf(ref, outbox), wake);
+}
+
+/** Calls `wake` once none of `currentGates()` is closed, asking again on each wake-up (links may change). */
+function whenAllOpen(currentGates: () => readonly InboxGate[], wake: () => void): () => void {
+  const closed = currentGates().find((gate) => gate.closed);
   if (!closed) {
     wake();
     return () => {};
   }
   let cancelled = false;
   const retry = (): void => {
-    if (!cancelled) cancel = whenCanSend(ref, outbox, wake);
+    if (!cancelled) cancel = whenAllOpen(currentGates, wake);
   };
   (closed.waiters ??= new Set()).add(retry);
   let cancel = (): void => {
@@ -345,4 +322,22 @@ export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void):
     cancelled = true;
     cancel();
   };
+}
+
+/** The gates of the final inboxes that a message sent to `ref`'s inbox `box` reaches. */
+function gatesOfInbox(ref: AnyActorRef, box: string): InboxGate[] {
+  const found: InboxGate[] = [];
+  inboxGates(ref, box, found, 0);
+  return found;
+}
+
+/** A producer outside the graph (run()'s handle, toDuplex): can `ref`'s inbox `box` take more now? */
+export function isInboxOpen(ref: AnyActorRef, box: string): boolean {
+  for (const gate of gatesOfInbox(ref, box)) if (gate.closed) return false;
+  return true;
+}
+
+/** Calls `wake` once `ref`'s inbox `box` (through its passthroughs) is open (at once if it is). */
+export function whenInboxOpen(ref: AnyActorRef, box: string, wake: () => void): () => void {
+  return whenAllOpen(() => gatesOfInbox(ref, box), wake);
 }

@@ -4,7 +4,7 @@
 // - stop a child directly: XState leaves a failed machine's children running (statelyai/xstate#5153)
 //   and we keep large child sets out of its children table (see childActors.ts).
 // - whether an actor's mailbox is idle, and the inspection hook: a body component's data messages
-//   skip the mailbox when nothing is queued (componentLogic.ts, deliverToBody), and inspectors still
+//   skip the mailbox when nothing is queued (componentLogic.ts, handleNow), and inspectors still
 //   see them.
 // - index the scheduler's delayed events by actor, so stopping an actor does not scan them all.
 import type { AnyActorRef, EventObject } from 'xstate';
@@ -67,6 +67,11 @@ export function isMailboxIdle(ref: AnyActorRef): boolean {
 /** Tells the system's inspectors about `event` reaching `ref`, as XState's relay does. */
 export function inspectEvent(ref: AnyActorRef, event: EventObject): void {
   internals(ref).system._sendInspectionEvent({ type: '@xstate.event', sourceRef: undefined, actorRef: ref, event });
+}
+
+/** Tells `system`'s inspectors that actor `ref` exists, as XState's Actor constructor does. */
+export function inspectActor(system: unknown, ref: unknown): void {
+  (system as ActorInternals['system'])._sendInspectionEvent({ type: '@xstate.actor', actorRef: ref });
 }
 
 /** Tells the system's inspectors `ref` took `event` and is at `snapshot`, as XState's update does. */
