@@ -31,12 +31,11 @@ function edges(chart: Chart): string[] {
 }
 
 describe('statechart from a machine definition', () => {
-  it("draws the socket adapter's machine: states, transitions by event, delays and its invocation", () => {
+  it("draws the socket adapter's machine: states, transitions by event and delays", () => {
     const chart = chartFor(connectedSocketAdapterMachine);
     expect(chart.id).toBe('ConnectedSocketAdapter');
     expect([...chart.nodes.keys()]).toEqual(['', 'connected', 'upgradingTls', 'flushing', 'closed']);
     expect(chart.nodes.get('closed')!.type).toBe('final');
-    expect(chart.root.invokes).toEqual([{ src: 'socketBinding', id: 'socket' }]);
     const all = edges(chart);
     expect(all).toContain('connected -> upgradingTls : socket.upgrading');
     expect(all).toContain('upgradingTls -> connected : socket.secure');
@@ -48,8 +47,9 @@ describe('statechart from a machine definition', () => {
     expect(delayed).toMatchObject({ label: 'after closeTimeout', targets: [] });
   });
 
-  it("resolves the client's nested states and marks the active ones for a compound value", () => {
+  it("resolves the client's nested states, marks its invocation and the active states of a compound value", () => {
     const chart = chartFor(tcpClientMachine);
+    expect(chart.nodes.get('connecting')!.invokes.map((invoke) => invoke.src)).toEqual(['connector']);
     expect(chart.nodes.get('open')!.type).toBe('compound');
     expect(chart.nodes.get('open')!.initial).toBe('connected');
     expect(edges(chart)).toContain('delaying -> connecting : after connectDelay');
