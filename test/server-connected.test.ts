@@ -176,7 +176,9 @@ describe('ConnectedServer', () => {
   });
 
   it('a handler that ignores socketShutdown is stopped, not leaked', async () => {
-    const { server, port } = await start(ConnectedServer({ host: '127.0.0.1', protocol: () => Deaf() }));
+    // The peer's FIN leaves the connection half-open until closeTimeout (the handler never finishes):
+    // a short one, so the wait below is not a race against the 5 s default.
+    const { server, port } = await start(ConnectedServer({ host: '127.0.0.1', protocol: () => Deaf(), closeTimeout: 200 }));
     const socket = await client(port);
     socket.end();
     await until(() => serverStats(server.actor)?.open === 0, 'the connection to close');
