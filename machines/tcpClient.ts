@@ -8,7 +8,7 @@
 // producerFinished then means "send what you have, then close"), the delay and connect timeout are
 // timers, errors keep their codes, and exactly one terminal message leaves on signal.
 import { and, assign, emit, enqueueActions, not, setup, stateIn, type AnyActorRef, type EventObject } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
+import { describeValue, isBytes } from '../src/kernel/component.js';
 import {
   badMessage,
   isBadMessage,
@@ -122,6 +122,7 @@ const beforeConnection = {
   control: [
     { guard: 'isShutdownMicroprocess', target: 'closed', actions: 'abandonPending' },
     { guard: 'isProducerFinished', actions: 'rememberCloseRequest' },
+    { actions: 'reportBadControl' },
   ],
 } as const;
 
@@ -149,6 +150,14 @@ export const tcpClientMachine = setup({
     csaFailed: ({ event }) => event.type === 'xstate.done.actor.csa' && event.output.reason !== undefined,
   },
   actions: {
+    /** A control message that is neither kind of shutdown (or cannot even be read): reported, dropped. */
+    reportBadControl: emit(({ event }) => ({
+      type: 'signal' as const,
+      data: badMessage(
+        'control',
+        reason('EBADMESSAGE', `TCPClient: control takes producerFinished or shutdownMicroprocess, got ${describeValue((event as { data?: unknown }).data)}; dropped`),
+      ),
+    })),
     /** Queues a message that arrived before the connection exists; closes the gate when too much waits. */
     queue: ({ context, event, self }) => {
       const pending = context.pending.value;
@@ -158,7 +167,7 @@ export const tcpClientMachine = setup({
       }
       if (event.type !== 'inbox') return;
       const data = event.data;
-      if (!(data instanceof Uint8Array) && typeof data !== 'string') {
+      if (!isBytes(data)) {
         emitFrom(self, {
           type: 'signal',
           data: badMessage('inbox', reason('EBADMESSAGE', `TCPClient: inbox takes Uint8Array or string, got ${describeValue(data)}; dropped`)),

@@ -5,12 +5,14 @@
 // maxConnections is 1: Node accepts and closes them at once, and they are counted in serverStats
 // as refused) instead of being accepted into a CSA first; control stops it; stopping with no client is fine.
 import type { AnyActorRef } from 'xstate';
-import { box, defineComponent } from '../kernel/component.js';
+import { box, defineComponent, describeValue } from '../kernel/component.js';
 import {
+  badMessage,
   isBadMessage,
   isProducerFinished,
   isShutdownMicroprocess,
   producerFinished,
+  reason,
   shutdownMicroprocess,
   type Listening,
   type SignalMessage,
@@ -78,7 +80,12 @@ export function SingleServer(options: SingleServerOptions = {}) {
       on('control', (message) => {
         if (isShutdownMicroprocess(message)) deliverToInbox(server, 'control', message);
         // Upstream has no more for the client: it gets what was queued, then the connection closes.
-        else if (isProducerFinished(message) && client) deliverToInbox(client.csa, 'control', message);
+        else if (isProducerFinished(message)) {
+          if (client) deliverToInbox(client.csa, 'control', message);
+        } else {
+          const why = reason('EBADMESSAGE', `SingleServer: control takes shutdownMicroprocess or producerFinished, got ${describeValue(message)}; dropped`);
+          send('signal', badMessage('control', why));
+        }
       });
       server.start();
       return () => {

@@ -121,10 +121,25 @@ export function assertComponent(value: unknown, where: string): asserts value is
   }
 }
 
+/** A short description of any value for error messages; never throws, even for a hostile Proxy. */
 export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `${typeof value} ${String(value)}`;
+  try {
+    if (value === null) return 'null';
+    if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+    if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+    if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    return `${typeof value} ${String(value)}`;
+  } catch {
+    return `${typeof value} (unreadable: reading it threw)`;
+  }
+}
+
+/** Uint8Array or string (what a socket writes), false for anything else, never throws. */
+export function isBytes(value: unknown): value is Uint8Array | string {
+  if (typeof value === 'string') return true;
+  try {
+    return value instanceof Uint8Array;
+  } catch {
+    return false;
+  }
 }
