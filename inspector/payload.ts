@@ -1,7 +1,6 @@
 // What the inspector may say about a message without sending its contents: payload sizes, the
 // first bytes when asked for, the kind of a control message, and a terminal reason.
-import { isBytes } from '../src/kernel/component.js';
-import { kindOf } from '../src/kernel/messages.js';
+import { isBytes, kindOf } from '../src/kernel/messages.js';
 import type { ReasonRecord } from './records.js';
 
 /** Size in bytes of socket-like data (Uint8Array or UTF-8 string); undefined for anything else. */

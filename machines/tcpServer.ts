@@ -4,9 +4,9 @@
 // plain object the machine holds and reads) and announces newCSA/shutdownCSA on the machine's
 // protocolHandlerSignal itself; the machine hears `listener.drained` when a drain has emptied it.
 import { assign, emit, fromCallback, sendTo, setup, type AnyActorRef } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
 import {
   badMessage,
+  describeValue,
   isControlMessage,
   isServerShutdown,
   isShutdownMicroprocess,

@@ -11,9 +11,10 @@
 // of its own (kernel/hostedBody.ts), so a connection costs one actor, its CSA.
 import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from '../kernel/component.js';
-import { assertComponent, box, defineComponent, describeValue } from '../kernel/component.js';
+import { assertComponent, box, defineComponent } from '../kernel/component.js';
 import {
   badMessage,
+  describeValue,
   isBadMessage,
   isProducerFinished,
   isShutdownMicroprocess,

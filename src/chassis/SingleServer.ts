@@ -5,9 +5,10 @@
 // maxConnections is 1: Node accepts and closes them at once, and they are counted in serverStats
 // as refused) instead of being accepted into a CSA first; control stops it; stopping with no client is fine.
 import type { AnyActorRef } from 'xstate';
-import { box, defineComponent, describeValue } from '../kernel/component.js';
+import { box, defineComponent } from '../kernel/component.js';
 import {
   badMessage,
+  describeValue,
   isBadMessage,
   isProducerFinished,
   isShutdownMicroprocess,

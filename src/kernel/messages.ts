@@ -163,6 +163,32 @@ export function badMessage(box: string, reason: Reason): BadMessage {
   return { kind: 'badMessage', box, reason };
 }
 
+/**
+ * How an error report names a value it rejected: its type and a short look at it (`string "abc"`,
+ * `Buffer(12)`). Never throws, even for a hostile Proxy.
+ */
+export function describeValue(value: unknown): string {
+  try {
+    if (value === null) return 'null';
+    if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+    if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+    if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    return `${typeof value} ${String(value)}`;
+  } catch {
+    return `${typeof value} (unreadable: reading it threw)`;
+  }
+}
+
+/** Uint8Array or string (what a socket writes), false for anything else; never throws. */
+export function isBytes(value: unknown): value is Uint8Array | string {
+  if (typeof value === 'string') return true;
+  try {
+    return value instanceof Uint8Array;
+  } catch {
+    return false;
+  }
+}
+
 export function reason(code: string, message: string): Reason {
   return { code, message };
 }
