@@ -71,10 +71,10 @@ describe.each(HOSTILE)('a control message with %s', (_what, hostile) => {
       defineComponent({
         name: 'Traitor',
         inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
-        outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>(), serversignal: box<unknown>() },
+        outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>(), serversignal: box<SignalMessage>() },
         body: ({ on, send, finish }) => {
           on('inbox', (data) => {
-            if (Buffer.from(data).toString() === 'betray') send('serversignal', hostile());
+            if (Buffer.from(data).toString() === 'betray') send('serversignal', hostile() as SignalMessage);
             else send('outbox', data);
           });
           on('control', (message) => {
