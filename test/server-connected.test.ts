@@ -176,8 +176,7 @@ describe('ConnectedServer', () => {
   });
 
   it('a handler that ignores socketShutdown is stopped, not leaked', async () => {
-    // The peer's FIN leaves the connection half-open until closeTimeout (the handler never finishes):
-    // a short one, so the wait below is not a race against the 5 s default.
+    // Deaf ignores the client's half-close too: its connection closes closeTimeout after the FIN.
     const { server, port } = await start(ConnectedServer({ host: '127.0.0.1', protocol: () => Deaf(), closeTimeout: 200 }));
     const socket = await client(port);
     socket.end();
