@@ -17,6 +17,8 @@ import { manyConnections } from './helpers/inspectorRecords.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const artifacts = join(root, 'test', 'artifacts');
+/** The README's screenshots are rewritten only when asked (UPDATE_SCREENSHOTS=1), so a test run leaves docs/ as it is. */
+const screenshots = process.env.UPDATE_SCREENSHOTS === '1' ? join(root, 'docs') : artifacts;
 const WAIT = { timeout: 30_000 };
 
 const suite = chromiumAvailable || chromiumRequired ? describe : describe.skip;
@@ -181,7 +183,7 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
     await filterLanes(page, 'upgradingTls', 'all');
     await page.click('.lane.client');
     await page.waitForFunction(() => document.querySelector<HTMLElement>('#detail-chart')?.dataset.active === 'closed', undefined, WAIT);
-    await page.screenshot({ path: join(root, 'docs', 'inspector.png'), fullPage: true });
+    await page.screenshot({ path: join(screenshots, 'inspector.png'), fullPage: true });
     await page.close();
   });
 
@@ -257,7 +259,7 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
       // Its socket adapter's machine is one click away.
       await replay.click('.machine-tab:has-text("ConnectedSocketAdapter")');
       await replay.waitForFunction(() => document.querySelector<HTMLElement>('#detail-chart')?.dataset.active === 'closed' && document.querySelector('#detail-chart svg')?.getAttribute('data-machine') !== null, undefined, WAIT);
-      await replay.locator('#detail').screenshot({ path: join(root, 'docs', 'inspector-detail.png') });
+      await replay.locator('#detail').screenshot({ path: join(screenshots, 'inspector-detail.png') });
       await replay.close();
     } finally {
       await viewer.close();
@@ -283,7 +285,7 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
       await page.waitForFunction(() => (document.querySelector<HTMLElement>('#detail-chart')?.dataset.active ?? '').split(' ').includes('position.open'), undefined, WAIT);
       const active = (await page.getAttribute('#detail-chart', 'data-active'))!.split(' ');
       expect(active.some((id) => id.startsWith('lock.'))).toBe(true);
-      await page.locator('#detail').screenshot({ path: join(root, 'docs', 'inspector-stately.png') });
+      await page.locator('#detail').screenshot({ path: join(screenshots, 'inspector-stately.png') });
       await page.close();
     } finally {
       program.kill('SIGKILL');
