@@ -1,0 +1,9 @@
+// `kamaelia-xstate/testing`: model-based testing from the real machines. createTestModel walks a
+// machine (its `after` timers and its actors' outcomes are steps), paths run against the real
+// component over loopback, coverage says what the executed paths reached.
+export { createTestModel } from './createTestModel.js';
+export type { PathOptions, SimplePathOptions, StepCause, TestModel, TestModelOptions, TestPath, TestStep } from './createTestModel.js';
+export type { PathTestParams, PathTestResult, RealActor, StepHandler } from './runPath.js';
+export type { StubHandle } from './stubActors.js';
+export { assertFullCoverage, formatCoverage } from './coverage.js';
+export type { Coverage, MachineCoverage } from './coverage.js';

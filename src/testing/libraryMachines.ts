@@ -1,0 +1,130 @@
+// What createTestModel knows about the library's own machines and message vocabulary, so that
+// `createTestModel(tcpClientMachine)` walks every state with no options: sample events with the
+// payloads guards look at, a typical input, and what the server's listener does besides sending
+// events (it counts connections in the machine's context).
+import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
+import { connectedSocketAdapterMachine, Opaque, tcpClientMachine, tcpServerMachine } from '../../machines/index.js';
+import type { ConnectionCounts } from '../../machines/tcpServer.js';
+import { producerFinished, reason, serverShutdown, shutdownMicroprocess } from '../kernel/messages.js';
+import type { StubHandle } from './stubActors.js';
+
+/** The vocabulary's sample events, by type (any machine that handles the type gets them). */
+const SAMPLES: Readonly<Record<string, readonly AnyEventObject[]>> = {
+  control: [
+    { type: 'control', data: producerFinished() },
+    { type: 'control', data: shutdownMicroprocess() },
+    { type: 'control', data: serverShutdown() },
+    { type: 'control', data: { kind: 'notAControlMessage' } },
+  ],
+  inbox: [{ type: 'inbox', data: Buffer.from('data') }],
+  makessl: [{ type: 'makessl', data: 'makessl' }],
+  'connect.ok': [{ type: 'connect.ok', socket: new Opaque({}, 'socket') }],
+  'connect.failed': [{ type: 'connect.failed', reason: reason('ECONNREFUSED', 'connection refused') }],
+  'socket.secure': [{ type: 'socket.secure', protocol: 'TLSv1.3', authorized: true }],
+  'socket.progress': [{ type: 'socket.progress', bytesIn: 1, bytesOut: 1 }],
+  'socket.closed': [
+    { type: 'socket.closed', bytesIn: 0, bytesOut: 0, unsentBytes: 0 },
+    { type: 'socket.closed', bytesIn: 0, bytesOut: 0, unsentBytes: 0, reason: reason('ECONNRESET', 'the peer reset the connection') },
+  ],
+  'listener.bound': [{ type: 'listener.bound', address: '127.0.0.1', port: 8000, family: 'IPv4' }],
+  'listener.bindFailed': [{ type: 'listener.bindFailed', reason: reason('EADDRINUSE', 'address in use') }],
+  'listener.handshakeFailed': [{ type: 'listener.handshakeFailed', reason: reason('ECONNRESET', 'the peer reset the handshake') }],
+  'listener.acceptError': [{ type: 'listener.acceptError', reason: reason('EMFILE', 'too many open files') }],
+};
+
+const CLOSE_TIMEOUT_MS = 2000;
+const HANDSHAKE_TIMEOUT_MS = 5000;
+
+const INPUTS = new Map<unknown, unknown>([
+  [
+    tcpClientMachine.config,
+    {
+      host: '127.0.0.1',
+      port: 8000,
+      connectTimeoutMs: 5000,
+      secure: false,
+      tls: undefined,
+      delayMs: 0,
+      closeTimeoutMs: CLOSE_TIMEOUT_MS,
+      handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+      pendingHighWaterMark: 65536,
+    },
+  ],
+  [connectedSocketAdapterMachine.config, { binding: { socket: {} }, closeTimeoutMs: CLOSE_TIMEOUT_MS, handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS, id: 1 }],
+  [tcpServerMachine.config, { drainTimeout: 1000, closeTimeout: 1000, listener: {} }],
+]);
+
+/** The listener counts connections in the server's context in place; a drain that empties it says so. */
+const LISTENER_EFFECTS: Readonly<Record<string, (stub: StubHandle) => void>> = {
+  'a connection opens': (stub) => {
+    const counts = (stub.input as { connections: ConnectionCounts }).connections;
+    // Only a bound listener that has not been told to stop accepts.
+    if (!stub.sent.some((event) => event.type === 'listener.bound') || stub.received.some((event) => event.type === 'stopAccepting')) return;
+    counts.open += 1;
+    counts.accepted += 1;
+  },
+  'a connection closes': (stub) => {
+    const counts = (stub.input as { connections: ConnectionCounts }).connections;
+    if (counts.open === 0) return;
+    counts.open -= 1;
+    if (counts.open === 0 && stub.received.some((event) => event.type === 'stopAccepting')) stub.sendBack({ type: 'listener.drained' });
+  },
+};
+
+/**
+ * The socket binding's contract, as the CSA relies on it: an abort closes at once (reporting the
+ * reason only when told to always), and once both our flush and the peer's FIN happened the socket
+ * is closed.
+ */
+function socketBindingReacts(event: EventObject, stub: StubHandle): void {
+  const closedCleanly = { type: 'socket.closed', bytesIn: 0, bytesOut: 0, unsentBytes: 0 };
+  if (event.type === 'socket.abort') {
+    const abort = event as { reason?: unknown; always?: boolean };
+    stub.sendBack(abort.always && abort.reason ? { ...closedCleanly, reason: abort.reason } : closedCleanly);
+  } else if (event.type === 'socket.flush' && stub.sent.some((sent) => sent.type === 'socket.peerEnded')) {
+    stub.sendBack(closedCleanly);
+  }
+}
+
+export interface LibraryDefaults {
+  readonly input: unknown;
+  samples(type: string): readonly EventObject[] | undefined;
+  actorEvents(src: string): readonly string[] | undefined;
+  actorEffects(src: string): Readonly<Record<string, (stub: StubHandle) => void>>;
+  actorReactions(src: string): ((event: EventObject, stub: StubHandle) => void) | undefined;
+  readonly serializeState: ((snapshot: AnyMachineSnapshot) => string) | undefined;
+  readonly onStub: undefined;
+}
+
+type ChildMap = Record<string, { getSnapshot(): { value?: unknown; status: string } } | undefined>;
+
+/**
+ * The library's machines guard on state only (the client on its CSA's state, the server on whether
+ * connections are open), so two snapshots differing only in byte counts or flags are one state.
+ */
+function libraryStateKey(machine: AnyStateMachine): ((snapshot: AnyMachineSnapshot) => string) | undefined {
+  if (machine.config === tcpServerMachine.config) {
+    return (snapshot) => JSON.stringify([snapshot.status, snapshot.value, (snapshot.context as { connections: ConnectionCounts }).connections.open > 0]);
+  }
+  if (machine.config === tcpClientMachine.config || machine.config === connectedSocketAdapterMachine.config) {
+    return (snapshot) => {
+      const children = Object.entries(snapshot.children as ChildMap).map(([id, ref]) => [id, ref?.getSnapshot().status, ref?.getSnapshot().value]);
+      return JSON.stringify([snapshot.status, snapshot.value, children]);
+    };
+  }
+  return undefined;
+}
+
+export function libraryDefaults(machine: AnyStateMachine): LibraryDefaults {
+  const isServer = machine.config === tcpServerMachine.config;
+  return {
+    input: INPUTS.get(machine.config),
+    samples: (type) => SAMPLES[type],
+    // listener.drained comes from a drain emptying the server (an effect above), never on its own.
+    actorEvents: (src) => (isServer && src === 'listener' ? tcpServerMachine.events.filter((type) => type.startsWith('listener.') && type !== 'listener.drained') : undefined),
+    actorReactions: (src) => (src === 'socketBinding' ? socketBindingReacts : undefined),
+    actorEffects: (src) => (isServer && src === 'listener' ? LISTENER_EFFECTS : {}),
+    serializeState: libraryStateKey(machine),
+    onStub: undefined,
+  };
+}
