@@ -5,7 +5,7 @@ import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject }
 import { computeCoverage, type Coverage } from './coverage.js';
 import { libraryDefaults } from './libraryMachines.js';
 import { runPath, type PathTestParams, type PathTestResult } from './runPath.js';
-import type { StubHandle } from './stubActors.js';
+import type { StubHandle, StubReaction } from './stubActors.js';
 import { walk, type StepCause, type WalkEdge, type WalkGraph, type WalkNode } from './walk.js';
 
 export type { StepCause } from './walk.js';
@@ -13,7 +13,7 @@ export type { StepCause } from './walk.js';
 /** One step of a path: what happened (`event`) and the state it led to (`state`). */
 export interface TestStep {
   /** The event the receiving machine saw: an outside event, an actor's event, `xstate.after.*`, `xstate.done.actor.*`. */
-  readonly event: EventObject;
+  readonly event: AnyEventObject;
   /** The root machine's snapshot after the step; `state.value` is the machine's state value. */
   readonly state: AnyMachineSnapshot;
   /** How to name this step in `test({ events })`: the event type. */
@@ -57,7 +57,7 @@ export interface TestModelOptions {
    * (default: the parent's events whose prefix before the first dot begins the actor's name or id,
    * e.g. `socket.closed` for `socket`), `output` what it completes with, `effects` named steps it
    * can take besides sending events (each gets the stub: its input, what it received, sendBack),
-   * `react` what it does at once when its parent sends it an event (its contract: e.g. an abort is
+   * `can` whether it can send an event now (given what it sent and received so far), `react` what it does at once when its parent sends it an event (its contract: e.g. an abort is
    * answered by a close), `real: true` runs it instead of a stub.
    */
   readonly actors?: Readonly<
@@ -67,7 +67,8 @@ export interface TestModelOptions {
         readonly sends?: readonly string[];
         readonly output?: unknown;
         readonly effects?: Readonly<Record<string, (stub: StubHandle) => void>>;
-        readonly react?: (event: EventObject, stub: StubHandle) => void;
+        readonly react?: StubReaction;
+        readonly can?: (event: EventObject, stub: StubHandle) => boolean;
         readonly real?: boolean;
       }
     >
@@ -158,6 +159,7 @@ export function createTestModel(machine: AnyStateMachine, options: TestModelOpti
     samples,
     actorEvents: (src) => actorOptions[src]?.sends ?? defaults.actorEvents(src),
     actorOutput: (src) => actorOptions[src]?.output,
+    actorCan: (src) => actorOptions[src]?.can ?? defaults.actorCan(src),
     actorReactions: (src) => actorOptions[src]?.react ?? defaults.actorReactions(src),
     actorEffects: (src) => ({ ...defaults.actorEffects(src), ...actorOptions[src]?.effects }),
     keep: new Set(Object.entries(actorOptions).filter(([, settings]) => settings.real).map(([name]) => name)),

@@ -7,3 +7,5 @@ export type { PathTestParams, PathTestResult, RealActor, StepHandler } from './r
 export type { StubHandle } from './stubActors.js';
 export { assertFullCoverage, formatCoverage } from './coverage.js';
 export type { Coverage, MachineCoverage } from './coverage.js';
+export { rawClient, scriptedPeer } from './loopback.js';
+export type { LoopbackConnection, ScriptedPeer } from './loopback.js';

@@ -6,7 +6,7 @@ import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject }
 import { connectedSocketAdapterMachine, Opaque, tcpClientMachine, tcpServerMachine } from '../../machines/index.js';
 import type { ConnectionCounts } from '../../machines/tcpServer.js';
 import { producerFinished, reason, serverShutdown, shutdownMicroprocess } from '../kernel/messages.js';
-import type { StubHandle } from './stubActors.js';
+import { stubOf, type StubHandle, type StubReaction } from './stubActors.js';
 
 /** The vocabulary's sample events, by type (any machine that handles the type gets them). */
 const SAMPLES: Readonly<Record<string, readonly AnyEventObject[]>> = {
@@ -76,8 +76,13 @@ const LISTENER_EFFECTS: Readonly<Record<string, (stub: StubHandle) => void>> = {
  * reason only when told to always), and once both our flush and the peer's FIN happened the socket
  * is closed.
  */
-function socketBindingReacts(event: EventObject, stub: StubHandle): void {
+function socketBindingReacts(event: EventObject, stub: StubHandle, direction: 'received' | 'sent'): void {
   const closedCleanly = { type: 'socket.closed', bytesIn: 0, bytesOut: 0, unsentBytes: 0 };
+  if (direction === 'sent') {
+    // Our FIN was out already: the peer's FIN completes the close.
+    if (event.type === 'socket.peerEnded' && stub.received.some((received) => received.type === 'socket.flush')) stub.sendBack(closedCleanly);
+    return;
+  }
   if (event.type === 'socket.abort') {
     const abort = event as { reason?: unknown; always?: boolean };
     stub.sendBack(abort.always && abort.reason ? { ...closedCleanly, reason: abort.reason } : closedCleanly);
@@ -86,12 +91,66 @@ function socketBindingReacts(event: EventObject, stub: StubHandle): void {
   }
 }
 
+/** Where a socket binding is in its life, from what it sent and was told. */
+function bindingPhase(stub: StubHandle): { upgrading: boolean; secure: boolean; peerEnded: boolean; flushed: boolean; closed: boolean } {
+  let upgrading = false;
+  let secure = false;
+  for (const event of stub.sent) {
+    if (event.type === 'socket.upgrading') upgrading = true;
+    if (event.type === 'socket.secure') {
+      upgrading = false;
+      secure = true;
+    }
+  }
+  return {
+    upgrading,
+    secure,
+    peerEnded: stub.sent.some((event) => event.type === 'socket.peerEnded'),
+    flushed: stub.received.some((event) => event.type === 'socket.flush'),
+    closed: stub.sent.some((event) => event.type === 'socket.closed'),
+  };
+}
+
+/**
+ * What a real socket binding can report: nothing after closed; secure only during an upgrade; a
+ * peer's FIN during a handshake fails the handshake (so neither peerEnded nor a clean close then);
+ * a clean close only after our flush; one upgrade at a time.
+ */
+function socketBindingCan(event: EventObject, stub: StubHandle): boolean {
+  const phase = bindingPhase(stub);
+  if (phase.closed) return false;
+  const withReason = (event as { reason?: unknown }).reason !== undefined;
+  switch (event.type) {
+    case 'socket.secure':
+      // Our FIN during the handshake ends it.
+      return phase.upgrading && !phase.flushed;
+    case 'socket.upgrading':
+      return !phase.upgrading && !phase.secure && !phase.peerEnded;
+    case 'socket.peerEnded':
+      return !phase.upgrading && !phase.peerEnded;
+    case 'socket.closed':
+      return withReason || (phase.flushed && !phase.upgrading);
+    default:
+      return true;
+  }
+}
+
+/** The binding's phase as part of the state key: the same machine state with a handshake pending is another state. */
+export function bindingKey(stub: StubHandle): string {
+  const phase = bindingPhase(stub);
+  return Object.entries(phase)
+    .filter(([, on]) => on)
+    .map(([name]) => name)
+    .join('+');
+}
+
 export interface LibraryDefaults {
   readonly input: unknown;
   samples(type: string): readonly EventObject[] | undefined;
   actorEvents(src: string): readonly string[] | undefined;
   actorEffects(src: string): Readonly<Record<string, (stub: StubHandle) => void>>;
-  actorReactions(src: string): ((event: EventObject, stub: StubHandle) => void) | undefined;
+  actorCan(src: string): ((event: EventObject, stub: StubHandle) => boolean) | undefined;
+  actorReactions(src: string): StubReaction | undefined;
   readonly serializeState: ((snapshot: AnyMachineSnapshot) => string) | undefined;
   readonly onStub: undefined;
 }
@@ -107,10 +166,15 @@ function libraryStateKey(machine: AnyStateMachine): ((snapshot: AnyMachineSnapsh
     return (snapshot) => JSON.stringify([snapshot.status, snapshot.value, (snapshot.context as { connections: ConnectionCounts }).connections.open > 0]);
   }
   if (machine.config === tcpClientMachine.config || machine.config === connectedSocketAdapterMachine.config) {
-    return (snapshot) => {
-      const children = Object.entries(snapshot.children as ChildMap).map(([id, ref]) => [id, ref?.getSnapshot().status, ref?.getSnapshot().value]);
-      return JSON.stringify([snapshot.status, snapshot.value, children]);
-    };
+    const describe = (snapshot: { status: string; value?: unknown; children?: unknown }): unknown[] => [
+      snapshot.status,
+      snapshot.value,
+      Object.entries((snapshot.children ?? {}) as ChildMap).map(([id, ref]) => {
+        const stub = ref && stubOf(ref as never);
+        return stub ? [id, stub.ref.getSnapshot().status, bindingKey(stub)] : [id, ref && describe(ref.getSnapshot())];
+      }),
+    ];
+    return (snapshot) => JSON.stringify(describe(snapshot));
   }
   return undefined;
 }
@@ -122,6 +186,7 @@ export function libraryDefaults(machine: AnyStateMachine): LibraryDefaults {
     samples: (type) => SAMPLES[type],
     // listener.drained comes from a drain emptying the server (an effect above), never on its own.
     actorEvents: (src) => (isServer && src === 'listener' ? tcpServerMachine.events.filter((type) => type.startsWith('listener.') && type !== 'listener.drained') : undefined),
+    actorCan: (src) => (src === 'socketBinding' ? socketBindingCan : undefined),
     actorReactions: (src) => (src === 'socketBinding' ? socketBindingReacts : undefined),
     actorEffects: (src) => (isServer && src === 'listener' ? LISTENER_EFFECTS : {}),
     serializeState: libraryStateKey(machine),

@@ -19,16 +19,26 @@ export interface StubHandle {
   readonly sent: EventObject[];
 }
 
+/** What a stub does at once when it received an event from its parent, or has just sent one. */
+export type StubReaction = (event: EventObject, stub: StubHandle, direction: 'received' | 'sent') => void;
+
 /** Control events only the walker sends a stub. */
 export const STUB_DONE = 'kamaelia.testing.done';
 export const STUB_ERROR = 'kamaelia.testing.error';
+
+const handles = new WeakMap<AnyActorRef, StubHandle>();
+
+/** The stub behind `ref`, when `ref` is one of a walk's stubs (for serializeState and filters). */
+export function stubOf(ref: AnyActorRef): StubHandle | undefined {
+  return handles.get(ref);
+}
 
 /** Every stub started in one run, in start order. */
 export class StubRegistry {
   readonly stubs: StubHandle[] = [];
 
   /** `react(src)`: what a stub with that setup name does when its parent sends it an event. */
-  constructor(readonly react: (src: string) => ((event: EventObject, stub: StubHandle) => void) | undefined = () => undefined) {}
+  constructor(readonly react: (src: string) => StubReaction | undefined = () => undefined) {}
 
   live(): StubHandle[] {
     return this.stubs.filter((stub) => stub.ref.getSnapshot().status === 'active');
@@ -42,12 +52,25 @@ export class StubRegistry {
 function stubLogic(registry: StubRegistry, src: string, owner: AnyStateMachine): AnyActorLogic {
   const base = fromCallback<EventObject, unknown>(({ sendBack, receive, self, input }) => {
     const sent: EventObject[] = [];
-    const handle: StubHandle = { ref: self, src, owner, input, sendBack: (event) => (sent.push(event), sendBack(event)), received: [], sent };
-    registry.stubs.push(handle);
     const react = registry.react(src);
+    const handle: StubHandle = {
+      ref: self,
+      src,
+      owner,
+      input,
+      sendBack: (event) => {
+        sent.push(event);
+        sendBack(event);
+        react?.(event, handle, 'sent');
+      },
+      received: [],
+      sent,
+    };
+    registry.stubs.push(handle);
+    handles.set(self, handle);
     receive((event) => {
       handle.received.push(event);
-      react?.(event, handle);
+      react?.(event, handle, 'received');
     });
   });
   return {

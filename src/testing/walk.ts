@@ -5,7 +5,7 @@
 // only when told, and every actor that could do I/O or await is a stub.
 import { createActor, type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine, type EventObject, type InspectionEvent } from 'xstate';
 import { defaultStateKey } from './stateKey.js';
-import { STUB_DONE, STUB_ERROR, StubRegistry, isMachine, withStubbedActors, type StubHandle } from './stubActors.js';
+import { STUB_DONE, STUB_ERROR, StubRegistry, isMachine, withStubbedActors, type StubHandle, type StubReaction } from './stubActors.js';
 import { WalkClock } from './walkClock.js';
 
 /** What causes a step: the walker's instruction, replayable on a fresh actor. */
@@ -43,8 +43,10 @@ export interface WalkSettings {
   /** Event types a stub with this setup name sends its parent; undefined: the default attribution. */
   readonly actorEvents: (src: string) => readonly string[] | undefined;
   readonly actorOutput: (src: string) => unknown;
+  /** Whether a stub with this setup name can send `event` now (its contract); undefined: always. */
+  readonly actorCan: (src: string) => ((event: EventObject, stub: StubHandle) => boolean) | undefined;
   /** What a stub with this setup name does, at once, when its parent sends it an event (its contract). */
-  readonly actorReactions: (src: string) => ((event: EventObject, stub: StubHandle) => void) | undefined;
+  readonly actorReactions: (src: string) => StubReaction | undefined;
   /** Named things a stub with this setup name can do besides sending events (see TestModelOptions.actors). */
   readonly actorEffects: (src: string) => Readonly<Record<string, (stub: StubHandle) => void>>;
   /** Setup names of actors to run for real instead of stubbing. */
@@ -274,9 +276,12 @@ class Run {
     for (const stub of live) {
       const actor = this.pathOf(stub.ref);
       if (actor === undefined) continue;
+      const can = this.settings.actorCan(stub.src);
       for (const type of stub.owner.events) {
         if (!this.sends(stub, type)) continue;
-        for (const event of this.settings.samples(type, snapshot)) out.push({ kind: 'actor', actor, src: stub.src, event });
+        for (const event of this.settings.samples(type, snapshot)) {
+          if (!can || can(event, stub)) out.push({ kind: 'actor', actor, src: stub.src, event });
+        }
       }
       for (const effect of Object.keys(this.settings.actorEffects(stub.src))) out.push({ kind: 'effect', actor, src: stub.src, effect });
       const id = stub.ref.id;
