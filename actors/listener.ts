@@ -12,6 +12,7 @@ import { newCSA, producerFinished, reason, reasonFromError, shutdownCSA, type Pe
 import { registerComponent, deliverToInbox } from '../src/kernel/routing.js';
 import { createChildActor, forgetChild, stopTree } from '../src/kernel/childActors.js';
 import { emitFrom, indexScheduledEvents, parentOf } from '../src/kernel/xstateInternals.js';
+import type { ConnectionGate, GatedPeer } from './connectionGate.js';
 
 /** Socket options Node offers for a listening server and the sockets it accepts. */
 export interface ServerSocketOptions {
@@ -32,7 +33,7 @@ export interface ServerSocketOptions {
 /** TLS server options; `secure: true` means TLS from the first byte (implicit TLS). */
 export type TCPServerTlsOptions = tls.TlsOptions & {
   readonly secure?: boolean;
-  /** Milliseconds a TLS handshake may take before the connection is closed. Default 5000. */
+  /** Milliseconds a TLS handshake may take before the connection is closed; overrides the server's `handshakeTimeout` (default 5000, DEFAULT_SERVER_HANDSHAKE_TIMEOUT). */
   readonly handshakeTimeout?: number;
 };
 
@@ -48,10 +49,12 @@ export interface ListenerInput {
   readonly maxConnections: number | undefined;
   /** Close a connection after this many milliseconds without traffic either way. */
   readonly idleTimeout: number | undefined;
-  /** After an idle connection was asked to finish, destroy it if it has not closed within this. */
+  /** After an idle connection was asked to close, destroy it if it has not closed within this. */
   readonly closeTimeout: number;
   /** Builds the component that owns one accepted socket (the CSA). */
   readonly createCSA: (socket: net.Socket, id: number) => AnyComponent;
+  /** Every connection passes it (the PROXY protocol header) before TLS and before it gets a CSA. */
+  readonly gate?: ConnectionGate;
 }
 
 interface Connection {
@@ -68,13 +71,19 @@ function ignoreSocketError(): void {
   // The CSA reports socket errors; this only keeps an error before it subscribes from crashing the process.
 }
 
-function peerInfo(socket: net.Socket, fallbackPort: number): PeerInfo {
-  return {
+function peerInfo(socket: net.Socket, fallbackPort: number, gated: GatedPeer | undefined): PeerInfo {
+  const own: PeerInfo = {
     peer: socket.remoteAddress ?? '0.0.0.0',
     peerPort: socket.remotePort ?? 0,
     localIp: socket.localAddress ?? '127.0.0.1',
     localPort: socket.localPort ?? fallbackPort,
   };
+  return gated ? { ...own, ...gated } : own;
+}
+
+/** How a gated connection is found again once TLS has wrapped its socket: the proxy's end of it. */
+function gateKey(socket: net.Socket): string {
+  return `${socket.remoteAddress}|${socket.remotePort}`;
 }
 
 /** The ports to try for a portRange, starting at a random one (Kamaelia's makeTCPServerPort picks at random). */
@@ -108,10 +117,17 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     keepAliveInitialDelay: input.socketOptions.keepAliveInitialDelay ?? 0,
     ...(input.socketOptions.highWaterMark !== undefined ? { highWaterMark: input.socketOptions.highWaterMark } : {}),
   };
-  const server: net.Server = input.tls
+  const tlsServer = input.tls
     ? tls.createServer({ ...input.tls, ...serverOptions, handshakeTimeout: input.tls.handshakeTimeout ?? input.handshakeTimeout })
-    : net.createServer(serverOptions);
+    : undefined;
+  // With a gate, a plain listener takes the connection first and hands it to TLS once it has passed.
+  const server: net.Server = tlsServer && !input.gate ? tlsServer : net.createServer(serverOptions);
   if (input.maxConnections !== undefined) server.maxConnections = input.maxConnections;
+  const gate = input.gate;
+  /** Sockets still at the gate. */
+  const gating = new Set<net.Socket>();
+  /** What the gate said of connections now in their TLS handshake. */
+  const gated = new Map<string, GatedPeer>();
 
   const forget = (id: number, why: Reason | undefined): void => {
     const connection = connections.get(id);
@@ -128,7 +144,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     const connection = this.kamaeliaId === undefined ? undefined : connections.get(this.kamaeliaId);
     if (!connection) return;
     if (connection.idle) {
-      this.destroy(); // asked to finish an idle timeout ago and still open: the peer is not reading
+      this.destroy(); // asked to close an idle timeout ago and still open: the peer is not reading
       return;
     }
     connection.idle = true;
@@ -137,8 +153,13 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     deliverToInbox(connection.csa, 'control', producerFinished(why, { source: 'TCPServer' }));
   };
 
-  const accept = (socket: net.Socket): void => {
+  const accept = (socket: net.Socket, gatedPeer?: GatedPeer): void => {
     socket.on('error', ignoreSocketError);
+    if (gate && tlsServer) {
+      const key = gateKey(socket);
+      gatedPeer = gated.get(key);
+      gated.delete(key);
+    }
     if (!accepting || ended) {
       socket.destroy(); // a TLS handshake that completed after we stopped accepting
       return;
@@ -165,18 +186,45 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     counts.open++;
     counts.accepted++;
     // Consumers link the CSA's boxes while handling newCSA, before it starts and reads its first byte.
-    announce(newCSA(id, csa, peerInfo(socket, input.port)));
+    announce(newCSA(id, csa, peerInfo(socket, input.port, gatedPeer)));
     csa.start();
   };
 
-  server.on(input.tls ? 'secureConnection' : 'connection', accept);
+  const passGate = (socket: net.Socket): void => {
+    socket.on('error', ignoreSocketError);
+    gating.add(socket);
+    gate!(
+      socket,
+      (peer) => {
+        gating.delete(socket);
+        if (!tlsServer) accept(socket, peer);
+        else if (accepting && !ended) {
+          gated.set(gateKey(socket), peer);
+          socket.once('close', () => gated.delete(gateKey(socket)));
+          tlsServer.emit('connection', socket); // node:tls's own handshake, with its timeout and SNI
+        } else socket.destroy();
+      },
+      () => {
+        gating.delete(socket);
+        socket.destroy();
+        if (accepting && !ended) counts.proxyRejected++;
+      },
+    );
+  };
+  if (gate) server.on('connection', passGate);
+  if (tlsServer) tlsServer.on('secureConnection', accept);
+  else if (!gate) server.on('connection', accept);
   server.on('drop', () => report({ type: 'listener.refused' }));
-  if (input.tls) {
-    server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
+  if (tlsServer) {
+    tlsServer.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
       socket.destroy(); // with a tlsClientError listener Node leaves closing the socket to us
       report({ type: 'listener.handshakeFailed', reason: reasonFromError(error, 'ETLS') });
     });
   }
+  const dropGated = (): void => {
+    for (const socket of gating) socket.destroy();
+    gating.clear();
+  };
 
   const ports = input.portRange ? portsToTry(input.portRange) : [input.port];
   let attempt = 0;
@@ -221,9 +269,10 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     if (type === 'stopAccepting') {
       accepting = false;
       server.close();
+      dropGated();
     } else if (type === 'closeConnections') {
-      const finish = producerFinished(undefined, { source: 'TCPServer' });
-      for (const { csa } of [...connections.values()]) deliverToInbox(csa, 'control', finish);
+      const closeRequest = producerFinished(undefined, { source: 'TCPServer' });
+      for (const { csa } of [...connections.values()]) deliverToInbox(csa, 'control', closeRequest);
     } else if (type === 'destroyConnections') {
       for (const [id, { csa }] of [...connections]) {
         stopTree(csa);
@@ -240,6 +289,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     ended = true;
     accepting = false;
     server.close();
+    dropGated();
     for (const { csa, socket } of connections.values()) {
       stopTree(csa);
       socket.destroy();

@@ -20,7 +20,7 @@ import type { TLSSocket } from 'node:tls';
 import { fromCallback, type AnyActorRef } from 'xstate';
 import { describeValue } from '../src/kernel/component.js';
 import { badMessage, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
-import { canSend, passInbox, removeInboxPassthroughsTo, setInboxOpen, whenCanSend } from '../src/kernel/routing.js';
+import { addInboxPassthrough, canSend, removeInboxPassthroughsTo, setInboxOpen, whenCanSend } from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import type { SocketBindingInput, SocketCommand, SocketReport, SslReady } from '../machines/connectedSocketAdapter.js';
 import { newReader, newWriter, removeReader, removeWriter, type ReadReadiness } from '../machines/selector.js';
@@ -48,10 +48,10 @@ function onSocketError(this: BoundSocket, error: Error): void {
 function onPlainClose(this: BoundSocket): void {
   const binding = this[BINDING];
   // Once TLS wraps the socket, the TLS socket's own close (with its error) is the one that counts.
-  if (binding && (!binding.secured || binding.secured === (this as Duplex))) binding.finish();
+  if (binding && (!binding.secured || binding.secured === (this as Duplex))) binding.onClosed();
 }
 function onSecuredClose(this: BoundSocket): void {
-  this[BINDING]?.finish();
+  this[BINDING]?.onClosed();
 }
 
 export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ input, sendBack, receive, self, system }) => {
@@ -121,10 +121,10 @@ class SocketBinding {
     plain.allowHalfOpen = true;
     if (options.secure) this.secured = plain as unknown as TLSSocket;
 
-    for (const box of PASSED_BOXES) passInbox(owner, box, self, box);
+    for (const box of PASSED_BOXES) addInboxPassthrough(owner, box, self, box);
 
     if (plain.destroyed) {
-      queueMicrotask(() => this.finish());
+      queueMicrotask(() => this.onClosed());
     } else {
       this.register(plain);
       for (const data of options.initialWrites ?? []) this.write(data);
@@ -167,7 +167,7 @@ class SocketBinding {
         this.aborted = true;
         this.abortReason = event.reason;
         this.abortAlwaysReports = event.always === true;
-        this.finish();
+        this.onClosed();
         return;
     }
   }
@@ -251,7 +251,8 @@ class SocketBinding {
     }
   }
 
-  finish(): void {
+  /** The socket has closed (or never opened): tidy up and report `socket.closed` once. */
+  onClosed(): void {
     if (this.phase === 'closed') return;
     const wasUpgrading = this.phase === 'upgrading';
     this.phase = 'closed';
@@ -299,7 +300,7 @@ class SocketBinding {
         this.recordFailure(readiness.error);
         return;
       case 'close':
-        this.finish();
+        this.onClosed();
         return;
     }
   }
@@ -361,12 +362,12 @@ class SocketBinding {
           onSecure: (socket) => this.secure(socket),
           onError: (error) => {
             this.recordFailure(error);
-            this.finish();
+            this.onClosed();
           },
         });
       } catch (error) {
         this.recordFailure(error instanceof Error ? error : new Error(String(error)));
-        this.finish();
+        this.onClosed();
       }
     };
     // Plain text written before makessl must reach the wire before the ClientHello.

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import { createActor, type AnyActorLogic } from 'xstate';
-import { resolveInbox } from '../src/kernel/routing.js';
+import { deliverToInbox } from '../src/kernel/routing.js';
 import { Graphline, Pipeline, box, childrenOf, defineComponent, isShutdownRequest, shutdownMicroprocess, type AnyComponent, type SignalMessage } from '../src/index.js';
 
 const Forward = () =>
@@ -40,7 +40,7 @@ export function pipelineRate(messages: number): number {
   let received = 0;
   actor.on('outbox', () => received++);
   const t0 = performance.now();
-  const deliver = resolveInbox(actor, 'inbox'); // what run()'s send() does
+  const deliver = (message: unknown): void => deliverToInbox(actor, 'inbox', message); // what run()'s send() does
   for (let i = 0; i < messages; i++) deliver(i);
   const seconds = (performance.now() - t0) / 1000;
   if (received !== messages) throw new Error(`pipeline delivered ${received} of ${messages}`);

@@ -4,12 +4,13 @@
 import { once } from 'node:events';
 import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
+import { checkDuration } from '../src/internet/options.js';
 import { History } from './history.js';
 import { LifecycleTracker } from './lifecycle.js';
 import type { HelloRecord, InspectorRecord } from './records.js';
@@ -27,6 +28,13 @@ export interface InspectorOptions {
   readonly flushIntervalMs?: number;
   /** Log records per batch before the rest are only counted (default 500). */
   readonly logLimit?: number;
+  /**
+   * Host names (without port) the page may be reached by besides loopback names and addresses and
+   * the bound address, e.g. `['inspector.lan']` behind a reverse proxy. Requests naming any other
+   * `Host` get 403, so a web page whose name resolves to 127.0.0.1 (DNS rebinding) cannot read the
+   * session. Default: none.
+   */
+  readonly allowedHosts?: readonly string[];
 }
 
 export interface Inspector {
@@ -65,6 +73,7 @@ function findPageDir(): string {
 
 export async function createInspector(options: InspectorOptions = {}): Promise<Inspector> {
   const host = options.host ?? '127.0.0.1';
+  const flushIntervalMs = checkDuration('createInspector', 'flushIntervalMs', options.flushIntervalMs, 100);
   const showPayloadBytes = Math.max(0, Math.floor(options.showPayloadBytes ?? 0));
   const tracker = new LifecycleTracker({ showPayloadBytes, ...(options.logLimit !== undefined ? { logLimit: options.logLimit } : {}) });
   const history = new History();
@@ -89,9 +98,13 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
     }
   };
 
+  const hostAllowed = hostCheck(host, options.allowedHosts ?? []);
+
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     const path = new URL(request.url ?? '/', 'http://inspector').pathname;
-    if (request.method !== 'GET') {
+    if (!hostAllowed(request.headers.host)) {
+      response.writeHead(403, { 'content-type': 'text/plain; charset=utf-8' }).end('forbidden: unknown Host (see the allowedHosts option)');
+    } else if (request.method !== 'GET') {
       response.writeHead(405).end();
     } else if (path === '/') {
       serveFile(response, join(pageDir, 'index.html'));
@@ -115,7 +128,7 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
       socket.destroy();
       return;
     }
-    if (!sameOrigin(request)) {
+    if (!hostAllowed(request.headers.host) || !sameOrigin(request)) {
       // Another web site open in the same browser must not read what the system is doing.
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
       return;
@@ -159,7 +172,7 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
       resolve();
     });
   });
-  const timer = setInterval(flush, options.flushIntervalMs ?? 100);
+  const timer = setInterval(flush, flushIntervalMs);
   timer.unref();
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -188,6 +201,28 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
       })();
       return closed;
     },
+  };
+}
+
+const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost']);
+
+/**
+ * Which `Host` headers to answer: loopback names, any IP address (rebinding needs a name: a page
+ * at an address literal is that address's own origin), the bound address and the allowed names,
+ * with any port. A missing Host (HTTP/1.0 tools) is allowed: a browser always sends one.
+ */
+function hostCheck(bound: string, allowed: readonly string[]): (header: string | undefined) => boolean {
+  const names = new Set([...allowed, bound].map((name) => name.toLowerCase().replace(/^\[(.*)\]$/, '$1')));
+  return (header) => {
+    if (header === undefined) return true;
+    let name: string;
+    try {
+      name = new URL(`http://${header}`).hostname.toLowerCase();
+    } catch {
+      return false;
+    }
+    const bare = name.replace(/^\[(.*)\]$/, '$1');
+    return LOOPBACK_NAMES.has(bare) || bare.endsWith('.localhost') || isIP(bare) !== 0 || names.has(bare);
   };
 }
 

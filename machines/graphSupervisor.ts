@@ -9,7 +9,7 @@ import { componentFailed, isShutdownMicroprocess, producerFinished, reasonFromEr
 import {
   addInboxPassthrough,
   componentPath,
-  deliverAlongLinks,
+  deliverFromOutbox,
   deliverToInbox,
   hasInboxPassthrough,
   linkToInbox,
@@ -112,7 +112,7 @@ export const graphSupervisorMachine = setup({
               const report = componentFailed(path, { code: why.code, message: `${path} failed: ${why.message}` });
               emitFrom(rootOf(self), { type: 'signal', data: report });
               // Whoever listens to the failed child's signal learns that it will produce no more.
-              deliverAlongLinks(failed, 'signal', producerFinished(report.reason, { source: path }));
+              deliverFromOutbox(failed, 'signal', producerFinished(report.reason, { source: path }));
             }
             enqueue.assign({ alive: context.alive - 1, failure: context.failure ?? why });
             forgetChild(self, String(index));

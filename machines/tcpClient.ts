@@ -21,7 +21,15 @@ import {
   type Reason,
   type SignalMessage,
 } from '../src/kernel/messages.js';
-import { addInboxPassthrough, linkToOwnOutbox, registerComponent, setInboxOpen, deliverToInbox } from '../src/kernel/routing.js';
+import {
+  addInboxPassthrough,
+  deliverToInbox,
+  linkToOwnOutbox,
+  registerComponent,
+  removeInboxPassthroughsTo,
+  removeLinksBetween,
+  setInboxOpen,
+} from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import { connectedSocketAdapterMachine, type CsaInput, type CsaOutput, type SslReady } from './connectedSocketAdapter.js';
 import { Opaque } from './opaque.js';
@@ -53,7 +61,8 @@ type Pending = Uint8Array | string | typeof MAKESSL;
 export class PendingQueue {
   readonly items: Pending[] = [];
   bytes = 0;
-  finish: ControlMessage | undefined;
+  /** A producerFinished that arrived early: once the CSA has the queued data, it closes. */
+  closeRequest: ControlMessage | undefined;
 }
 
 export type ConnectorEvent = { type: 'connect.ok'; socket: Opaque<unknown> } | { type: 'connect.failed'; reason: Reason };
@@ -110,7 +119,7 @@ const beforeConnection = {
   makessl: { actions: 'queue' },
   control: [
     { guard: 'isShutdownMicroprocess', target: 'closed', actions: 'abandonPending' },
-    { guard: 'isProducerFinished', actions: 'rememberFinish' },
+    { guard: 'isProducerFinished', actions: 'rememberCloseRequest' },
   ],
 } as const;
 
@@ -158,8 +167,8 @@ export const tcpClientMachine = setup({
       pending.bytes += byteLength(data);
       if (pending.bytes >= context.pendingHighWaterMark) setInboxOpen(self, 'inbox', false);
     },
-    rememberFinish: ({ context, event }) => {
-      if (event.type === 'control' && isProducerFinished(event.data)) context.pending.value.finish ??= event.data;
+    rememberCloseRequest: ({ context, event }) => {
+      if (event.type === 'control' && isProducerFinished(event.data)) context.pending.value.closeRequest ??= event.data;
     },
     /** Wires the freshly spawned CSA in, then hands it what was queued, in order. */
     attachCsa: ({ context, self }) => {
@@ -170,13 +179,15 @@ export const tcpClientMachine = setup({
       const badMessages = csa.on('signal', (event: { data?: unknown }) => {
         if (isBadMessage(event.data)) emitFrom(self, { type: 'signal', data: event.data });
       });
-      context.csaLinks.value.push(
-        addInboxPassthrough(self, 'inbox', csa, 'inbox'),
-        addInboxPassthrough(self, 'makessl', csa, 'makessl'),
-        linkToOwnOutbox(csa, 'outbox', self, 'outbox'),
-        linkToOwnOutbox(csa, 'sslready', self, 'sslready'),
-        () => badMessages.unsubscribe(),
-      );
+      addInboxPassthrough(self, 'inbox', csa, 'inbox');
+      addInboxPassthrough(self, 'makessl', csa, 'makessl');
+      linkToOwnOutbox(csa, 'outbox', self, 'outbox');
+      linkToOwnOutbox(csa, 'sslready', self, 'sslready');
+      context.csaLinks.value.push(() => {
+        removeInboxPassthroughsTo(self, csa);
+        removeLinksBetween(csa, self);
+        badMessages.unsubscribe();
+      });
       const pending = context.pending.value;
       const firstMakessl = pending.items.indexOf(MAKESSL);
       const rest = firstMakessl < 0 ? [] : pending.items.slice(firstMakessl);
@@ -186,7 +197,7 @@ export const tcpClientMachine = setup({
         if (item === MAKESSL) deliverToInbox(csa, 'makessl', 'makessl (queued before the connection)');
         else deliverToInbox(csa, 'inbox', item);
       }
-      if (pending.finish) deliverToInbox(csa, 'control', pending.finish);
+      if (pending.closeRequest) deliverToInbox(csa, 'control', pending.closeRequest);
       // Reopening wakes producers at once; the CSA starts only after this transition, so a woken
       // producer would pile everything into its mailbox unchecked. Let it start first.
       queueMicrotask(() => setInboxOpen(self, 'inbox', true));

@@ -17,9 +17,9 @@ import {
 } from '../src/kernel/messages.js';
 
 export interface TcpServerInput {
-  /** After serverShutdown, how long open connections may go on before they are asked to finish. */
+  /** After serverShutdown, how long open connections may go on before they are asked to close. */
   readonly drainTimeout: number;
-  /** After connections were asked to finish (flush, then close), how long before they are destroyed. */
+  /** After connections were asked to close (flush, then close), how long before they are destroyed. */
   readonly closeTimeout: number;
   /** Passed through to the listener actor (its options). */
   readonly listener: unknown;
@@ -36,6 +36,8 @@ export interface TcpServerStats {
   readonly lastHandshakeFailure: Reason | undefined;
   /** accept() errors (EMFILE, ...) that did not stop the server. */
   readonly acceptErrors: number;
+  /** Connections closed at the PROXY protocol gate: untrusted address, bad or missing header, timeout. */
+  readonly proxyRejected: number;
 }
 
 /**
@@ -45,6 +47,8 @@ export interface TcpServerStats {
 export interface ConnectionCounts {
   open: number;
   accepted: number;
+  /** Kept here too (the listener counts them in place): see TcpServerStats.proxyRejected. */
+  proxyRejected: number;
 }
 
 /** The listener actor's input: the options the machine passes through, and the counters it fills in. */
@@ -53,7 +57,7 @@ export interface ListenerActorInput {
   readonly connections: ConnectionCounts;
 }
 
-export interface TcpServerContext extends Omit<TcpServerStats, 'open' | 'accepted'> {
+export interface TcpServerContext extends Omit<TcpServerStats, 'open' | 'accepted' | 'proxyRejected'> {
   readonly connections: ConnectionCounts;
   readonly drainTimeout: number;
   readonly closeTimeout: number;
@@ -77,7 +81,7 @@ export type ListenerReport =
 /** What the machine asks of the listener actor. */
 export type ListenerCommand =
   | { type: 'stopAccepting' }
-  /** Ask every connection to finish: flush what is queued, then close. */
+  /** Ask every connection to close: flush what is queued, then close. */
   | { type: 'closeConnections' }
   /** Close every connection now. */
   | { type: 'destroyConnections' };
@@ -127,7 +131,7 @@ export const tcpServerMachine = setup({
     address: undefined,
     endMessage: undefined,
     failure: undefined,
-    connections: { open: 0, accepted: 0 },
+    connections: { open: 0, accepted: 0, proxyRejected: 0 },
     refused: 0,
     handshakeFailures: 0,
     lastHandshakeFailure: undefined,

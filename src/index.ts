@@ -19,6 +19,13 @@ export { ConsoleReader } from './components/ConsoleReader.js';
 export { ConsoleEchoer } from './components/ConsoleEchoer.js';
 export { EchoProtocol } from './components/EchoProtocol.js';
 export { RateControlledFileReader } from './components/RateControlledFileReader.js';
+export { Lines, DEFAULT_MAX_LINE_LENGTH } from './components/Lines.js';
+export type { LinesOptions } from './components/Lines.js';
+export { fromReadable } from './components/fromReadable.js';
+export { toWritable } from './components/toWritable.js';
+export type { ToWritableOptions } from './components/toWritable.js';
+export { toDuplex } from './components/toDuplex.js';
+export type { ToDuplexOptions } from './components/toDuplex.js';
 export { ConnectedSocketAdapter } from './internet/ConnectedSocketAdapter.js';
 export type { ConnectedSocketAdapterOptions } from './internet/ConnectedSocketAdapter.js';
 export type { CsaSignal, SslReady } from '../machines/connectedSocketAdapter.js';
@@ -26,13 +33,25 @@ export type { ReadReadiness, SendReadiness } from '../machines/selector.js';
 export type { ClientTlsOptions, ServerTlsOptions, TlsUpgradeOptions } from '../actors/tlsUpgrade.js';
 export { TCPClient } from './internet/TCPClient.js';
 export type { TCPClientOptions } from './internet/TCPClient.js';
-export { TCPServer, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT } from './internet/TCPServer.js';
+export { TCPServer } from './internet/TCPServer.js';
+export {
+  checkDuration,
+  DEFAULT_CLIENT_HANDSHAKE_TIMEOUT,
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_CONNECT_TIMEOUT,
+  DEFAULT_DRAIN_TIMEOUT,
+  DEFAULT_SERVER_HANDSHAKE_TIMEOUT,
+  MAX_DURATION_MS,
+} from './internet/options.js';
 export type { CSAOptions, ProtocolHandlerSignal, ServerSocketOptions, TCPServerTlsOptions, TCPServerOptions } from './internet/TCPServer.js';
 export { ConnectedServer, FastRestartServer, SimpleServer } from './chassis/ConnectedServer.js';
 export type { ConnectedServerOptions, SimpleServerOptions } from './chassis/ConnectedServer.js';
 export { SingleServer } from './chassis/SingleServer.js';
 export type { SingleServerOptions } from './chassis/SingleServer.js';
 export { serverStats } from './internet/serverStats.js';
+export { parseProxyHeader } from './internet/proxyProtocol.js';
+export type { ProxyParseResult } from './internet/proxyProtocol.js';
+export type { ProxyProtocolOptions } from './internet/proxyGate.js';
 export type { TcpServerStats as ServerStats } from '../machines/tcpServer.js';
 export { createInspector, LifecycleTracker, LIFECYCLE_STATES } from '../inspector/index.js';
 export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState } from '../inspector/index.js';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
 import { createChildActor } from '../src/kernel/childActors.js';
-import { resolveInbox } from '../src/kernel/routing.js';
+import { deliverToInbox } from '../src/kernel/routing.js';
 import { until } from './helpers/net.js';
 
 /** Ends on any inbox message; throws if the message is 'explode'. */
@@ -33,7 +33,7 @@ function Parent(ended: { id: string; error?: unknown }[]) {
       onChildEnded((id, failure) => ended.push(failure ? { id, error: failure.error } : { id }));
       on('inbox', (message) => {
         const [index, text] = message.split(':') as [string, string];
-        resolveInbox(children[Number(index)]!, 'inbox')(text);
+        deliverToInbox(children[Number(index)]!, 'inbox', text);
       });
     },
   });

@@ -1,10 +1,10 @@
 // A message to a body component runs its handler without XState's mailbox when nothing is queued
-// (componentLogic.ts, deliverToBody). It must keep the mailbox's guarantees: one handler at a time,
+// (componentLogic.ts, handleNow). It must keep the mailbox's guarantees: one handler at a time,
 // in order, nothing handled after finish(), and inspectors still see every message.
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { Pipeline, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
-import { resolveInbox } from '../src/kernel/routing.js';
+import { deliverToInbox } from '../src/kernel/routing.js';
 
 /** Records handler entry/exit; on `feedBack` messages it sends itself more, from inside the handler. */
 function Reentrant(log: string[], options: { finishOn?: number } = {}) {
@@ -16,8 +16,8 @@ function Reentrant(log: string[], options: { finishOn?: number } = {}) {
       on('inbox', (n) => {
         log.push(`start ${n}`);
         if (n === 1) {
-          resolveInbox(self, 'inbox')(2);
-          resolveInbox(self, 'inbox')(3);
+          deliverToInbox(self, 'inbox', 2);
+          deliverToInbox(self, 'inbox', 3);
         }
         if (n === options.finishOn) finish();
         log.push(`end ${n}`);
@@ -51,7 +51,7 @@ describe('direct delivery to body components', () => {
       inboxes: { inbox: box<string>(), control: box<SignalMessage>() },
       outboxes: { outbox: box<string>(), signal: box<SignalMessage>() },
       body: ({ on, self }) => {
-        resolveInbox(self, 'inbox')('sent before on()');
+        deliverToInbox(self, 'inbox', 'sent before on()');
         on('inbox', (message) => log.push(message));
       },
     });

@@ -2,6 +2,7 @@
 // records, and that close() leaves nothing listening.
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -165,6 +166,35 @@ describe('createInspector', () => {
     const own = new WebSocket(wsUrl, { origin: new URL(inspector.url).origin });
     await once(own, 'open');
     own.close();
+  });
+
+  it('refuses HTTP and WebSocket requests naming a foreign Host (DNS rebinding), unless allowed', async () => {
+    const inspector = await open({ allowedHosts: ['inspector.test'] });
+    const { port } = new URL(inspector.url);
+    const wsUrl = new URL('ws', inspector.url).href.replace(/^http/, 'ws');
+    const status = (path: string, host: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        httpGet({ host: '127.0.0.1', port: Number(port), path, headers: { host } }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        }).once('error', reject);
+      });
+    // A page at http://evil.example:PORT whose name resolved to 127.0.0.1 sends its own name.
+    const evil = `evil.example:${port}`;
+    for (const path of ['/', '/records.jsonl', '/app.js']) expect(await status(path, evil), path).toBe(403);
+    const foreign = new WebSocket(wsUrl, { headers: { host: evil }, origin: `http://${evil}` });
+    const [error] = (await once(foreign, 'error')) as [Error];
+    expect(error.message).toMatch(/403/);
+    // Without an Origin (a program's client) the Host still has to be known.
+    const program = new WebSocket(wsUrl, { headers: { host: evil } });
+    expect(((await once(program, 'error')) as [Error])[0].message).toMatch(/403/);
+    // Loopback names, IP addresses and allowed names are answered.
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `inspector.test:${port}`, 'INSPECTOR.test']) {
+      expect(await status('/records.jsonl', host), host).toBe(200);
+    }
+    const allowed = new WebSocket(wsUrl, { headers: { host: `inspector.test:${port}` }, origin: `http://inspector.test:${port}` });
+    await once(allowed, 'open');
+    allowed.close();
   });
 
   it('close() ends the page connections and stops listening', async () => {

@@ -105,7 +105,8 @@ describe('run()', () => {
     expect(a.finished || b.finished).toBe(false);
     a.finish();
     b.finish();
-    expect(await handle.done).toEqual({ status: 'done' });
+    // the Graphline's last word carries the failure, so the run ended in error
+    expect(await handle.done).toMatchObject({ status: 'error', reason: { code: 'EBADTHING' } });
     expect(await handle.next('signal')).toMatchObject({ kind: 'producerFinished', reason: { code: 'EBADTHING' } });
   });
 
@@ -114,7 +115,7 @@ describe('run()', () => {
     const handle = run(Pipeline(a.component, Thrower('start')));
     expect(await handle.next('signal', { timeoutMs: 2000 })).toMatchObject({ kind: 'componentFailed', component: 'Pipeline/1:Thrower' });
     a.finish();
-    expect((await handle.done).status).toBe('done');
+    expect((await handle.done).status).toBe('error');
   });
 
   it("a machine component that throws has its own children stopped too (XState leaves them running)", async () => {

@@ -74,7 +74,7 @@ describe('TCPServer binding', () => {
       expect(signal.kind).toBe('producerFinished');
       expect(signal.reason?.code).toBe('EADDRINUSE');
       expect(signal.reason?.message).toContain(String(port));
-      expect(await server.done).toEqual({ status: 'done' });
+      expect(await server.done).toMatchObject({ status: 'error', reason: { code: 'EADDRINUSE' } });
       expect(server.actor.getSnapshot().value).toBe('failed');
     } finally {
       blocker.close();

@@ -143,7 +143,7 @@ describe('RateControlledFileReader', () => {
     const handle = run(RateControlledFileReader(join(dir, 'does-not-exist.bin')));
     const end = await handle.next('signal', { timeoutMs: 2000 });
     expect(end).toMatchObject({ kind: 'producerFinished', reason: { code: 'ENOENT', message: expect.stringContaining('does-not-exist.bin') } });
-    expect((await handle.done).status).toBe('done');
+    expect((await handle.done).status).toBe('error');
   });
 
   it('rejects bad options at construction, naming them', () => {

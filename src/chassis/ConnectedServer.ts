@@ -21,7 +21,7 @@ import {
   type Reason,
   type SignalMessage,
 } from '../kernel/messages.js';
-import { addLink, deliverAlongLinks, removeLinksBetween, deliverToInbox } from '../kernel/routing.js';
+import { deliverFromOutbox, deliverToInbox, linkToInbox, removeLinksBetween } from '../kernel/routing.js';
 import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { createChildActor, forgetChild, stopTree } from '../kernel/childActors.js';
@@ -84,7 +84,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         if (!connection || !isActive(connection.csa)) return;
         // It will produce no more: the CSA flushes what it was given and closes.
         const why = failure === undefined ? undefined : reasonFromError(failure.error);
-        if (failure !== undefined) deliverAlongLinks(connection.handler, 'signal', producerFinished(why, { source: name }));
+        if (failure !== undefined) deliverFromOutbox(connection.handler, 'signal', producerFinished(why, { source: name }));
         else deliverToInbox(connection.csa, 'control', producerFinished(undefined, { source: name }));
       };
 
@@ -98,12 +98,12 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           return;
         }
         const handler = createChildActor(self, component, String(id), `${id}:${component.name}`);
-        addLink(csa, 'outbox', handler, 'inbox');
-        addLink(handler, 'outbox', csa, 'inbox');
-        addLink(handler, 'signal', csa, 'control');
+        linkToInbox(csa, 'outbox', handler, 'inbox');
+        linkToInbox(handler, 'outbox', csa, 'inbox');
+        linkToInbox(handler, 'signal', csa, 'control');
         // The CSA closes a STARTTLS handshake that takes longer than the server's handshakeTimeout.
-        if (component.outboxes.includes('makessl')) addLink(handler, 'makessl', csa, 'makessl');
-        if (component.inboxes.includes('sslready')) addLink(csa, 'sslready', handler, 'sslready');
+        if (component.outboxes.includes('makessl')) linkToInbox(handler, 'makessl', csa, 'makessl');
+        if (component.inboxes.includes('sslready')) linkToInbox(csa, 'sslready', handler, 'sslready');
         let unsubscribe: (() => void) | undefined;
         if (component.outboxes.includes('serversignal')) {
           const subscription = handler.on('serversignal', (event: { data?: unknown }) => control(event.data));

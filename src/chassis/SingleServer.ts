@@ -15,7 +15,7 @@ import {
   type SignalMessage,
 } from '../kernel/messages.js';
 import { innerTCPServer } from './innerTCPServer.js';
-import { linkToOwnOutbox, resolveInbox, deliverToInbox } from '../kernel/routing.js';
+import { deliverToInbox, linkToOwnOutbox, removeLinksBetween } from '../kernel/routing.js';
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { stopTree } from '../kernel/childActors.js';
 
@@ -24,7 +24,6 @@ export type SingleServerOptions = Omit<TCPServerOptions, 'maxConnections'>;
 interface Client {
   readonly id: number;
   readonly csa: AnyActorRef;
-  readonly unlink: () => void;
 }
 
 export function SingleServer(options: SingleServerOptions = {}) {
@@ -45,13 +44,13 @@ export function SingleServer(options: SingleServerOptions = {}) {
             deliverToInbox(message.csa, 'control', shutdownMicroprocess());
             return;
           }
-          client = { id: message.id, csa: message.csa, unlink: linkToOwnOutbox(message.csa, 'outbox', self, 'outbox') };
-          const toClient = resolveInbox(message.csa, 'inbox');
-          for (const data of waiting.splice(0)) toClient(data);
+          client = { id: message.id, csa: message.csa };
+          linkToOwnOutbox(message.csa, 'outbox', self, 'outbox');
+          for (const data of waiting.splice(0)) deliverToInbox(message.csa, 'inbox', data);
         },
         onShutdownCSA: (message) => {
           if (client?.id !== message.id) return;
-          client.unlink();
+          removeLinksBetween(client.csa, self);
           client = undefined;
           send('signal', producerFinished(message.reason, { source: 'SingleServer' }));
         },
@@ -71,7 +70,7 @@ export function SingleServer(options: SingleServerOptions = {}) {
       });
       server.start();
       return () => {
-        client?.unlink();
+        if (client) removeLinksBetween(client.csa, self);
         if (server.getSnapshot().status === 'active') stopTree(server);
       };
     },

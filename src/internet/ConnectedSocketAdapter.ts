@@ -8,15 +8,16 @@ import { connectedSocketAdapterMachine, type CsaInput, type CsaSignal, type SslR
 import type { ReadReadiness, SendReadiness } from '../../machines/selector.js';
 import { box, defineComponent, describeValue } from '../kernel/component.js';
 import type { SignalMessage, SocketShutdown } from '../kernel/messages.js';
+import { checkDuration, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, DEFAULT_CLOSE_TIMEOUT } from './options.js';
 
 export interface ConnectedSocketAdapterOptions {
   /** node:tls options used when a message arrives on makessl. `{ isServer: true, key, cert, ... }` for the server side. */
   readonly tls?: TlsUpgradeOptions;
   /** The socket is a tls.TLSSocket whose handshake is done: makessl is refused. */
   readonly secure?: boolean;
-  /** How long a graceful close waits for the peer to close after our FIN (default 5000 ms). */
+  /** How long a graceful close waits for the peer to close after our FIN (default {@link DEFAULT_CLOSE_TIMEOUT}, 5000 ms). */
   readonly closeTimeout?: number;
-  /** How long a makessl handshake may take (default 30000 ms); then the CSA closes with ETIMEDOUT. */
+  /** How long a makessl handshake may take (default {@link DEFAULT_CLIENT_HANDSHAKE_TIMEOUT}, 30000 ms); then the CSA closes with ETIMEDOUT. */
   readonly handshakeTimeout?: number;
   /** The number carried in the shutdownCSA message on signal (a server's connection id; default 0). */
   readonly id?: number;
@@ -27,19 +28,8 @@ export interface ConnectedSocketAdapterOptions {
 /** The CSA machine with its node:net binding. */
 export const connectedSocketAdapterLogic = connectedSocketAdapterMachine.provide({ actors: { socketBinding } });
 
-export const DEFAULT_CLOSE_TIMEOUT_MS = 5000;
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 30_000;
-
-export function checkTimeout(owner: string, name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${owner}: ${name} must be a non-negative number of milliseconds, got ${describeValue(value)}`);
-  }
-  return value;
-}
-
 export function csaInput(socket: Socket, options: ConnectedSocketAdapterOptions): CsaInput {
-  const closeTimeoutMs = checkTimeout('ConnectedSocketAdapter', 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS);
+  const closeTimeoutMs = checkDuration('ConnectedSocketAdapter', 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
   return {
     binding: {
       socket,
@@ -48,7 +38,7 @@ export function csaInput(socket: Socket, options: ConnectedSocketAdapterOptions)
       ...(options.initialWrites ? { initialWrites: options.initialWrites } : {}),
     },
     closeTimeoutMs,
-    handshakeTimeoutMs: checkTimeout('ConnectedSocketAdapter', 'handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT_MS),
+    handshakeTimeoutMs: checkDuration('ConnectedSocketAdapter', 'handshakeTimeout', options.handshakeTimeout, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT),
     id: options.id ?? 0,
   };
 }

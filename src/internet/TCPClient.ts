@@ -2,22 +2,24 @@
 // makessl; outboxes outbox (bytes received), signal (exactly one terminal producerFinished, with
 // reason { code, message } when an error ended it; badMessage reports), sslready.
 import { isIP, type LookupFunction } from 'node:net';
+import { domainToASCII } from 'node:url';
 import { connector } from '../../actors/connector.js';
 import type { ClientTlsOptions } from '../../actors/tlsUpgrade.js';
 import type { SslReady } from '../../machines/connectedSocketAdapter.js';
 import { tcpClientMachine, type TcpClientInput } from '../../machines/tcpClient.js';
 import { box, defineComponent, describeValue } from '../kernel/component.js';
-import { checkTimeout, connectedSocketAdapterLogic, DEFAULT_CLOSE_TIMEOUT_MS, DEFAULT_HANDSHAKE_TIMEOUT_MS } from './ConnectedSocketAdapter.js';
+import { connectedSocketAdapterLogic } from './ConnectedSocketAdapter.js';
+import { checkDuration, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT } from './options.js';
 import type { SignalMessage } from '../kernel/messages.js';
 
 export interface TCPClientOptions {
   /** Milliseconds to wait after starting before connecting (default 0). Control works meanwhile. */
   readonly delay?: number;
-  /** Milliseconds the connect (and, with `secure`, the TLS handshake) may take; 0 = no limit (default 60000). */
+  /** Milliseconds the connect (and, with `secure`, the TLS handshake) may take; 0 = no limit (default {@link DEFAULT_CONNECT_TIMEOUT}, 60000). */
   readonly connectTimeout?: number;
-  /** Milliseconds a graceful close waits for the peer after our FIN (default 5000). */
+  /** Milliseconds a graceful close waits for the peer after our FIN (default {@link DEFAULT_CLOSE_TIMEOUT}, 5000). */
   readonly closeTimeout?: number;
-  /** Milliseconds a makessl handshake may take (default 30000); then the client fails with ETIMEDOUT. */
+  /** Milliseconds a makessl handshake may take (default {@link DEFAULT_CLIENT_HANDSHAKE_TIMEOUT}, 30000); then the client fails with ETIMEDOUT. */
   readonly handshakeTimeout?: number;
   /** node:tls options for makessl, or for TLS from the start with `secure: true`. Verification is on by default. */
   readonly tls?: ClientTlsOptions;
@@ -29,16 +31,28 @@ export interface TCPClientOptions {
   readonly pendingHighWaterMark?: number;
 }
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 60_000;
 const DEFAULT_PENDING_HIGH_WATER_MARK = 1024 * 1024;
-// RFC 1123 host names (labels of letters, digits and hyphens), optionally with a trailing dot.
-const HOST_NAME = /^(?=.{1,253}\.?$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i;
+// What dns.lookup resolves once IDN labels are in A-label form: labels of letters, digits, hyphens
+// and underscores (Docker/Compose service names such as db_1), up to 253 characters, optional final dot.
+const DNS_NAME = /^(?=.{1,253}\.?$)[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*\.?$/i;
+// Before conversion: non-ASCII (for IDN) or name characters; domainToASCII would cut `a/b` to `a`.
+const NAME_CHARACTERS = /^(?:[a-z0-9_.-]|[^\p{ASCII}])+$/iu;
+
+/** The name to connect to: an IP address as given, a host name in ASCII (IDN converted), or undefined if neither. */
+function connectableHost(host: unknown): string | undefined {
+  if (typeof host !== 'string' || host === '') return undefined;
+  if (isIP(host)) return host;
+  if (!NAME_CHARACTERS.test(host)) return undefined;
+  const ascii = domainToASCII(host);
+  return DNS_NAME.test(ascii) ? ascii : undefined;
+}
 
 /** The TCPClient machine with its node:net bindings. */
 export const tcpClientLogic = tcpClientMachine.provide({ actors: { connector, csa: connectedSocketAdapterLogic } });
 
 export function TCPClient(host: string, port: number, options: TCPClientOptions = {}) {
-  if (typeof host !== 'string' || !(isIP(host) || HOST_NAME.test(host))) {
+  const connectTo = connectableHost(host);
+  if (connectTo === undefined) {
     throw new TypeError(`TCPClient: host must be an IP address or a host name, got ${describeValue(host)}`);
   }
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -49,12 +63,12 @@ export function TCPClient(host: string, port: number, options: TCPClientOptions 
     throw new RangeError(`TCPClient: pendingHighWaterMark must be a positive integer, got ${describeValue(pendingHighWaterMark)}`);
   }
   const input: TcpClientInput = {
-    host,
+    host: connectTo,
     port,
-    delayMs: checkTimeout('TCPClient', 'delay', options.delay, 0),
-    connectTimeoutMs: checkTimeout('TCPClient', 'connectTimeout', options.connectTimeout, DEFAULT_CONNECT_TIMEOUT_MS),
-    closeTimeoutMs: checkTimeout('TCPClient', 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT_MS),
-    handshakeTimeoutMs: checkTimeout('TCPClient', 'handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT_MS),
+    delayMs: checkDuration('TCPClient', 'delay', options.delay, 0),
+    connectTimeoutMs: checkDuration('TCPClient', 'connectTimeout', options.connectTimeout, DEFAULT_CONNECT_TIMEOUT),
+    closeTimeoutMs: checkDuration('TCPClient', 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
+    handshakeTimeoutMs: checkDuration('TCPClient', 'handshakeTimeout', options.handshakeTimeout, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT),
     secure: options.secure === true,
     tls: options.tls,
     ...(options.lookup ? { lookup: options.lookup } : {}),

@@ -8,6 +8,8 @@ import { tcpServerMachine, type ListenerActorInput, type ListenerCommand, type T
 import { box, defineComponent, type AnyComponent } from '../kernel/component.js';
 import { ConnectedSocketAdapter } from './ConnectedSocketAdapter.js';
 import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from '../kernel/messages.js';
+import { checkDuration, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SERVER_HANDSHAKE_TIMEOUT } from './options.js';
+import { proxyGate, type ProxyProtocolOptions } from './proxyGate.js';
 
 export type { ServerSocketOptions, TCPServerTlsOptions } from '../../actors/listener.js';
 
@@ -26,7 +28,7 @@ export interface TCPServerOptions {
    * Otherwise the options are given to each CSA for server-side STARTTLS (a message on its makessl).
    */
   readonly tls?: TCPServerTlsOptions;
-  /** Milliseconds a TLS handshake may take. Default 5000, as Ranch and Thousand Island. */
+  /** Milliseconds a TLS handshake may take. Default {@link DEFAULT_SERVER_HANDSHAKE_TIMEOUT} (5000), as Ranch and Thousand Island. */
   readonly handshakeTimeout?: number;
   /**
    * At most this many open connections. Beyond it a new connection is accepted and closed at once
@@ -35,19 +37,22 @@ export interface TCPServerOptions {
   readonly maxConnections?: number;
   /** Close a connection (gracefully: queued bytes are flushed) after this many ms without traffic. */
   readonly idleTimeout?: number;
-  /** After serverShutdown, how long open connections may continue before they are asked to finish. Default 5000. */
+  /** After serverShutdown, how long open connections may continue before they are asked to close. Default {@link DEFAULT_DRAIN_TIMEOUT} (5000). */
   readonly drainTimeout?: number;
-  /** How long a connection asked to finish may take to flush and close before it is destroyed. Default 5000. */
+  /** How long a connection asked to close may take to flush and close before it is destroyed. Default {@link DEFAULT_CLOSE_TIMEOUT} (5000). */
   readonly closeTimeout?: number;
   /** Builds the CSA for an accepted socket (Kamaelia's TCPServer.CSA hook). */
   readonly csa?: (socket: net.Socket, options: CSAOptions) => AnyComponent;
+  /**
+   * Take HAProxy's PROXY protocol (v1 or v2): each connection must come from a `trusted` proxy and
+   * start with a header, read before any TLS; the handler's info.peer/peerPort are then the client's.
+   * Others are closed unserved and counted in serverStats(...).proxyRejected. Default: off.
+   */
+  readonly proxyProtocol?: ProxyProtocolOptions;
 }
 
 export type ProtocolHandlerSignal = NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef>;
 
-export const DEFAULT_HANDSHAKE_TIMEOUT = 5000;
-export const DEFAULT_DRAIN_TIMEOUT = 5000;
-export const DEFAULT_CLOSE_TIMEOUT = 5000;
 
 const tcpServerLogic = tcpServerMachine.provide({
   // The machine types its listener loosely (it passes the input through); this is the real one.
@@ -58,14 +63,6 @@ function checkInteger(where: string, name: string, value: number | undefined, lo
   if (value === undefined) return;
   if (!Number.isInteger(value) || value < low || value > high) {
     throw new RangeError(`${where}: ${name} must be an integer from ${low} to ${high}, got ${String(value)}`);
-  }
-}
-
-function checkDuration(where: string, name: string, value: number | undefined): void {
-  if (value === undefined) return;
-  // setTimeout clamps anything above 2^31-1 ms to 1 ms; refuse it rather than fire at once.
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > 2 ** 31 - 1) {
-    throw new RangeError(`${where}: ${name} must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${String(value)}`);
   }
 }
 
@@ -108,19 +105,22 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
   if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
     throw new TypeError(`${where}: host must be a non-empty string, got ${String(options.host)}`);
   }
-  checkDuration(where, 'handshakeTimeout', options.handshakeTimeout);
   checkDuration(where, 'idleTimeout', options.idleTimeout);
-  checkDuration(where, 'drainTimeout', options.drainTimeout);
-  checkDuration(where, 'closeTimeout', options.closeTimeout);
-  checkDuration(where, 'tls.handshakeTimeout', options.tls?.handshakeTimeout);
+  checkDuration(where, 'socketOptions.keepAliveInitialDelay', options.socketOptions?.keepAliveInitialDelay);
   if (options.tls?.secure && !(options.tls.key || options.tls.pfx || options.tls.SNICallback)) {
     throw new TypeError(`${where}: tls with secure: true needs a key and cert (or pfx, or SNICallback)`);
   }
   const tls = options.tls;
   const makeCSA = options.csa ?? defaultCSA;
   const starttls = tls && !tls.secure ? startTlsOptions(tls) : undefined;
-  const closeTimeout = options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT;
-  const handshakeTimeout = tls?.handshakeTimeout ?? options.handshakeTimeout ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  const closeTimeout = checkDuration(where, 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
+  const handshakeTimeout = checkDuration(
+    where,
+    'tls.handshakeTimeout',
+    tls?.handshakeTimeout,
+    checkDuration(where, 'handshakeTimeout', options.handshakeTimeout, DEFAULT_SERVER_HANDSHAKE_TIMEOUT),
+  );
+  const drainTimeout = checkDuration(where, 'drainTimeout', options.drainTimeout, DEFAULT_DRAIN_TIMEOUT);
   const listener: ListenerInput = {
     port: options.port ?? 0,
     host: options.host,
@@ -132,9 +132,10 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
     maxConnections: options.maxConnections,
     idleTimeout: options.idleTimeout,
     closeTimeout,
+    ...(options.proxyProtocol !== undefined ? { gate: proxyGate(options.proxyProtocol, where) } : {}),
     createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, handshakeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
   };
-  return { drainTimeout: options.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT, closeTimeout, listener };
+  return { drainTimeout, closeTimeout, listener };
 }
 
 export function TCPServer(options: TCPServerOptions = {}) {

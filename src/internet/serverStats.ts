@@ -17,5 +17,5 @@ export function serverStats(ref: AnyActorRef): TcpServerStats | undefined {
   const context = snapshot.context;
   if (!context || typeof context.connections?.open !== 'number') return undefined;
   const { connections, refused, handshakeFailures, lastHandshakeFailure, acceptErrors } = context as TcpServerContext;
-  return { open: connections.open, accepted: connections.accepted, refused, handshakeFailures, lastHandshakeFailure, acceptErrors };
+  return { open: connections.open, accepted: connections.accepted, refused, handshakeFailures, lastHandshakeFailure, acceptErrors, proxyRejected: connections.proxyRejected };
 }

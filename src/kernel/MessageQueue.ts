@@ -1,4 +1,12 @@
-// An unbounded FIFO with promise-based takers: what run() buffers each outbox into.
+// A FIFO with promise-based takers: what run() buffers each outbox into.
+import { abortError } from './abort.js';
+
+/** How long and until what a taker waits. */
+export interface TakeOptions {
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+}
+
 export class MessageQueue<T> implements AsyncIterable<T> {
   private items: T[] = [];
   private head = 0;
@@ -40,28 +48,37 @@ export class MessageQueue<T> implements AsyncIterable<T> {
     return item;
   }
 
-  next(timeoutMs?: number): Promise<T> {
+  next(options: TakeOptions = {}): Promise<T> {
+    const { timeoutMs, signal } = options;
+    if (signal?.aborted) return Promise.reject(abortError(signal, `waiting for a message on "${this.label}"`));
     if (this.length > 0) return Promise.resolve(this.take());
     if (this.closed) return Promise.reject(new Error(`the component ended before a message arrived on "${this.label}"`));
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
+      const forget = (): void => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      };
       const taker = {
         resolve: (item: T) => {
-          if (timer) clearTimeout(timer);
+          forget();
           resolve(item);
         },
         reject: (error: Error) => {
-          if (timer) clearTimeout(timer);
+          forget();
           reject(error);
         },
       };
+      const giveUp = (error: Error): void => {
+        const index = this.takers.indexOf(taker);
+        if (index >= 0) this.takers.splice(index, 1);
+        taker.reject(error);
+      };
+      const onAbort = (): void => giveUp(abortError(signal!, `waiting for a message on "${this.label}"`));
       this.takers.push(taker);
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          const index = this.takers.indexOf(taker);
-          if (index >= 0) this.takers.splice(index, 1);
-          reject(new Error(`timed out after ${timeoutMs} ms waiting for a message on "${this.label}"`));
-        }, timeoutMs);
+        timer = setTimeout(() => giveUp(new Error(`timed out after ${timeoutMs} ms waiting for a message on "${this.label}"`)), timeoutMs);
       }
     });
   }

@@ -170,7 +170,7 @@ export function componentLogic<In, Out, Input = undefined>(
       const instance = instances.get(actorScope.self);
       if (!instance || instance.ended) {
         if (event.type === STOP) return stopped(snapshot);
-        // A direct delivery (deliverToBody) ended the instance at once and sent this to say so.
+        // A direct delivery (handleNow) ended the instance at once and sent this to say so.
         if (event.type === FINISH && snapshot.status === 'active') return completed(snapshot);
         if (event.type === FAIL && snapshot.status === 'active') return failed(snapshot, (event as { error?: unknown }).error);
         return snapshot;
@@ -206,7 +206,7 @@ export function componentLogic<In, Out, Input = undefined>(
  * were handling this event, and inspectors see the event and snapshot as usual. Returns false when
  * `ref` is not a body component or is busy; the caller then sends the event the ordinary way.
  */
-export function deliverToBody(ref: AnyActorRef, box: string, data: unknown): boolean {
+export function handleNow(ref: AnyActorRef, box: string, data: unknown): boolean {
   const instance = instances.get(ref);
   // inTransition: its body is still starting (the mailbox keeps messages until it has) or one of
   // its handlers is running; either way the message waits in line.

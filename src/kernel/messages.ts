@@ -38,10 +38,37 @@ export interface ServerShutdown {
 }
 
 export interface PeerInfo {
+  /** The client's address: the socket's peer, or the source a trusted proxy's PROXY header gave. */
   readonly peer: string;
   readonly peerPort: number;
   readonly localIp: string;
   readonly localPort: number;
+  /** Set when the server takes the PROXY protocol: the proxy's own address (the socket's peer). */
+  readonly proxy?: string;
+  readonly proxyPort?: number;
+  /** The PROXY header as the proxy sent it (version, command, addresses, v2 TLVs). */
+  readonly proxyHeader?: ProxyHeader;
+}
+
+/** A Type-Length-Value record of a PROXY v2 header (ALPN, authority, SSL, unique id, ...), kept as sent. */
+export interface ProxyTlv {
+  readonly type: number;
+  readonly value: Uint8Array;
+}
+
+/** What a valid PROXY protocol header (v1 or v2) said. */
+export interface ProxyHeader {
+  readonly version: 1 | 2;
+  /** LOCAL: the proxy speaks for itself (a health check); the connection's own addresses hold. */
+  readonly command: 'PROXY' | 'LOCAL';
+  /** UNKNOWN (v1) or UNSPEC/UNIX (v2) carry no TCP addresses: the connection's own addresses hold. */
+  readonly family: 'TCP4' | 'TCP6' | 'UNKNOWN';
+  readonly source?: string;
+  readonly sourcePort?: number;
+  readonly destination?: string;
+  readonly destinationPort?: number;
+  /** v2 TLVs in the order sent; empty for v1. */
+  readonly tlvs: readonly ProxyTlv[];
 }
 
 /** A server accepted a connection; `csa` is the connection's component handle (opaque here). */

@@ -5,10 +5,8 @@
 // supervisor decides routes but is not on the hot path.
 import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from './component.js';
-import { deliverToBody } from './componentLogic.js';
+import { handleNow } from './componentLogic.js';
 import { emitFrom } from './xstateInternals.js';
-
-export type Deliver = (message: unknown) => void;
 
 /** What the routing layer and the inspector know about a running component. */
 export interface ComponentInfo {
@@ -97,14 +95,10 @@ export function componentPath(ref: AnyActorRef): string {
 }
 
 /**
- * A function that puts `message` into `box` of `ref`, through any passthrough `ref` has for that box
- * when the message is sent (a component may add one later, as TCPClient does once its CSA exists).
+ * Puts `message` into `box` of `ref` now, through any passthrough `ref` has for that box when the
+ * message is sent (a component may add one later, as TCPClient does once its CSA exists). The one
+ * way a message enters an inbox.
  */
-export function resolveInbox(ref: AnyActorRef, box: string): Deliver {
-  return (message) => deliverToInbox(ref, box, message);
-}
-
-/** Puts `message` into `box` of `ref` now (resolveInbox without the closure). */
 export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown): void {
   const passthroughs = inboxPassthroughs.get(ref);
   if (passthroughs) {
@@ -123,33 +117,34 @@ export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown):
       return;
     }
   }
-  if (!deliverToBody(ref, box, message)) ref.send({ type: box, data: message });
+  if (!handleNow(ref, box, message)) ref.send({ type: box, data: message });
 }
 
-function deliverTo(destination: Destination, message: unknown): void {
+/**
+ * Delivers `message` to everything `source`'s `outbox` is linked to, as if `source` had sent it:
+ * what an outbox listener does, and how one speaks for a component that failed (XState has dropped
+ * its listeners by then).
+ */
+export function deliverFromOutbox(source: AnyActorRef, outbox: string, message: unknown): void {
+  const route = lookup(outboxDestinations, source, outbox);
+  if (route) deliverToDestinations(route.destinations, message);
+}
+
+function deliverToDestinations(destinations: readonly Destination[], message: unknown): void {
+  if (destinations.length === 1) deliverToDestination(destinations[0]!, message);
+  else if (destinations.length > 1) for (const destination of [...destinations]) deliverToDestination(destination, message); // a delivery may unlink
+}
+
+function deliverToDestination(destination: Destination, message: unknown): void {
   if (destination.outward) emitFrom(destination.ref, { type: destination.box, data: message });
   else deliverToInbox(destination.ref, destination.box, message);
 }
 
-/** Delivers what `route`'s outbox sends to each of its destinations. */
-function dispatch(route: OutboxRoute, message: unknown): void {
-  const destinations = route.destinations;
-  if (destinations.length === 1) deliverTo(destinations[0]!, message);
-  else if (destinations.length > 1) for (const destination of [...destinations]) deliverTo(destination, message); // a delivery may unlink
-}
-
-/** Makes messages for `graph`'s inbox `box` go straight to `target`'s inbox `targetBox`. */
-export function addInboxPassthrough(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): () => void {
-  const passthrough = passInbox(graph, box, target, targetBox);
-  return () => removePassthroughs(graph, (p) => p === passthrough);
-}
-
-/** addInboxPassthrough without an undo function; `removeInboxPassthroughsTo` undoes it. */
-export function passInbox(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): Passthrough {
+/** Makes messages for `graph`'s inbox `box` go straight to `target`'s inbox `targetBox`; `removeInboxPassthroughsTo` undoes it. */
+export function addInboxPassthrough(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): void {
   const passthrough: Passthrough = { from: box, ref: target, box: targetBox };
   inboxPassthroughs.set(graph, [...(inboxPassthroughs.get(graph) ?? []), passthrough]);
   topologyVersion++;
-  return passthrough;
 }
 
 /** Removes every passthrough from `graph`'s inboxes to `target`. */
@@ -170,36 +165,30 @@ export function hasInboxPassthrough(graph: AnyActorRef, box: string): boolean {
   return inboxPassthroughs.get(graph)?.some((p) => p.from === box) ?? false;
 }
 
-/** Links `source.outbox` to `target.inbox`. Returns a function that undoes it. */
-export function linkToInbox(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): () => void {
-  const destination: Destination = { ref: target, box: inbox, outward: false };
-  addDestination(source, outbox, destination);
-  return () => removeDestination(source, outbox, destination);
-}
+// Links return nothing: per-connection wiring would otherwise pay for an undo closure per link.
+// `removeLinksBetween` undoes them.
 
-/** linkToInbox without an undo function, for per-connection wiring; `removeLinksBetween` undoes it. */
-export function addLink(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): void {
+/** Links `source.outbox` to `target.inbox`. */
+export function linkToInbox(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): void {
   addDestination(source, outbox, { ref: target, box: inbox, outward: false });
 }
 
-/** Removes every link from an outbox of `source` to an inbox of `target`. */
+/** Links a child's outbox to an outbox of its graph: the graph re-emits what the child sends. */
+export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyActorRef, graphOutbox: string): void {
+  addDestination(child, outbox, { ref: graph, box: graphOutbox, outward: true });
+}
+
+/** Removes every link from an outbox of `source` to `target` (to its inboxes or, for its child, its outboxes). */
 export function removeLinksBetween(source: AnyActorRef, target: AnyActorRef): void {
   const entry = outboxDestinations.get(source);
   if (!entry) return;
   for (const route of entry instanceof Map ? [...entry.values()] : [entry]) {
     const destinations = route.destinations;
     for (let i = destinations.length - 1; i >= 0; i--) {
-      if (destinations[i]!.ref === target && !destinations[i]!.outward) destinations.splice(i, 1);
+      if (destinations[i]!.ref === target) destinations.splice(i, 1);
     }
   }
   topologyVersion++;
-}
-
-/** Links a child's outbox to an outbox of its graph: the graph re-emits what the child sends. */
-export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyActorRef, graphOutbox: string): () => void {
-  const destination: Destination = { ref: graph, box: graphOutbox, outward: true };
-  addDestination(child, outbox, destination);
-  return () => removeDestination(child, outbox, destination);
 }
 
 function addDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
@@ -210,25 +199,9 @@ function addDestination(source: AnyActorRef, outbox: string, destination: Destin
     // One XState listener per outbox, not per link, and no closure per link.
     const created: OutboxRoute = { box: outbox, destinations: [destination], gates: undefined, gatesVersion: -1 };
     insert(outboxDestinations, source, created);
-    source.on(outbox, (event: { data?: unknown }) => dispatch(created, event.data));
+    source.on(outbox, (event: { data?: unknown }) => deliverToDestinations(created.destinations, event.data));
   }
   topologyVersion++;
-}
-
-function removeDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
-  const list = lookup(outboxDestinations, source, outbox)?.destinations;
-  if (!list) return;
-  const index = list.indexOf(destination);
-  if (index >= 0) list.splice(index, 1);
-  topologyVersion++;
-}
-
-/**
- * Sends `message` along `source`'s links for `outbox` without the source emitting it: used to speak
- * for a component that failed (XState has dropped its listeners by then).
- */
-export function deliverAlongLinks(source: AnyActorRef, outbox: string, message: unknown): void {
-  for (const destination of [...(lookup(outboxDestinations, source, outbox)?.destinations ?? [])]) deliverTo(destination, message);
 }
 
 export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
@@ -317,14 +290,19 @@ export function canSend(ref: AnyActorRef, outbox: string): boolean {
 
 /** Calls `wake` once every consumer fed by `outbox` is open again (at once if they are). */
 export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void): () => void {
-  const closed = gatesOf(ref, outbox).find((gate) => gate.closed);
+  return whenAllOpen(() => gatesOf(ref, outbox), wake);
+}
+
+/** Calls `wake` once none of `currentGates()` is closed, asking again on each wake-up (links may change). */
+function whenAllOpen(currentGates: () => readonly InboxGate[], wake: () => void): () => void {
+  const closed = currentGates().find((gate) => gate.closed);
   if (!closed) {
     wake();
     return () => {};
   }
   let cancelled = false;
   const retry = (): void => {
-    if (!cancelled) cancel = whenCanSend(ref, outbox, wake);
+    if (!cancelled) cancel = whenAllOpen(currentGates, wake);
   };
   (closed.waiters ??= new Set()).add(retry);
   let cancel = (): void => {
@@ -334,4 +312,22 @@ export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void):
     cancelled = true;
     cancel();
   };
+}
+
+/** The gates of the final inboxes that a message sent to `ref`'s inbox `box` reaches. */
+function gatesOfInbox(ref: AnyActorRef, box: string): InboxGate[] {
+  const found: InboxGate[] = [];
+  inboxGates(ref, box, found, 0);
+  return found;
+}
+
+/** A producer outside the graph (run()'s handle, toDuplex): can `ref`'s inbox `box` take more now? */
+export function isInboxOpen(ref: AnyActorRef, box: string): boolean {
+  for (const gate of gatesOfInbox(ref, box)) if (gate.closed) return false;
+  return true;
+}
+
+/** Calls `wake` once `ref`'s inbox `box` (through its passthroughs) is open (at once if it is). */
+export function whenInboxOpen(ref: AnyActorRef, box: string, wake: () => void): () => void {
+  return whenAllOpen(() => gatesOfInbox(ref, box), wake);
 }

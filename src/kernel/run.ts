@@ -1,7 +1,8 @@
 // run(component): start a component as the root of an actor system and talk to its boxes.
 import { createActor, type Actor, type AnyActorLogic, type InspectionEvent, type Observer } from 'xstate';
 import { assertComponent, type Component } from './component.js';
-import { componentFailed, reasonFromError, type Reason } from './messages.js';
+import { abortError } from './abort.js';
+import { componentFailed, isShutdownRequest, reasonFromError, type Reason } from './messages.js';
 import { MessageQueue } from './MessageQueue.js';
 import { registerComponent, deliverToInbox } from './routing.js';
 import { stopTree } from './childActors.js';
@@ -11,22 +12,37 @@ export interface RunOptions {
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
   /** The root actor's id (defaults to the component's name). */
   readonly id?: string;
+  /** Aborting it stops the component, as `stop()` does; `done` then resolves `{ status: 'stopped', reason }` with code `ABORT_ERR`. */
+  readonly signal?: AbortSignal;
 }
 
+/** How a run ended: what `done` resolves with. */
 export interface RunResult {
-  /** `done`: the component finished; `error`: it threw (see reason); `stopped`: stop() was called. */
+  /**
+   * `done`: the component finished cleanly; `error`: an error ended it, either thrown or reported in
+   * its last terminal message on `signal` (a refused or reset connection, a failed bind, a failed
+   * child); `stopped`: `stop()` was called or the run's AbortSignal aborted.
+   */
   readonly status: 'done' | 'error' | 'stopped';
+  /** Why, when status is `error` (and `ABORT_ERR` when an abort stopped it). */
   readonly reason?: Reason;
 }
 
+/** Options of `next()`. */
 export interface NextOptions {
-  /** Reject if no message arrives within this many milliseconds. */
+  /** Reject if no message arrives within this many milliseconds. @defaultValue no timeout */
   readonly timeoutMs?: number;
+  /** Reject with an `AbortError` (code `ABORT_ERR`) when this aborts; the message, if one comes later, stays buffered. */
+  readonly signal?: AbortSignal;
 }
 
 export interface RunHandle<In extends object, Out extends object> {
-  /** Puts `message` into the component's inbox `box`. Ignored once the component has terminated. */
-  send<K extends keyof In & string>(box: K, message: In[K]): void;
+  /**
+   * Puts `message` into the component's inbox `box`. Returns `false`, and drops the message, when the
+   * component has already ended (it cannot be delivered); `true` otherwise. Throws a TypeError for a
+   * box the component does not have.
+   */
+  send<K extends keyof In & string>(box: K, message: In[K]): boolean;
   /** The next message on outbox `box`; everything since start is buffered, so nothing is missed. */
   next<K extends keyof Out & string>(box: K, options?: NextOptions): Promise<Out[K]>;
   /** Every message on outbox `box`, from the start; ends when the component has terminated. */
@@ -60,48 +76,76 @@ export function run<In extends object, Out extends object>(component: Component<
     return queue;
   };
 
-  let settle: (result: RunResult) => void = () => {};
-  const done = new Promise<RunResult>((resolve) => (settle = resolve));
+  // The last terminal message the root sent on `signal`: if it carries a reason, an error ended the run.
+  let terminalReason: Reason | undefined;
+  if (component.outboxes.includes('signal')) {
+    actor.on('signal', (event: { data?: unknown }) => {
+      if (isShutdownRequest(event.data)) terminalReason = event.data.reason;
+    });
+  }
+
+  let resolveDone: (result: RunResult) => void = () => {};
+  const done = new Promise<RunResult>((resolve) => (resolveDone = resolve));
   let ended = false;
-  let stopping = false;
-  const finish = (result: RunResult): void => {
+  /** Set by stop() or an abort, before the actor stops (its completion is reported synchronously). */
+  let stopResult: RunResult | undefined;
+  const end = (result: RunResult): void => {
     if (ended) return;
     ended = true;
     for (const queue of queues.values()) queue.close();
-    settle(result);
+    resolveDone(result);
   };
 
   actor.subscribe({
-    complete: () => finish({ status: stopping ? 'stopped' : 'done' }),
+    complete: () => {
+      if (stopResult) end(stopResult);
+      else end(terminalReason ? { status: 'error', reason: terminalReason } : { status: 'done' });
+    },
     error: (error) => {
       // XState leaves a failed root's children running; stop them so their sockets close.
       stopTree(actor);
       const why = reasonFromError(error);
       queues.get('signal')?.push(componentFailed(component.name, { code: why.code, message: `${component.name} failed: ${why.message}` }));
-      finish({ status: 'error', reason: why });
+      end({ status: 'error', reason: why });
     },
   });
-  actor.start();
+  const stopFor = (result: RunResult): void => {
+    if (ended) return;
+    stopResult = result;
+    actor.stop();
+    end(result);
+  };
+  const abortSignal = options.signal;
+  const abortResult = (): RunResult => ({ status: 'stopped', reason: { code: 'ABORT_ERR', message: abortError(abortSignal!, `running ${component.name}`).message } });
+  if (abortSignal?.aborted) {
+    // Never started: nothing was opened, nothing needs closing.
+    end(abortResult());
+  } else {
+    if (abortSignal) {
+      const onAbort = (): void => stopFor(abortResult());
+      abortSignal.addEventListener('abort', onAbort, { once: true });
+      void done.then(() => abortSignal.removeEventListener('abort', onAbort));
+    }
+    actor.start();
+  }
   const inboxes = new Set<string>(component.inboxes);
 
   return {
     send(box, message) {
       if (!inboxes.has(box)) throw new TypeError(`${component.name} has no inbox "${box}" (it has ${component.inboxes.join(', ')})`);
-      if (ended) return;
+      if (ended) return false;
       deliverToInbox(actor, box, message);
+      return true;
     },
     next(box, nextOptions = {}) {
-      return queueOf(box).next(nextOptions.timeoutMs) as Promise<Out[typeof box]>;
+      return queueOf(box).next(nextOptions) as Promise<Out[typeof box]>;
     },
     messages(box) {
       return queueOf(box) as AsyncIterable<Out[typeof box]>;
     },
     done,
     stop() {
-      if (ended) return;
-      stopping = true;
-      actor.stop();
-      finish({ status: 'stopped' });
+      stopFor({ status: 'stopped' });
     },
     actor,
   };

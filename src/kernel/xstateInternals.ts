@@ -4,7 +4,7 @@
 // - stop a child directly: XState leaves a failed machine's children running (statelyai/xstate#5153)
 //   and we keep large child sets out of its children table (see childActors.ts).
 // - whether an actor's mailbox is idle, and the inspection hook: a body component's data messages
-//   skip the mailbox when nothing is queued (componentLogic.ts, deliverToBody), and inspectors still
+//   skip the mailbox when nothing is queued (componentLogic.ts, handleNow), and inspectors still
 //   see them.
 // - index the scheduler's delayed events by actor, so stopping an actor does not scan them all.
 import type { AnyActorRef, EventObject } from 'xstate';
