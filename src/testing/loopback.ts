@@ -29,6 +29,8 @@ export interface LoopbackConnection {
   readonly closed: () => boolean;
   /** Resolves when the socket is closed. */
   whenClosed(): Promise<void>;
+  /** Resolves when the other side has ended (FIN) or reset; rejects after `timeoutMs` (default 5000). */
+  whenEnded(timeoutMs?: number): Promise<void>;
 }
 
 function until(condition: () => boolean, what: string, timeoutMs: number): Promise<void> {
@@ -84,6 +86,7 @@ function wrap(raw: net.Socket): LoopbackConnection {
     reset: () => void raw.resetAndDestroy(),
     ended: () => ended,
     closed: () => closed,
+    whenEnded: (timeoutMs = 5000) => until(() => ended || closed, 'the other side ending', timeoutMs),
     whenClosed: () => (closed ? Promise.resolve() : new Promise((resolve) => raw.once('close', () => resolve()))),
   };
 }
