@@ -144,6 +144,22 @@ export function bindingKey(stub: StubHandle): string {
     .join('+');
 }
 
+/** A listener binds once (or fails to); it reports connections only once bound. */
+function listenerCan(event: EventObject, stub: StubHandle): boolean {
+  const settled = stub.sent.some((sent) => sent.type === 'listener.bound' || sent.type === 'listener.bindFailed');
+  if (event.type === 'listener.bound' || event.type === 'listener.bindFailed') return !settled;
+  return stub.sent.some((sent) => sent.type === 'listener.bound');
+}
+
+/** Destroying the connections closes them all at once: the drain is over. */
+function listenerReacts(event: EventObject, stub: StubHandle, direction: 'received' | 'sent'): void {
+  if (direction !== 'received' || event.type !== 'destroyConnections') return;
+  const counts = (stub.input as { connections: ConnectionCounts }).connections;
+  if (counts.open === 0) return;
+  counts.open = 0;
+  stub.sendBack({ type: 'listener.drained' });
+}
+
 export interface LibraryDefaults {
   readonly input: unknown;
   samples(type: string): readonly EventObject[] | undefined;
@@ -186,8 +202,8 @@ export function libraryDefaults(machine: AnyStateMachine): LibraryDefaults {
     samples: (type) => SAMPLES[type],
     // listener.drained comes from a drain emptying the server (an effect above), never on its own.
     actorEvents: (src) => (isServer && src === 'listener' ? tcpServerMachine.events.filter((type) => type.startsWith('listener.') && type !== 'listener.drained') : undefined),
-    actorCan: (src) => (src === 'socketBinding' ? socketBindingCan : undefined),
-    actorReactions: (src) => (src === 'socketBinding' ? socketBindingReacts : undefined),
+    actorCan: (src) => (src === 'socketBinding' ? socketBindingCan : isServer && src === 'listener' ? listenerCan : undefined),
+    actorReactions: (src) => (src === 'socketBinding' ? socketBindingReacts : isServer && src === 'listener' ? listenerReacts : undefined),
     actorEffects: (src) => (isServer && src === 'listener' ? LISTENER_EFFECTS : {}),
     serializeState: libraryStateKey(machine),
     onStub: undefined,
