@@ -1,10 +1,13 @@
 // The ConnectedSocketAdapter's I/O: one connected net.Socket (or TLSSocket), provided into
-// connectedSocketAdapterMachine as `socketBinding`.
+// connectedSocketAdapterMachine as its socket actions. A connection is that one machine actor: the
+// binding is a plain object the actor's actions drive, not a second actor (an actor costs ~2 KB and
+// ~20 µs a connection; shared/notes/xstate.md).
 //
 // The data path runs here, not through the machine (one machine transition costs ~2 µs; this is
-// ~50 ns a hop): the CSA's inbox, makessl, ReadReady and SendReady are passed straight to this
-// actor, received chunks are emitted straight out of the CSA's outbox, and the machine hears only
-// lifecycle reports. Readiness comes from the Selector ('readable', 'end', 'drain', ...).
+// ~50 ns a hop): the CSA's inbox, makessl, ReadReady and SendReady are taken as they are delivered
+// (the binding is the CSA's direct receiver, see routing), received chunks are emitted straight out
+// of the CSA's outbox, and the machine hears only lifecycle reports. Readiness comes from the
+// Selector ('readable', 'end', 'drain', ...).
 //
 // One object per connection with its state in fields and its steps as methods: written as closures
 // over shared locals it cost ~30 function objects and their context per connection.
@@ -17,15 +20,20 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { fromCallback, type AnyActorRef } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
-import { badMessage, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
-import { addInboxPassthrough, canSend, removeInboxPassthroughsTo, setInboxOpen, whenCanSend } from '../src/kernel/routing.js';
+import type { AnyActorRef, AnyStateMachine, EventObject } from 'xstate';
+import { badMessage, describeValue, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
+import { canSend, setDirectReceiver, setInboxOpen, whenCanSend, type DirectReceiver } from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
-import type { SocketBindingInput, SocketCommand, SocketReport, SslReady } from '../machines/connectedSocketAdapter.js';
+import {
+  connectedSocketAdapterMachine,
+  type CsaBindingOptions,
+  type SocketAbort,
+  type SocketReport,
+  type SslReady,
+} from '../machines/connectedSocketAdapter.js';
 import { newReader, newWriter, removeReader, removeWriter, type ReadReadiness } from '../machines/selector.js';
 import { getSelector, notifySelector } from './selector.js';
-import type { AnyActorSystem } from '../src/kernel/component.js';
+import type { AnyActorSystem } from '../src/kernel/events.js';
 import { startTls, type TlsUpgradeOptions } from './tlsUpgrade.js';
 
 /** Byte counts reach the machine (and the inspector) at most this often while data flows. */
@@ -34,8 +42,10 @@ const EMPTY = Buffer.alloc(0);
 const ignoreError = (): void => {};
 
 type Phase = 'open' | 'upgrading' | 'closed';
-/** The CSA's inboxes that pass straight through to the binding. */
-const PASSED_BOXES = ['inbox', 'makessl', 'ReadReady', 'SendReady'] as const;
+/** The CSA's inboxes the binding takes as they are delivered. */
+const PASSED_BOXES: ReadonlySet<string> = new Set(['inbox', 'makessl', 'ReadReady', 'SendReady']);
+const FLUSH = 'socket.flush';
+const ABORT = 'socket.abort';
 
 /** The binding that owns a socket, for the listeners shared by every socket. */
 const BINDING = Symbol('kamaelia.socketBinding');
@@ -54,23 +64,54 @@ function onSecuredClose(this: BoundSocket): void {
   this[BINDING]?.onClosed();
 }
 
-export const socketBinding = fromCallback<SocketCommand, SocketBindingInput>(({ input, sendBack, receive, self, system }) => {
-  let binding: SocketBinding;
+/** Each running CSA's binding. */
+const bindings = new WeakMap<AnyActorRef, SocketBinding>();
+
+function open(owner: AnyActorRef, options: CsaBindingOptions, system: AnyActorSystem): void {
   try {
-    binding = new SocketBinding(input, self, system as AnyActorSystem, sendBack);
-    receive((event) => binding.receive(event));
+    const binding = new SocketBinding(owner, options, system);
+    bindings.set(owner, binding);
     binding.start();
   } catch (error) {
-    // A throw here leaves no cleanup for XState to run: close the socket before reporting it.
-    (input.options.socket as Socket).destroy();
+    // The actor fails to start; nothing else will close the socket.
+    (options.socket as Socket).destroy();
     throw error;
   }
-  return () => binding.cleanup();
+}
+
+const providedMachine = connectedSocketAdapterMachine.provide({
+  actions: {
+    openSocket: ({ context, self, system }) => open(self, context.binding.value, system as AnyActorSystem),
+    forwardToSocket: ({ event, self }) => {
+      const { type, data } = event as EventObject & { data?: unknown };
+      bindings.get(self)?.command(type, data);
+    },
+    flushSocket: ({ self }) => bindings.get(self)?.command(FLUSH, undefined),
+    abortSocket: ({ self }, params: SocketAbort) => bindings.get(self)?.command(ABORT, params),
+  },
 });
 
-class SocketBinding {
-  private readonly owner: AnyActorRef;
-  private readonly options: SocketBindingInput['options'];
+/**
+ * The CSA machine with its node:net binding. XState runs no exit action when an actor is stopped,
+ * so the logic closes the socket itself when its actor is told to stop (or its machine throws):
+ * the machine's own transition, wrapped, with the machine as prototype (state nodes, definition
+ * and the inspector's view are the machine's).
+ */
+export const connectedSocketAdapterLogic: typeof providedMachine = Object.create(providedMachine, {
+  transition: {
+    value: function transition(this: AnyStateMachine, snapshot: never, event: EventObject, actorScope: { self: AnyActorRef }) {
+      if (event.type === 'xstate.stop') bindings.get(actorScope.self)?.cleanup();
+      try {
+        return providedMachine.transition.call(this, snapshot, event as never, actorScope as never);
+      } catch (error) {
+        bindings.get(actorScope.self)?.cleanup();
+        throw error;
+      }
+    },
+  },
+}) as typeof providedMachine;
+
+class SocketBinding implements DirectReceiver {
   private readonly plain: Socket;
   private readonly selector: AnyActorRef;
   private current: Duplex;
@@ -94,24 +135,29 @@ class SocketBinding {
   private abortAlwaysReports = false;
   private inboxClosed = false;
   private cancelReadWait: (() => void) | undefined;
+  /** A command is running; what arrives meanwhile waits in `queued`, as in a mailbox. */
+  private busy = false;
+  /** Box name (or command) and data pairs. */
+  private queued: unknown[] | undefined;
   // From bind time, so a connection shorter than the interval reports its counts once, when it closes.
   private lastProgress = performance.now();
 
   constructor(
-    input: SocketBindingInput,
-    private readonly self: AnyActorRef,
+    private readonly owner: AnyActorRef,
+    private readonly options: CsaBindingOptions,
     system: AnyActorSystem,
-    private readonly report: (event: SocketReport) => void,
   ) {
-    this.owner = input.owner;
-    this.options = input.options;
-    this.plain = input.options.socket as Socket;
+    this.plain = options.socket as Socket;
     this.current = this.plain;
-    this.selector = getSelector(system, this.owner);
+    this.selector = getSelector(system, owner);
+  }
+
+  private report(event: SocketReport): void {
+    this.owner.send(event);
   }
 
   start(): void {
-    const { plain, owner, self, options } = this;
+    const { plain, owner, options } = this;
     (plain as BoundSocket)[BINDING] = this;
     // Node throws an 'error' nobody listens to; the Selector listens only while registered.
     plain.on('error', ignoreError);
@@ -121,11 +167,13 @@ class SocketBinding {
     plain.allowHalfOpen = true;
     if (options.secure) this.secured = plain as unknown as TLSSocket;
 
-    for (const box of PASSED_BOXES) addInboxPassthrough(owner, box, self, box);
+    setDirectReceiver(owner, this);
 
     if (plain.destroyed) {
       queueMicrotask(() => this.onClosed());
     } else {
+      // TLS from the start (secure: true, implicit-TLS servers): the handshake is done, say so.
+      if (this.secured) this.announceSecure(this.secured);
       this.register(plain);
       for (const data of options.initialWrites ?? []) this.write(data);
       if (plain.readableEnded) this.onReadiness({ readiness: 'end' });
@@ -134,7 +182,8 @@ class SocketBinding {
   }
 
   cleanup(): void {
-    removeInboxPassthroughsTo(this.owner, this.self);
+    setDirectReceiver(this.owner, undefined);
+    bindings.delete(this.owner);
     if (this.phase !== 'closed') {
       this.phase = 'closed';
       this.cancelReadWait?.();
@@ -144,31 +193,72 @@ class SocketBinding {
     }
   }
 
-  receive(event: SocketCommand): void {
-    switch (event.type) {
+  /** A message delivered to one of the CSA's boxes: the binding takes inbox, makessl, ReadReady, SendReady. */
+  receive(box: string, data: unknown): boolean {
+    if (!PASSED_BOXES.has(box)) return false;
+    this.command(box, data);
+    return true;
+  }
+
+  /**
+   * Runs one box message or machine command. One at a time: what arrives while one runs (a handler
+   * answering a chunk we just emitted) waits its turn, as it would in an actor's mailbox.
+   */
+  command(type: string, data: unknown): void {
+    if (this.busy) {
+      (this.queued ??= []).push(type, data);
+      return;
+    }
+    this.busy = true;
+    try {
+      this.run(type, data);
+      const queued = this.queued;
+      if (queued) {
+        for (let i = 0; i < queued.length; i += 2) this.run(queued[i] as string, queued[i + 1]);
+        this.queued = undefined;
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private run(type: string, data: unknown): void {
+    try {
+      this.handle(type, data);
+    } catch (error) {
+      // Written not to throw; if it does anyway, the connection ends (not its sender).
+      this.recordFailure(error instanceof Error ? error : new Error(String(error)));
+      this.onClosed();
+    }
+  }
+
+  private handle(type: string, data: unknown): void {
+    switch (type) {
       case 'inbox':
-        this.write(event.data);
+        this.write(data);
         return;
       case 'ReadReady':
-        this.onReadiness(event.data);
+        this.onReadiness(data as ReadReadiness);
         return;
       case 'SendReady':
         if (this.phase === 'open' && !this.current.writableNeedDrain) this.setInbox(true);
         return;
       case 'makessl':
-        this.upgrade(event.data);
+        this.upgrade(data);
         return;
-      case 'socket.flush':
+      case FLUSH:
         if (this.phase === 'upgrading') this.flushAfterUpgrade = true;
         else this.endWriteSide();
         return;
-      case 'socket.abort':
+      case ABORT: {
         if (this.phase === 'closed') return;
+        const abort = data as SocketAbort;
         this.aborted = true;
-        this.abortReason = event.reason;
-        this.abortAlwaysReports = event.always === true;
+        this.abortReason = abort.reason;
+        this.abortAlwaysReports = abort.always === true;
         this.onClosed();
         return;
+      }
     }
   }
 
@@ -183,9 +273,7 @@ class SocketBinding {
   }
 
   private applyInboxGate(): void {
-    // Both: a producer's link may resolve to the CSA's own inbox or, through the passthrough, to ours.
     setInboxOpen(this.owner, 'inbox', !this.inboxClosed);
-    setInboxOpen(this.self, 'inbox', !this.inboxClosed);
   }
 
   private setInbox(open: boolean): void {
@@ -264,7 +352,8 @@ class SocketBinding {
     this.heldBytes = 0;
     const why = this.abortReason ?? (this.failure ? reasonFromError(this.failure, 'ESOCKET') : undefined);
     // A forced close that lost nothing is a clean close.
-    const closedReason = why && (this.failure || this.unsentBytes > 0 || this.abortAlwaysReports) ? why : undefined;
+    const lost = this.unsentBytes > 0 ? reason('EUNSENT', `${this.unsentBytes} bytes arrived after our side had finished writing and were dropped`) : undefined;
+    const closedReason = why && (this.failure || this.unsentBytes > 0 || this.abortAlwaysReports) ? why : lost;
     this.destroyAll();
     this.setInbox(true); // wake producers waiting on us; what they send now is dropped
     const { bytesIn, bytesOut, unsentBytes } = this;
@@ -310,8 +399,7 @@ class SocketBinding {
     this.current = socket;
     this.phase = 'open';
     this.register(socket);
-    const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
-    emitFrom(this.owner, { type: 'sslready', data: ready });
+    const ready = this.announceSecure(socket);
     this.report({ type: 'socket.secure', protocol: ready.protocol, authorized: ready.authorized });
     const queued = this.held;
     this.held = [];
@@ -320,6 +408,13 @@ class SocketBinding {
     if (!this.current.writableNeedDrain) this.setInbox(true);
     if (this.flushAfterUpgrade) this.endWriteSide();
     this.pump();
+  }
+
+  /** sslready out of the CSA: the handshake is done. */
+  private announceSecure(socket: TLSSocket): SslReady {
+    const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
+    emitFrom(this.owner, { type: 'sslready', data: ready });
+    return ready;
   }
 
   private upgrade(request: unknown): void {

@@ -1,21 +1,24 @@
 // The ConnectedSocketAdapter's lifecycle: connected → (upgradingTls → connected) → flushing → closed.
-// The machine decides; the socket binding (actors/socketBinding.ts, provided in) does the I/O.
-// Data does not pass through the machine: the binding takes inbox/makessl/ReadReady/SendReady
-// directly (inbox passthroughs) and emits received chunks straight out of the CSA's outbox, so a
-// chunk costs no machine transition. The machine sees lifecycle reports only, and a byte-count
-// report at most every 100 ms (context.bytesIn / bytesOut, for the inspector).
+// A peer's FIN leaves it connected (writable) until our producer finishes or closeTimeout passes.
+// The machine decides; its socket I/O is provided into it as actions (actors/socketBinding.ts), so a
+// connection is this one actor, not the machine plus an I/O actor. Data does not pass through the
+// machine: the binding takes inbox/makessl/ReadReady/SendReady as they are delivered (a direct
+// receiver, see routing) and emits received chunks straight out of the CSA's outbox, so a chunk
+// costs no machine transition. The machine sees lifecycle reports only, and a byte-count report at
+// most every 100 ms (context.bytesIn / bytesOut, for the inspector).
 // Pure: importing this opens no socket.
 import type { Duplex } from 'node:stream';
-import { assign, emit, sendTo, setup, type AnyActorRef } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
+import { assign, cancel, emit, raise, setup, type AnyActorRef } from 'xstate';
 import {
   badMessage,
+  describeValue,
   isProducerFinished,
+  producerFinished,
   isShutdownMicroprocess,
-  reasonFromError,
   shutdownCSA,
   socketShutdown,
   type BadMessage,
+  type ProducerFinished,
   type Reason,
   type ShutdownCSA,
   type SignalMessage,
@@ -23,7 +26,6 @@ import {
 } from '../src/kernel/messages.js';
 import { Opaque } from './opaque.js';
 import type { ReadReadiness, SendReadiness } from './selector.js';
-import { unboundActor } from './unboundActor.js';
 
 /** Sent on sslready once the TLS handshake has completed. */
 export interface SslReady {
@@ -52,16 +54,23 @@ export type SocketCommand =
   | { type: 'ReadReady'; data: ReadReadiness }
   | { type: 'SendReady'; data: SendReadiness };
 
+/** The abort command's parameters. */
+export type SocketAbort = Omit<Extract<SocketCommand, { type: 'socket.abort' }>, 'type'>;
+
 export type CsaEvent =
   | { type: 'inbox'; data: unknown }
   | { type: 'control'; data: SignalMessage }
   | { type: 'makessl'; data: unknown }
   | { type: 'ReadReady'; data: ReadReadiness }
   | { type: 'SendReady'; data: SendReadiness }
-  | { type: 'xstate.error.actor.socket'; error: unknown }
+  /** closeTimeout has passed since the peer's FIN without our producer finishing. */
+  | { type: 'csa.halfOpenTimeout' }
   | SocketReport;
 
-export type CsaSignal = BadMessage | ShutdownCSA<AnyActorRef>;
+/** badMessage reports; producerFinished (source 'peer') when the peer half-closes; at the end shutdownCSA. */
+export type CsaSignal = BadMessage | ProducerFinished | ShutdownCSA<AnyActorRef>;
+
+const HALF_OPEN_TIMER = 'halfOpenTimeout';
 
 export type CsaEmitted =
   | { type: 'outbox'; data: Buffer }
@@ -110,12 +119,6 @@ export interface CsaOutput {
   readonly reason?: Reason;
 }
 
-/** The binding's input: the CSA actor whose boxes it serves, and the node objects. */
-export interface SocketBindingInput {
-  readonly owner: AnyActorRef;
-  readonly options: CsaBindingOptions;
-}
-
 export const connectedSocketAdapterMachine = setup({
   types: {} as {
     context: CsaContext;
@@ -124,9 +127,16 @@ export const connectedSocketAdapterMachine = setup({
     emitted: CsaEmitted;
     output: CsaOutput;
   },
-  actors: {
-    // actors/socketBinding.ts provides the node:net binding.
-    socketBinding: unboundActor<SocketCommand, SocketBindingInput>('connectedSocketAdapterMachine', 'socketBinding', 'use ConnectedSocketAdapter()'),
+  // The socket I/O. actors/socketBinding.ts provides the node:net binding; until then the machine
+  // fails at start, saying what to use.
+  actions: {
+    openSocket: () => {
+      throw new Error('connectedSocketAdapterMachine needs its socket I/O: use ConnectedSocketAdapter()');
+    },
+    /** Passes a box message (inbox, makessl, ReadReady, SendReady) sent to the machine itself to the socket. */
+    forwardToSocket: () => {},
+    flushSocket: () => {},
+    abortSocket: (_, _params: SocketAbort) => {},
   },
   delays: {
     closeTimeout: ({ context }) => context.closeTimeoutMs,
@@ -150,28 +160,19 @@ export const connectedSocketAdapterMachine = setup({
     unsentBytes: 0,
     reason: undefined,
   }),
-  // One binding for the whole life of the socket; its cleanup (not an exit action, which XState
-  // skips on stop) destroys the socket.
-  invoke: {
-    id: 'socket',
-    src: 'socketBinding',
-    input: ({ context, self }) => ({ owner: self, options: context.binding.value }),
-  },
+  // One binding for the whole life of the socket. Stopping the actor runs no exit action, so the
+  // provider also closes the socket when the actor stops (see actors/socketBinding.ts).
+  entry: 'openSocket',
   initial: 'connected',
   on: {
-    // Box messages normally reach the binding through inbox passthroughs; these catch a direct send.
-    inbox: { actions: sendTo('socket', ({ event }) => event) },
-    makessl: { actions: sendTo('socket', ({ event }) => event) },
-    ReadReady: { actions: sendTo('socket', ({ event }) => event) },
-    SendReady: { actions: sendTo('socket', ({ event }) => event) },
+    // Box messages normally reach the binding as they are delivered; these catch a direct send.
+    inbox: { actions: 'forwardToSocket' },
+    makessl: { actions: 'forwardToSocket' },
+    ReadReady: { actions: 'forwardToSocket' },
+    SendReady: { actions: 'forwardToSocket' },
     'socket.progress': { actions: assign({ bytesIn: ({ event }) => event.bytesIn, bytesOut: ({ event }) => event.bytesOut }) },
     'socket.secure': {
       actions: assign({ secure: true }),
-    },
-    // The binding is written not to throw; if it does anyway, end (its cleanup has closed the socket).
-    'xstate.error.actor.socket': {
-      target: '.closed',
-      actions: assign({ reason: ({ event }) => reasonFromError((event as { error?: unknown }).error, 'ESOCKET') }),
     },
     'socket.closed': {
       target: '.closed',
@@ -183,7 +184,7 @@ export const connectedSocketAdapterMachine = setup({
       }),
     },
     control: [
-      { guard: 'isShutdownMicroprocess', actions: sendTo('socket', { type: 'socket.abort' }) },
+      { guard: 'isShutdownMicroprocess', actions: { type: 'abortSocket', params: {} } },
       { guard: 'isProducerFinished', target: '.flushing' },
       {
         actions: emit(({ event }) => ({
@@ -197,10 +198,22 @@ export const connectedSocketAdapterMachine = setup({
     ],
   },
   states: {
+    // After the peer's FIN (a half-close) our write side stays open, as node:net's allowHalfOpen:
+    // what our producers still send goes out until they finish (producerFinished), we are shut
+    // down, or closeTimeout passes; then flushing. producerFinished on signal says the peer's
+    // stream has ended (a server gives it to the connection's handler).
     connected: {
       on: {
         'socket.upgrading': 'upgradingTls',
-        'socket.peerEnded': { target: 'flushing', actions: assign({ peerEnded: true }) },
+        'socket.peerEnded': {
+          guard: ({ context }) => !context.peerEnded,
+          actions: [
+            assign({ peerEnded: true }),
+            raise({ type: 'csa.halfOpenTimeout' }, { id: HALF_OPEN_TIMER, delay: 'closeTimeout' }),
+            emit({ type: 'signal' as const, data: producerFinished(undefined, { source: 'peer' }) }),
+          ],
+        },
+        'csa.halfOpenTimeout': 'flushing',
       },
     },
     upgradingTls: {
@@ -211,28 +224,30 @@ export const connectedSocketAdapterMachine = setup({
       // A peer that never answers the ClientHello must not hold the connection forever.
       after: {
         handshakeTimeout: {
-          actions: sendTo('socket', ({ context }) => ({
-            type: 'socket.abort' as const,
-            always: true,
-            reason: { code: 'ETIMEDOUT', message: `the TLS handshake did not complete within ${context.handshakeTimeoutMs} ms` },
-          })),
+          actions: {
+            type: 'abortSocket',
+            params: ({ context }) => ({
+              always: true,
+              reason: { code: 'ETIMEDOUT', message: `the TLS handshake did not complete within ${context.handshakeTimeoutMs} ms` },
+            }),
+          },
         },
       },
     },
     // Every queued byte is written, then FIN; the peer's remaining bytes are still delivered until it
     // closes or the close timeout passes.
     flushing: {
-      entry: sendTo('socket', { type: 'socket.flush' }),
+      entry: [cancel(HALF_OPEN_TIMER), 'flushSocket'],
       on: {
         'socket.peerEnded': { actions: assign({ peerEnded: true }) },
-        control: [{ guard: 'isShutdownMicroprocess', actions: sendTo('socket', { type: 'socket.abort' }) }, {}],
+        control: [{ guard: 'isShutdownMicroprocess', actions: { type: 'abortSocket', params: {} } }, {}],
       },
       after: {
         closeTimeout: {
-          actions: sendTo('socket', {
-            type: 'socket.abort',
-            reason: { code: 'ETIMEDOUT', message: 'the peer did not close the connection within the close timeout' },
-          }),
+          actions: {
+            type: 'abortSocket',
+            params: { reason: { code: 'ETIMEDOUT', message: 'the peer did not close the connection within the close timeout' } },
+          },
         },
       },
     },

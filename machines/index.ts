@@ -2,7 +2,7 @@
 export { graphSupervisorMachine } from './graphSupervisor.js';
 export type { GraphSupervisorContext, GraphSupervisorEvent, GraphSupervisorInput } from './graphSupervisor.js';
 export { connectedSocketAdapterMachine } from './connectedSocketAdapter.js';
-export type { CsaBindingOptions, CsaContext, CsaEmitted, CsaEvent, CsaInput, CsaOutput, CsaSignal, SocketBindingInput, SocketCommand, SocketReport, SslReady } from './connectedSocketAdapter.js';
+export type { CsaBindingOptions, CsaContext, CsaEmitted, CsaEvent, CsaInput, CsaOutput, CsaSignal, SocketAbort, SocketCommand, SocketReport, SslReady } from './connectedSocketAdapter.js';
 export { tcpClientMachine } from './tcpClient.js';
 export type { ConnectRequest, ConnectorEvent, TcpClientContext, TcpClientEmitted, TcpClientEvent, TcpClientInput } from './tcpClient.js';
 export { selectorMachine, SELECTOR_SYSTEM_ID, newReader, newWriter, removeReader, removeWriter } from './selector.js';

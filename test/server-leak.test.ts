@@ -42,7 +42,7 @@ describe('server resource leaks', () => {
 
     const active = [...actors].filter((ref) => ref.getSnapshot().status === 'active');
     expect(active.map((ref) => ref.id)).toEqual(baselineActive.map((ref) => ref.id));
-    // Per connection: a CSA (and its socket binding) and a handler were created and all have ended.
+    // Per connection: a CSA actor and its handler (hosted in it, reported to inspection) were created and all have ended.
     expect(actors.size - baselineActive.length).toBeGreaterThanOrEqual(2 * CYCLES);
 
     await until(() => (activeResources().get('TCPSocketWrap') ?? 0) <= (baseline.get('TCPSocketWrap') ?? 0), 'sockets to be released');

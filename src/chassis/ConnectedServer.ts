@@ -7,12 +7,18 @@
 // and socketShutdown on handler.control once the connection is gone.
 // Fixes over Kamaelia: a handler that throws closes only its own connection; a handler that ends
 // closes its connection (after flushing); one that ignores socketShutdown is stopped, not leaked.
+// A handler written as a body (defineComponent({ body })) is hosted: it runs without an XState actor
+// of its own (kernel/hostedBody.ts), so a connection costs one actor, its CSA.
 import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from '../kernel/component.js';
 import { assertComponent, box, defineComponent } from '../kernel/component.js';
 import {
+  badMessage,
+  isBadMessage,
+  isProducerFinished,
   isShutdownMicroprocess,
   producerFinished,
+  reason,
   reasonFromError,
   socketShutdown,
   type Listening,
@@ -25,17 +31,25 @@ import { deliverFromOutbox, deliverToInbox, linkToInbox, removeLinksBetween } fr
 import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { createChildActor, forgetChild, stopTree } from '../kernel/childActors.js';
+import { hostBody, isHostable } from '../kernel/hostedBody.js';
+import type { CheckedHandler } from './connectionHandler.js';
 
-export interface ConnectedServerOptions extends TCPServerOptions {
-  /** Makes the component that handles one connection. Called once per connection. */
-  readonly protocol: (info: PeerInfo) => AnyComponent;
+export interface ConnectedServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions {
+  /**
+   * Makes the component that handles one connection. Called once per connection. Its boxes are
+   * checked by the compiler (see {@link CheckedHandler}): bytes in, bytes or strings out.
+   */
+  readonly protocol: (info: PeerInfo) => H;
 }
+
+/** The options with `protocol`'s handler checked: a handler that does not fit is a compile error naming the box. */
+type CheckedServerOptions<O extends { readonly protocol: (...args: never[]) => AnyComponent }, H> = O & { readonly protocol: (...args: Parameters<O['protocol']>) => CheckedHandler<H> };
 
 interface Connection {
   readonly csa: AnyActorRef;
   readonly handler: AnyActorRef;
-  /** Set when the handler has a serversignal outbox. */
-  readonly unsubscribe: (() => void) | undefined;
+  /** Ends the subscriptions made in openConnection (the CSA's signal; the handler's serversignal). */
+  readonly unsubscribe: () => void;
 }
 
 function isActive(ref: AnyActorRef): boolean {
@@ -69,7 +83,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         // The links made in openConnection, both ways (records, not one undo closure per link).
         removeLinksBetween(connection.csa, connection.handler);
         removeLinksBetween(connection.handler, connection.csa);
-        connection.unsubscribe?.();
+        connection.unsubscribe();
         const { handler } = connection;
         if (!isActive(handler)) return;
         deliverToInbox(handler, 'control', socketShutdown(why, { source: name }));
@@ -97,18 +111,35 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           deliverToInbox(csa, 'control', producerFinished(reasonFromError(error), { source: name }));
           return;
         }
-        const handler = createChildActor(self, component, String(id), `${id}:${component.name}`);
+        // A body handler runs inside its connection, without an actor of its own (one actor per
+        // connection: the CSA); a machine handler is its own actor.
+        const handler = isHostable(component)
+          ? hostBody(self, component, String(id), `${id}:${component.name}`, (failure) => handlerEnded(id, failure))
+          : createChildActor(self, component, String(id), `${id}:${component.name}`);
         linkToInbox(csa, 'outbox', handler, 'inbox');
         linkToInbox(handler, 'outbox', csa, 'inbox');
         linkToInbox(handler, 'signal', csa, 'control');
         // The CSA closes a STARTTLS handshake that takes longer than the server's handshakeTimeout.
         if (component.outboxes.includes('makessl')) linkToInbox(handler, 'makessl', csa, 'makessl');
         if (component.inboxes.includes('sslready')) linkToInbox(csa, 'sslready', handler, 'sslready');
-        let unsubscribe: (() => void) | undefined;
-        if (component.outboxes.includes('serversignal')) {
-          const subscription = handler.on('serversignal', (event: { data?: unknown }) => control(event.data));
-          unsubscribe = () => subscription.unsubscribe();
-        }
+        // The CSA's signal: the client's half-close is the end of the handler's input (it answers,
+        // then ends, and the CSA closes after flushing); what the CSA refused (bytes the handler
+        // sent that are not bytes) is reported on the server's signal, naming the connection.
+        const csaSignal = csa.on('signal', (event: { data?: unknown }) => {
+          const message = event.data;
+          if (isProducerFinished(message)) {
+            if (isActive(handler)) deliverToInbox(handler, 'control', producerFinished(undefined, { source: 'peer' }));
+          } else if (isBadMessage(message)) {
+            send('signal', badMessage(message.box, reason(message.reason.code, `connection ${id} (${info.peer}:${info.peerPort}): ${message.reason.message}`)));
+          }
+        });
+        const serverSignal = component.outboxes.includes('serversignal')
+          ? handler.on('serversignal', (event: { data?: unknown }) => control(event.data))
+          : undefined;
+        const unsubscribe = (): void => {
+          csaSignal.unsubscribe();
+          serverSignal?.unsubscribe();
+        };
         connections.set(id, { csa, handler, unsubscribe });
         handler.start();
       };
@@ -141,17 +172,17 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
 }
 
 /** Kamaelia's ServerCore: `protocol(info)` makes each connection's handler. */
-export function ConnectedServer(options: ConnectedServerOptions) {
+export function ConnectedServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
   return serverCore('ConnectedServer', options, (info) => options.protocol(info));
 }
 
-export interface SimpleServerOptions extends TCPServerOptions {
-  /** Makes the component that handles one connection; called with no arguments, as Kamaelia's SimpleServer. */
-  readonly protocol: () => AnyComponent;
+export interface SimpleServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions {
+  /** Makes the component that handles one connection; called with no arguments, as Kamaelia's SimpleServer. Checked as ConnectedServer's. */
+  readonly protocol: () => H;
 }
 
 /** ConnectedServer whose protocol factory takes no arguments. */
-export function SimpleServer(options: SimpleServerOptions) {
+export function SimpleServer<H extends AnyComponent>(options: CheckedServerOptions<SimpleServerOptions<H>, H>) {
   return serverCore('SimpleServer', options, () => options.protocol());
 }
 
@@ -160,6 +191,6 @@ export function SimpleServer(options: SimpleServerOptions) {
  * connections are still in TIME_WAIT. libuv sets SO_REUSEADDR on every listening TCP socket, so
  * here it is ConnectedServer under another name, kept for Kamaelia programs.
  */
-export function FastRestartServer(options: ConnectedServerOptions) {
+export function FastRestartServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
   return serverCore('FastRestartServer', options, (info) => options.protocol(info));
 }

@@ -2,11 +2,12 @@
 // (or tls.TLSSocket). Inboxes inbox, control, ReadReady, SendReady, makessl; outboxes outbox,
 // CreatorFeedback, signal, sslready. See docs/csa.md.
 import { Socket } from 'node:net';
-import { socketBinding } from '../../actors/socketBinding.js';
+import { connectedSocketAdapterLogic } from '../../actors/socketBinding.js';
 import type { TlsUpgradeOptions } from '../../actors/tlsUpgrade.js';
-import { connectedSocketAdapterMachine, type CsaInput, type CsaSignal, type SslReady } from '../../machines/connectedSocketAdapter.js';
+import type { CsaInput, CsaSignal, SslReady } from '../../machines/connectedSocketAdapter.js';
 import type { ReadReadiness, SendReadiness } from '../../machines/selector.js';
-import { box, defineComponent, describeValue } from '../kernel/component.js';
+import { box, defineComponent } from '../kernel/component.js';
+import { describeValue } from '../kernel/messages.js';
 import type { SignalMessage, SocketShutdown } from '../kernel/messages.js';
 import { checkDuration, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, DEFAULT_CLOSE_TIMEOUT } from './options.js';
 
@@ -26,7 +27,7 @@ export interface ConnectedSocketAdapterOptions {
 }
 
 /** The CSA machine with its node:net binding. */
-export const connectedSocketAdapterLogic = connectedSocketAdapterMachine.provide({ actors: { socketBinding } });
+export { connectedSocketAdapterLogic };
 
 export function csaInput(socket: Socket, options: ConnectedSocketAdapterOptions): CsaInput {
   const closeTimeoutMs = checkDuration('ConnectedSocketAdapter', 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);

@@ -2,8 +2,8 @@
 // fromCallback (about 50 ns an event), but it can finish (so a graph sees it end, as Kamaelia's
 // generator returning) and a throw in a handler ends only this component, with its cleanup run.
 import type { ActorLogic, AnyActorRef, EventObject, Snapshot } from 'xstate';
-import type { AnyActorSystem, InboxEvent, OutboxEvent } from './component.js';
-import { canSend, setInboxOpen, whenCanSend } from './routing.js';
+import type { AnyActorSystem, InboxEvent, OutboxEvent } from './events.js';
+import { canSend, setImmediateReceiver, setInboxOpen, whenCanSend } from './routing.js';
 import { holdMailbox, inspectEvent, inspectSnapshot, isMailboxIdle } from './xstateInternals.js';
 
 export interface ComponentScope<In, Out> {
@@ -42,7 +42,7 @@ const CHILD_ERROR = 'xstate.error.actor.';
 const FAIL = 'kamaelia.fail';
 const STOP = 'xstate.stop';
 
-interface Instance {
+export interface Instance {
   childEnded: ((id: string, failure?: { readonly error: unknown }) => void) | undefined;
   /** Inbox handlers by box name: a few entries, so a plain object (a Map is ~0.2 KB per instance). */
   handlers: Record<string, ((message: unknown) => void) | undefined>;
@@ -64,7 +64,7 @@ function childEndHandler(childEnded: NonNullable<Instance['childEnded']>, event:
 }
 
 /** Own properties only: an event named like an Object.prototype member (`constructor`) has no handler. */
-function handlerFor(instance: Instance, box: string): ((message: unknown) => void) | undefined {
+export function handlerFor(instance: Instance, box: string): ((message: unknown) => void) | undefined {
   return Object.hasOwn(instance.handlers, box) ? instance.handlers[box] : undefined;
 }
 
@@ -89,7 +89,7 @@ function failed(snapshot: ComponentSnapshot, error: unknown): ComponentSnapshot 
  * Runs an inbox handler. A throw, or finish()/fail() called inside it, ends the instance here (its
  * cleanup runs); the outcome to record in the snapshot is returned, or undefined if it goes on.
  */
-function runHandler(instance: Instance, handler: (message: unknown) => void, data: unknown): NonNullable<Instance['pending']> | undefined {
+export function runHandler(instance: Instance, handler: (message: unknown) => void, data: unknown): NonNullable<Instance['pending']> | undefined {
   instance.inTransition = true;
   try {
     handler(data);
@@ -109,13 +109,64 @@ function runHandler(instance: Instance, handler: (message: unknown) => void, dat
   return pending;
 }
 
-function end(instance: Instance): void {
+export function end(instance: Instance): void {
   if (instance.ended) return;
   instance.ended = true;
   instance.handlers = {};
   const dispose = instance.dispose;
   instance.dispose = undefined;
   dispose?.();
+}
+
+export function newInstance(): Instance {
+  return { childEnded: undefined, handlers: {}, dispose: undefined, ended: false, pending: undefined, inTransition: true };
+}
+
+/**
+ * The scope a body gets. `emit` sends out of a box; `endLater` delivers finish()/fail() called
+ * outside a handler so the outcome is recorded in order.
+ */
+export function createScope<In, Out>(
+  instance: Instance,
+  self: AnyActorRef,
+  system: AnyActorSystem,
+  emit: (box: string, message: unknown) => void,
+  endLater: (outcome: NonNullable<Instance['pending']>) => void,
+): ComponentScope<In, Out> {
+  const settle = (outcome: NonNullable<Instance['pending']>): void => {
+    if (instance.ended || instance.pending) return;
+    if (instance.inTransition) instance.pending = outcome;
+    else endLater(outcome);
+  };
+  return {
+    on: (box, handler) => {
+      // defineProperty, not assignment, so even a box named __proto__ is an own property.
+      Object.defineProperty(instance.handlers, box, { value: handler, writable: true, enumerable: true, configurable: true });
+    },
+    send: (box, message) => {
+      if (!instance.ended) emit(box, message);
+    },
+    onChildEnded: (handler) => {
+      instance.childEnded = handler;
+    },
+    finish: () => settle({ status: 'done' }),
+    fail: (error) => settle({ status: 'error', error }),
+    setInboxOpen: (box, open) => setInboxOpen(self, box, open),
+    canSend: (box) => canSend(self, box),
+    whenCanSend: (box, wake) => whenCanSend(self, box, wake),
+    self,
+    system,
+    get finished() {
+      return instance.ended || instance.pending !== undefined;
+    },
+  };
+}
+
+/** The body a logic made by componentLogic runs, so a host can run it without an actor. */
+const bodies = new WeakMap<object, ComponentBody<never, never, never>>();
+
+export function bodyOf(logic: unknown): ComponentBody<unknown, unknown, unknown> | undefined {
+  return typeof logic === 'object' && logic !== null ? (bodies.get(logic) as ComponentBody<unknown, unknown, unknown> | undefined) : undefined;
 }
 
 export function componentLogic<In, Out, Input = undefined>(
@@ -126,35 +177,11 @@ export function componentLogic<In, Out, Input = undefined>(
     config: body,
     start: (snapshot, actorScope) => {
       const { self, system, emit } = actorScope;
-      const instance: Instance = { childEnded: undefined, handlers: {}, dispose: undefined, ended: false, pending: undefined, inTransition: true };
+      const instance = newInstance();
       instances.set(self, instance);
-      const settle = (outcome: NonNullable<Instance['pending']>): void => {
-        if (instance.ended || instance.pending) return;
-        if (instance.inTransition) instance.pending = outcome;
-        else sendSelf(self, outcome);
-      };
-      const scope: ComponentScope<In, Out> = {
-        on: (box, handler) => {
-          // defineProperty, not assignment, so even a box named __proto__ is an own property.
-          Object.defineProperty(instance.handlers, box, { value: handler, writable: true, enumerable: true, configurable: true });
-        },
-        send: (box, message) => {
-          if (!instance.ended) emit({ type: box, data: message } as OutboxEvent<Out> & EventObject);
-        },
-        onChildEnded: (handler) => {
-          instance.childEnded = handler;
-        },
-        finish: () => settle({ status: 'done' }),
-        fail: (error) => settle({ status: 'error', error }),
-        setInboxOpen: (box, open) => setInboxOpen(self, box, open),
-        canSend: (box) => canSend(self, box),
-        whenCanSend: (box, wake) => whenCanSend(self, box, wake),
-        self,
-        system,
-        get finished() {
-          return instance.ended || instance.pending !== undefined;
-        },
-      };
+      const scope = createScope<In, Out>(instance, self, system, (box, message) => emit({ type: box, data: message } as OutboxEvent<Out> & EventObject), (outcome) =>
+        sendSelf(self, outcome),
+      );
       // A throw here becomes the actor's error status (XState catches it in start()).
       const dispose = body(scope, snapshot.input as Input);
       instance.dispose = typeof dispose === 'function' ? dispose : undefined;
@@ -196,6 +223,7 @@ export function componentLogic<In, Out, Input = undefined>(
     getInitialSnapshot: (_actorScope, input) => ({ status: 'active', output: undefined, error: undefined, input }),
     getPersistedSnapshot: (snapshot) => snapshot,
   };
+  bodies.set(logic, body as ComponentBody<never, never, never>);
   return logic;
 }
 
@@ -226,3 +254,5 @@ export function handleNow(ref: AnyActorRef, box: string, data: unknown): boolean
   }
   return true;
 }
+
+setImmediateReceiver(handleNow);

@@ -69,6 +69,11 @@ export function inspectEvent(ref: AnyActorRef, event: EventObject): void {
   internals(ref).system._sendInspectionEvent({ type: '@xstate.event', sourceRef: undefined, actorRef: ref, event });
 }
 
+/** Tells `system`'s inspectors that actor `ref` exists, as XState's Actor constructor does. */
+export function inspectActor(system: unknown, ref: unknown): void {
+  (system as ActorInternals['system'])._sendInspectionEvent({ type: '@xstate.actor', actorRef: ref });
+}
+
 /** Tells the system's inspectors `ref` took `event` and is at `snapshot`, as XState's update does. */
 export function inspectSnapshot(ref: AnyActorRef, event: EventObject, snapshot: unknown): void {
   internals(ref).system._sendInspectionEvent({ type: '@xstate.snapshot', actorRef: ref, event, snapshot });

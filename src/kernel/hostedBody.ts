@@ -1,0 +1,199 @@
+// A body component run without an XState actor of its own, inside the actor that hosts it: a
+// server runs each connection's body handler this way, so a connection is one actor (its CSA), not
+// two (an actor costs ~2 KB and ~20 µs to create, start and stop; shared/notes/xstate.md).
+//
+// To everything else it is still a component: it has a ref that routing links and gates work on
+// (messages to its boxes are taken as they are delivered, one handler at a time and in order, as a
+// mailbox would), a throw or fail() ends only it, and XState inspection sees it as an actor: its
+// creation, each message it takes and its end are reported to the host's system as XState reports
+// an actor's. A component whose logic is a machine is not hosted: it stays its own actor.
+import type { AnyActorRef, EventObject, Subscription } from 'xstate';
+import type { AnyComponent } from './component.js';
+import type { AnyActorSystem } from './events.js';
+import { bodyOf, createScope, end, handlerFor, newInstance, runHandler, type ComponentSnapshot, type Instance } from './componentLogic.js';
+import { registerComponent } from './registry.js';
+import { setDirectReceiver, type DirectReceiver } from './routing.js';
+import { inspectActor, inspectEvent, inspectSnapshot } from './xstateInternals.js';
+
+type Outcome = NonNullable<Instance['pending']>;
+type Listener = (event: { type: string; data: unknown }) => void;
+
+const INIT: EventObject = Object.freeze({ type: 'xstate.init' });
+const STOP: EventObject = Object.freeze({ type: 'xstate.stop' });
+let nextSession = 0;
+
+/** Whether `component` can be hosted: its logic is a plain body (defineComponent({ body })). */
+export function isHostable(component: AnyComponent): boolean {
+  return bodyOf(component.logic) !== undefined && component.graph === undefined;
+}
+
+/**
+ * Creates (does not start) `component`, a body component, hosted under `parent`: a child of it for
+ * paths and the inspector, with id `id`. `onEnd` is told when it finishes or fails (not when stopped).
+ */
+export function hostBody(parent: AnyActorRef, component: AnyComponent, id: string, name: string, onEnd: (failure?: { readonly error: unknown }) => void): AnyActorRef {
+  const hosted = new HostedBody(parent, component, id, onEnd);
+  const ref = hosted as unknown as AnyActorRef;
+  registerComponent(ref, { component, name, parent });
+  setDirectReceiver(ref, hosted);
+  inspectActor(hosted.system, ref);
+  return ref;
+}
+
+/** The ref of a hosted body: the few members of XState's ActorRef that routing, chassis and inspector use. */
+class HostedBody implements DirectReceiver {
+  readonly sessionId: string;
+  readonly system: AnyActorSystem;
+  private readonly instance: Instance = newInstance();
+  private snapshot: ComponentSnapshot;
+  private started = false;
+  /** Outbox listeners by box: one function, or an array once a box has several. */
+  private listeners: Record<string, Listener | Listener[] | undefined> | undefined;
+  /** Box and data pairs that arrived while a handler ran (or before start). */
+  private queued: unknown[] | undefined;
+
+  constructor(
+    readonly _parent: AnyActorRef,
+    private readonly component: AnyComponent,
+    readonly id: string,
+    private readonly onEnd: (failure?: { readonly error: unknown }) => void,
+  ) {
+    this.sessionId = `h:${nextSession++}`;
+    this.system = _parent.system as AnyActorSystem;
+    this.snapshot = { status: 'active', output: undefined, error: undefined, input: component.input };
+  }
+
+  getSnapshot(): ComponentSnapshot {
+    return this.snapshot;
+  }
+
+  start(): this {
+    if (this.started) return this;
+    this.started = true;
+    const ref = this as unknown as AnyActorRef;
+    inspectEvent(ref, INIT);
+    const instance = this.instance;
+    const scope = createScope(instance, ref, this.system, (box, data) => this.emit(box, data), (outcome) => this.settle(outcome));
+    try {
+      const dispose = bodyOf(this.component.logic)!(scope, this.component.input);
+      instance.dispose = typeof dispose === 'function' ? dispose : undefined;
+    } catch (error) {
+      instance.inTransition = false;
+      this.settle({ status: 'error', error });
+      return this;
+    } finally {
+      instance.inTransition = false;
+    }
+    inspectSnapshot(ref, INIT, this.snapshot);
+    const pending = instance.pending as Instance['pending'];
+    instance.pending = undefined;
+    if (pending) this.settle(pending);
+    else this.drain();
+    return this;
+  }
+
+  /** A message to one of its boxes. */
+  receive(box: string, data: unknown): boolean {
+    if (this.snapshot.status !== 'active') return true; // as a stopped actor drops it
+    if (!this.started || this.instance.inTransition) {
+      (this.queued ??= []).push(box, data);
+      return true;
+    }
+    this.take(box, data);
+    this.drain();
+    return true;
+  }
+
+  send(event: EventObject & { data?: unknown }): void {
+    this.receive(event.type, event.data);
+  }
+
+  on(type: string, listener: Listener): Subscription {
+    const listeners = (this.listeners ??= {});
+    const existing = Object.hasOwn(listeners, type) ? listeners[type] : undefined;
+    Object.defineProperty(listeners, type, {
+      value: existing === undefined ? listener : Array.isArray(existing) ? [...existing, listener] : [existing, listener],
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+    return {
+      unsubscribe: () => {
+        const current = listeners[type];
+        if (current === listener) listeners[type] = undefined;
+        else if (Array.isArray(current)) listeners[type] = current.filter((l) => l !== listener);
+      },
+    };
+  }
+
+  /** Stops it now, as XState stops an actor: its cleanup runs; no end is reported to onEnd. */
+  _stop(): this {
+    if (this.snapshot.status !== 'active') return this;
+    this.queued = undefined;
+    end(this.instance);
+    this.record({ status: 'stopped', output: undefined, error: undefined, input: this.snapshot.input }, STOP);
+    return this;
+  }
+
+  toJSON(): { xstate$$type: number; id: string } {
+    return { xstate$$type: 1, id: this.id };
+  }
+
+  private emit(box: string, data: unknown): void {
+    const listeners = this.listeners && Object.hasOwn(this.listeners, box) ? this.listeners[box] : undefined;
+    if (listeners === undefined) return;
+    const event = { type: box, data };
+    if (typeof listeners === 'function') listeners(event);
+    else for (const listener of listeners) listener(event);
+  }
+
+  private take(box: string, data: unknown): void {
+    const instance = this.instance;
+    const ref = this as unknown as AnyActorRef;
+    const event = { type: box, data };
+    inspectEvent(ref, event);
+    const handler = handlerFor(instance, box);
+    const outcome = handler && runHandler(instance, handler, data);
+    if (outcome) this.conclude(outcome, event);
+    else inspectSnapshot(ref, event, this.snapshot);
+  }
+
+  /** Runs what arrived while a handler ran, in order. */
+  private drain(): void {
+    const queued = this.queued;
+    if (!queued) return;
+    for (let i = 0; i < queued.length && this.snapshot.status === 'active'; i += 2) this.take(queued[i] as string, queued[i + 1]);
+    this.queued = undefined;
+  }
+
+  /** finish()/fail() called outside a handler (or during start): it ends now. */
+  private settle(outcome: Outcome): void {
+    if (this.snapshot.status !== 'active') return;
+    try {
+      end(this.instance);
+    } catch (cleanupError) {
+      if (outcome.status === 'done') outcome = { status: 'error', error: cleanupError };
+    }
+    this.conclude(outcome, { type: outcome.status === 'done' ? 'kamaelia.finish' : 'kamaelia.fail' });
+  }
+
+  /** Records the end (the instance has ended) and tells the host. */
+  private conclude(outcome: Outcome, event: EventObject): void {
+    this.queued = undefined;
+    const { input } = this.snapshot;
+    if (outcome.status === 'done') {
+      this.record({ status: 'done', output: undefined, error: undefined, input }, event);
+      this.onEnd();
+    } else {
+      this.record({ status: 'error', output: undefined, error: outcome.error, input }, event);
+      this.onEnd({ error: outcome.error });
+    }
+  }
+
+  private record(snapshot: ComponentSnapshot, event: EventObject): void {
+    this.snapshot = snapshot;
+    setDirectReceiver(this as unknown as AnyActorRef, undefined);
+    this.listeners = undefined;
+    inspectSnapshot(this as unknown as AnyActorRef, event, snapshot);
+  }
+}
