@@ -13,11 +13,12 @@
 //   queued makessl is tested in client-tls.test.ts.
 // - `inbox` and `makessl` while open: the inbox passthrough carries them to the CSA; the machine's
 //   own handlers only catch a direct actor.send, which a component's user cannot do.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { TCPClient, run, type SignalMessage } from 'kamaelia-xstate';
 import { tcpClientMachine } from 'kamaelia-xstate/machines';
-import { assertFullCoverage, createTestModel, formatCoverage, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestPath, type TestStep } from 'kamaelia-xstate/testing';
+import { createTestModel, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestPath, type TestStep } from 'kamaelia-xstate/testing';
 import { testPki, type TestPki } from './helpers/certs.js';
+import { describeModelPaths } from './helpers/modelSuites.js';
 import { fullBacklogListener } from './helpers/fullBacklog.js';
 import { listen } from './helpers/net.js';
 
@@ -147,27 +148,4 @@ async function expectOneEnd(withReason: boolean): Promise<void> {
 }
 
 const pkiReady = testPki();
-const seen = new Set<string>();
-const suites: [string, TestPath[]][] = [
-  ['shortest paths', model.getShortestPaths()],
-  ['simple paths', model.getSimplePaths()],
-  ['transition paths', model.getTransitionPaths()],
-];
-
-for (const [name, paths] of suites) {
-  describe(`TCPClient model (${name})`, () => {
-    for (const path of paths) {
-      if (seen.has(path.description)) continue;
-      seen.add(path.description);
-      it(path.description, async () => runPath(path, await pkiReady));
-    }
-  });
-}
-
-describe('TCPClient model coverage', () => {
-  it('the executed paths covered every state and transition of tcpClientMachine but the excluded ones', () => {
-    const coverage = model.getCoverage();
-    console.log(formatCoverage(coverage));
-    assertFullCoverage(coverage, { machine: 'TCPClient', except: EXCLUDED });
-  });
-});
+describeModelPaths('TCPClient', model, async (path) => runPath(path, await pkiReady), EXCLUDED);

@@ -13,11 +13,12 @@
 //   binding reports a close with a reason (measured here: the real CSA goes upgradingTls → closed
 //   with a reason), never peerEnded. The transition only matters if the binding changes.
 import * as net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { ConnectedSocketAdapter, run, type SignalMessage } from 'kamaelia-xstate';
 import { connectedSocketAdapterMachine } from 'kamaelia-xstate/machines';
-import { assertFullCoverage, createTestModel, formatCoverage, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestPath } from 'kamaelia-xstate/testing';
+import { createTestModel, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestPath } from 'kamaelia-xstate/testing';
 import { testPki, type TestPki } from './helpers/certs.js';
+import { describeModelPaths } from './helpers/modelSuites.js';
 
 const TIMEOUT_MS = 300;
 
@@ -95,27 +96,4 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
 }
 
 const pkiReady = testPki();
-const seen = new Set<string>();
-const suites: [string, TestPath[]][] = [
-  ['shortest paths', model.getShortestPaths()],
-  ['simple paths', model.getSimplePaths()],
-  ['transition paths', model.getTransitionPaths()],
-];
-
-for (const [name, paths] of suites) {
-  describe(`ConnectedSocketAdapter model (${name})`, () => {
-    for (const path of paths) {
-      if (seen.has(path.description)) continue;
-      seen.add(path.description);
-      it(path.description, async () => runPath(path, await pkiReady));
-    }
-  });
-}
-
-describe('ConnectedSocketAdapter model coverage', () => {
-  it('the executed paths covered every state and transition of connectedSocketAdapterMachine but the excluded ones', () => {
-    const coverage = model.getCoverage();
-    console.log(formatCoverage(coverage));
-    assertFullCoverage(coverage, { except: EXCLUDED });
-  });
-});
+describeModelPaths('ConnectedSocketAdapter', model, async (path) => runPath(path, await pkiReady), EXCLUDED);

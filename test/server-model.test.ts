@@ -9,11 +9,12 @@
 // - `listener.acceptError`: accept() failing (EMFILE, ENFILE) needs the process out of file
 //   descriptors; server-leak.test.ts covers accept errors with its own harness.
 import * as net from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { TCPServer, run, serverStats, type RunHandle } from 'kamaelia-xstate';
 import { tcpServerMachine } from 'kamaelia-xstate/machines';
-import { assertFullCoverage, createTestModel, formatCoverage, rawClient, type LoopbackConnection, type TestPath } from 'kamaelia-xstate/testing';
+import { createTestModel, rawClient, type LoopbackConnection, type TestPath } from 'kamaelia-xstate/testing';
 import { testPki, type TestPki } from './helpers/certs.js';
+import { describeModelPaths } from './helpers/modelSuites.js';
 import { freePort, until } from './server-helpers.js';
 
 const TIMEOUT_MS = 200;
@@ -119,27 +120,4 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
 }
 
 const pkiReady = testPki();
-const seen = new Set<string>();
-const suites: [string, TestPath[]][] = [
-  ['shortest paths', model.getShortestPaths()],
-  ['simple paths', model.getSimplePaths()],
-  ['transition paths', model.getTransitionPaths()],
-];
-
-for (const [name, paths] of suites) {
-  describe(`tcpServer model (${name})`, () => {
-    for (const path of paths) {
-      if (seen.has(path.description)) continue;
-      seen.add(path.description);
-      it(path.description, async () => runPath(path, await pkiReady));
-    }
-  });
-}
-
-describe('tcpServer model coverage', () => {
-  it('the executed paths covered every state and transition of tcpServerMachine but the excluded ones', () => {
-    const coverage = model.getCoverage();
-    console.log(formatCoverage(coverage));
-    assertFullCoverage(coverage, { except: EXCLUDED });
-  });
-});
+describeModelPaths('tcpServer', model, async (path) => runPath(path, await pkiReady), EXCLUDED);
