@@ -1,18 +1,19 @@
 // Model-based tests of TCPClient from the REAL tcpClientMachine (kamaelia-xstate/testing): the walk
-// runs the machine with its connector and the CSA's socket binding stubbed and its timers on a
+// runs the machine and its CSA with the connector and the socket I/O stubbed and the timers on a
 // walk clock; every shortest path, every simple path and every transition path then runs against a
 // real TCPClient talking to a scripted loopback peer, and the real actor must reach each step's
 // state. A change to the machine changes these tests.
 //
 // Left out over real sockets (by name, excluded from the coverage requirement below):
-// - `xstate.error.actor.connector`, `xstate.error.actor.socket`, `xstate.error.actor.csa`: the
-//   connector, the binding and the CSA are written never to throw; these transitions only guard
-//   against a bug, nothing on the wire can cause them.
+// - `xstate.error.actor.connector`, `xstate.error.actor.csa`: the connector and the CSA are
+//   written never to throw; these transitions only guard against a bug, nothing on the wire can
+//   cause them.
 // - `makessl` sent to the client before the connection: it is queued and starts TLS the moment the
 //   connection opens, while the walk has the binding report "upgrading" as a step of its own; the
 //   queued makessl is tested in client-tls.test.ts.
 // - `inbox` and `makessl` while open: the inbox passthrough carries them to the CSA; the machine's
 //   own handlers only catch a direct actor.send, which a component's user cannot do.
+// (The CSA's own transitions are csa-model.test.ts's to cover.)
 import { afterEach, expect } from 'vitest';
 import { TCPClient, run, type SignalMessage } from 'kamaelia-xstate';
 import { tcpClientMachine } from 'kamaelia-xstate/machines';
@@ -48,7 +49,7 @@ const model = createTestModel(tcpClientMachine, {
     handshakeTimeoutMs: TIMEOUT_MS,
     pendingHighWaterMark: 65536,
   },
-  omit: ['xstate.error.actor.connector', 'xstate.error.actor.socket', 'makessl'],
+  omit: ['xstate.error.actor.connector', 'makessl'],
   // (What the socket binding can report when - a clean close only after our flush, secure only
   // during an upgrade - is the library's model of it, built in.) Data flows only on a plain, open
   // connection here: the peer reads plain bytes.

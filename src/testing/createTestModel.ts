@@ -1,7 +1,7 @@
 // createTestModel: xstate/graph's TestModel interface over a walk of the REAL machine (its `after`
 // timers and its actors' outcomes are steps). Paths come from the walk; path.test() runs one
 // against the real component and checks its state after every step.
-import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
+import type { AnyActorRef, AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { computeCoverage, type Coverage } from './coverage.js';
 import { libraryDefaults } from './libraryMachines.js';
 import { runPath, type PathTestParams, type PathTestResult } from './runPath.js';
@@ -57,7 +57,9 @@ export interface TestModelOptions {
    * (default: the parent's events whose prefix before the first dot begins the actor's name or id,
    * e.g. `socket.closed` for `socket`), `output` what it completes with, `effects` named steps it
    * can take besides sending events (each gets the stub: its input, what it received, sendBack),
-   * `can` whether it can send an event now (given what it sent and received so far), `react` what it does at once when its parent sends it an event (its contract: e.g. an abort is
+   * `actions` makes this an I/O stub for I/O provided as actions (the named actions are its
+   * commands; the key is a name of your choice, e.g. `socket`), `key` its part of the state key
+   * (what it has done that matters for what it can do next), `can` whether it can send an event now (given what it sent and received so far), `react` what it does at once when its parent sends it an event (its contract: e.g. an abort is
    * answered by a close), `real: true` runs it instead of a stub.
    */
   readonly actors?: Readonly<
@@ -69,10 +71,20 @@ export interface TestModelOptions {
         readonly effects?: Readonly<Record<string, (stub: StubHandle) => void>>;
         readonly react?: StubReaction;
         readonly can?: (event: EventObject, stub: StubHandle) => boolean;
+        readonly key?: (stub: StubHandle) => string;
+        readonly actions?: readonly string[];
         readonly real?: boolean;
       }
     >
   >;
+  /**
+   * Replacements for actions during the walk (by name, at every machine level that has the
+   * action), e.g. no-ops for routing or flow control the walk does not need. Default: for the
+   * library's machines, their routing; otherwise none.
+   */
+  readonly actions?: Readonly<Record<string, (args: { self: AnyActorRef; context: unknown; event: EventObject }, params: unknown) => void>>;
+  /** Event types the machine raises itself (e.g. a delayed raise): never sent from outside. Default: none (for the library's machines, theirs). */
+  readonly internalEvents?: readonly string[];
   /** Leaves out steps by name (event type) or description. Default: none. */
   readonly omit?: readonly string[];
   /** Keeps only the steps it returns true for (after `omit`). Default: all. */
@@ -162,7 +174,16 @@ export function createTestModel(machine: AnyStateMachine, options: TestModelOpti
     actorCan: (src) => actorOptions[src]?.can ?? defaults.actorCan(src),
     actorReactions: (src) => actorOptions[src]?.react ?? defaults.actorReactions(src),
     actorEffects: (src) => ({ ...defaults.actorEffects(src), ...actorOptions[src]?.effects }),
-    keep: new Set(Object.entries(actorOptions).filter(([, settings]) => settings.real).map(([name]) => name)),
+    plan: {
+      keep: new Set(Object.entries(actorOptions).filter(([, settings]) => settings.real).map(([name]) => name)),
+      io: {
+        ...defaults.io,
+        ...Object.fromEntries(Object.entries(actorOptions).flatMap(([name, settings]) => (settings.actions ? [[name, settings.actions]] : []))),
+      },
+      actions: { ...defaults.actions, ...options.actions },
+    },
+    internalEvents: new Set([...defaults.internalEvents, ...(options.internalEvents ?? [])]),
+    actorKey: (src) => actorOptions[src]?.key ?? defaults.actorKey(src),
     accept: (step, from) => {
       if (omit.has(step.name) || omit.has(step.description)) return false;
       return options.filter ? options.filter({ ...step, state: from }, from) : true;

@@ -2,11 +2,11 @@
 // `createTestModel(tcpClientMachine)` walks every state with no options: sample events with the
 // payloads guards look at, a typical input, and what the server's listener does besides sending
 // events (it counts connections in the machine's context).
-import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
+import type { AnyActorRef, AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { connectedSocketAdapterMachine, Opaque, tcpClientMachine, tcpServerMachine } from '../../machines/index.js';
 import type { ConnectionCounts } from '../../machines/tcpServer.js';
 import { producerFinished, reason, serverShutdown, shutdownMicroprocess } from '../kernel/messages.js';
-import { stubOf, type StubHandle, type StubReaction } from './stubActors.js';
+import type { StubHandle, StubReaction } from './stubActors.js';
 
 /** The vocabulary's sample events, by type (any machine that handles the type gets them). */
 const SAMPLES: Readonly<Record<string, readonly AnyEventObject[]>> = {
@@ -80,13 +80,13 @@ function socketBindingReacts(event: EventObject, stub: StubHandle, direction: 'r
   const closedCleanly = { type: 'socket.closed', bytesIn: 0, bytesOut: 0, unsentBytes: 0 };
   if (direction === 'sent') {
     // Our FIN was out already: the peer's FIN completes the close.
-    if (event.type === 'socket.peerEnded' && stub.received.some((received) => received.type === 'socket.flush')) stub.sendBack(closedCleanly);
+    if (event.type === 'socket.peerEnded' && stub.received.some((received) => received.type === 'flushSocket')) stub.sendBack(closedCleanly);
     return;
   }
-  if (event.type === 'socket.abort') {
-    const abort = event as { reason?: unknown; always?: boolean };
+  if (event.type === 'abortSocket') {
+    const abort = ((event as { params?: unknown }).params ?? {}) as { reason?: unknown; always?: boolean };
     stub.sendBack(abort.always && abort.reason ? { ...closedCleanly, reason: abort.reason } : closedCleanly);
-  } else if (event.type === 'socket.flush' && stub.sent.some((sent) => sent.type === 'socket.peerEnded')) {
+  } else if (event.type === 'flushSocket' && stub.sent.some((sent) => sent.type === 'socket.peerEnded')) {
     stub.sendBack(closedCleanly);
   }
 }
@@ -106,15 +106,16 @@ function bindingPhase(stub: StubHandle): { upgrading: boolean; secure: boolean; 
     upgrading,
     secure,
     peerEnded: stub.sent.some((event) => event.type === 'socket.peerEnded'),
-    flushed: stub.received.some((event) => event.type === 'socket.flush'),
+    flushed: stub.received.some((event) => event.type === 'flushSocket'),
     closed: stub.sent.some((event) => event.type === 'socket.closed'),
   };
 }
 
 /**
- * What a real socket binding can report: nothing after closed; secure only during an upgrade; a
- * peer's FIN during a handshake fails the handshake (so neither peerEnded nor a clean close then);
- * a clean close only after our flush; one upgrade at a time.
+ * What a real socket binding can report: nothing after closed; secure only during an upgrade we
+ * have not cut short with our FIN; a peer's FIN during a handshake fails the handshake (so neither
+ * peerEnded nor a clean close then); a clean close only after our flush; no reset seen after the
+ * peer's FIN; one upgrade at a time.
  */
 function socketBindingCan(event: EventObject, stub: StubHandle): boolean {
   const phase = bindingPhase(stub);
@@ -129,7 +130,9 @@ function socketBindingCan(event: EventObject, stub: StubHandle): boolean {
     case 'socket.peerEnded':
       return !phase.upgrading && !phase.peerEnded;
     case 'socket.closed':
-      return withReason || (phase.flushed && !phase.upgrading);
+      // After the peer's FIN node reads no more, so a reset then goes unseen (measured: the
+      // connection closes cleanly when we finish); a clean close needs our flush.
+      return withReason ? !phase.peerEnded : phase.flushed && !phase.upgrading;
     default:
       return true;
   }
@@ -160,11 +163,29 @@ function listenerReacts(event: EventObject, stub: StubHandle, direction: 'receiv
   stub.sendBack({ type: 'listener.drained' });
 }
 
+/** TCPClient's routing, for the walk: what it delivers to its CSA arrives; wiring and gates are no-ops. */
+const CLIENT_ROUTING: LibraryDefaults['actions'] = {
+  deliverToCsa: ({ context }, params) => {
+    const { box, data } = params as { box: string; data: unknown };
+    (context as { csa?: AnyActorRef }).csa?.send({ type: box, data } as EventObject);
+  },
+  wireCsa: () => undefined,
+  closeInboxGate: () => undefined,
+  reopenInboxGate: () => undefined,
+};
+
 export interface LibraryDefaults {
   readonly input: unknown;
   samples(type: string): readonly EventObject[] | undefined;
   actorEvents(src: string): readonly string[] | undefined;
   actorEffects(src: string): Readonly<Record<string, (stub: StubHandle) => void>>;
+  /** I/O provided as actions: the library's socket binding. */
+  readonly io: Readonly<Record<string, readonly string[]>>;
+  /** Routing and flow control the walk does without. */
+  readonly actions: Readonly<Record<string, (args: { self: AnyActorRef; context: unknown; event: EventObject }, params: unknown) => void>>;
+  /** Events the machines raise themselves (never sent from outside). */
+  readonly internalEvents: readonly string[];
+  actorKey(src: string): ((stub: StubHandle) => string) | undefined;
   actorCan(src: string): ((event: EventObject, stub: StubHandle) => boolean) | undefined;
   actorReactions(src: string): StubReaction | undefined;
   readonly serializeState: ((snapshot: AnyMachineSnapshot) => string) | undefined;
@@ -185,10 +206,7 @@ function libraryStateKey(machine: AnyStateMachine): ((snapshot: AnyMachineSnapsh
     const describe = (snapshot: { status: string; value?: unknown; children?: unknown }): unknown[] => [
       snapshot.status,
       snapshot.value,
-      Object.entries((snapshot.children ?? {}) as ChildMap).map(([id, ref]) => {
-        const stub = ref && stubOf(ref as never);
-        return stub ? [id, stub.ref.getSnapshot().status, bindingKey(stub)] : [id, ref && describe(ref.getSnapshot())];
-      }),
+      Object.entries((snapshot.children ?? {}) as ChildMap).map(([id, ref]) => [id, ref && describe(ref.getSnapshot())]),
     ];
     return (snapshot) => JSON.stringify(describe(snapshot));
   }
@@ -202,8 +220,12 @@ export function libraryDefaults(machine: AnyStateMachine): LibraryDefaults {
     samples: (type) => SAMPLES[type],
     // listener.drained comes from a drain emptying the server (an effect above), never on its own.
     actorEvents: (src) => (isServer && src === 'listener' ? tcpServerMachine.events.filter((type) => type.startsWith('listener.') && type !== 'listener.drained') : undefined),
-    actorCan: (src) => (src === 'socketBinding' ? socketBindingCan : isServer && src === 'listener' ? listenerCan : undefined),
-    actorReactions: (src) => (src === 'socketBinding' ? socketBindingReacts : isServer && src === 'listener' ? listenerReacts : undefined),
+    io: { socket: ['openSocket', 'forwardToSocket', 'flushSocket', 'abortSocket'] },
+    actions: CLIENT_ROUTING,
+    internalEvents: ['csa.halfOpenTimeout'],
+    actorKey: (src) => (src === 'socket' ? bindingKey : undefined),
+    actorCan: (src) => (src === 'socket' ? socketBindingCan : isServer && src === 'listener' ? listenerCan : undefined),
+    actorReactions: (src) => (src === 'socket' ? socketBindingReacts : isServer && src === 'listener' ? listenerReacts : undefined),
     actorEffects: (src) => (isServer && src === 'listener' ? LISTENER_EFFECTS : {}),
     serializeState: libraryStateKey(machine),
     onStub: undefined,

@@ -5,7 +5,7 @@
 // only when told, and every actor that could do I/O or await is a stub.
 import { createActor, type AnyActorRef, type AnyMachineSnapshot, type AnyStateMachine, type EventObject, type InspectionEvent } from 'xstate';
 import { defaultStateKey } from './stateKey.js';
-import { STUB_DONE, STUB_ERROR, StubRegistry, isMachine, withStubbedActors, type StubHandle, type StubReaction } from './stubActors.js';
+import { STUB_DONE, STUB_ERROR, StubRegistry, isMachine, withStubs, type StubHandle, type StubPlan, type StubReaction } from './stubActors.js';
 import { WalkClock } from './walkClock.js';
 
 /** What causes a step: the walker's instruction, replayable on a fresh actor. */
@@ -49,8 +49,12 @@ export interface WalkSettings {
   readonly actorReactions: (src: string) => StubReaction | undefined;
   /** Named things a stub with this setup name can do besides sending events (see TestModelOptions.actors). */
   readonly actorEffects: (src: string) => Readonly<Record<string, (stub: StubHandle) => void>>;
-  /** Setup names of actors to run for real instead of stubbing. */
-  readonly keep: ReadonlySet<string>;
+  /** Event types the machines raise themselves: never offered as sent from outside. */
+  readonly internalEvents: ReadonlySet<string>;
+  /** What stands in for the machine's actors and I/O actions. */
+  readonly plan: StubPlan;
+  /** A stub's part of the state key (what it has done that matters), by name; undefined: none. */
+  readonly actorKey: (src: string) => ((stub: StubHandle) => string) | undefined;
   readonly accept: (step: WalkStep, from: AnyMachineSnapshot) => boolean;
   readonly stateKey: ((snapshot: AnyMachineSnapshot) => string) | undefined;
   readonly maxStates: number;
@@ -169,7 +173,7 @@ class Run {
     private readonly machines: Map<string, AnyStateMachine>,
   ) {
     this.stubs = new StubRegistry(settings.actorReactions);
-    const stubbed = withStubbedActors(machine, this.stubs, settings.keep);
+    const stubbed = withStubs(machine, this.stubs, settings.plan);
     const onStub = settings.onStub;
     this.actor = createActor(stubbed, {
       input: settings.input,
@@ -195,8 +199,15 @@ class Run {
 
   private afterEach: (() => void) | undefined;
 
+  /** The first machine actor that failed during the current step (an action threw). */
+  failure: { actor: AnyActorRef; error: unknown } | undefined;
+
   private observe(event: InspectionEvent): void {
-    if (event.type === '@xstate.microstep') {
+    if (event.type === '@xstate.snapshot') {
+      const snapshot = event.snapshot as { status?: string; error?: unknown };
+      const ref = event.actorRef as AnyActorRef;
+      if (snapshot.status === 'error' && !this.stubs.find(ref) && !this.failure) this.failure = { actor: ref, error: snapshot.error };
+    } else if (event.type === '@xstate.microstep') {
       for (const transition of event._transitions) this.transitions.push(transitionKey(transition as never));
       const snapshot = event.snapshot as AnyMachineSnapshot;
       const logic = (event.actorRef as { logic?: unknown }).logic;
@@ -237,7 +248,6 @@ class Run {
 
   key(): string {
     const snapshot = this.snapshot();
-    if (this.settings.stateKey) return this.settings.stateKey(snapshot);
     const describe = (ref: AnyActorRef): unknown => {
       const stub = this.stubs.find(ref);
       const child = ref.getSnapshot() as AnyMachineSnapshot;
@@ -245,12 +255,24 @@ class Run {
       if (isMachine(ref.src)) return JSON.parse(defaultStateKey(child, describe));
       return `${String(typeof ref.src === 'string' ? ref.src : 'actor')}:${child.status}`;
     };
-    return defaultStateKey(snapshot, describe);
+    const stubKeys = this.stubs
+      .live()
+      .map((stub) => [this.stubPath(stub), this.settings.actorKey(stub.src)?.(stub)])
+      .filter(([, key]) => key);
+    const base = this.settings.stateKey ? this.settings.stateKey(snapshot) : defaultStateKey(snapshot, describe);
+    return stubKeys.length ? `${base} ${JSON.stringify(stubKeys)}` : base;
+  }
+
+  /** Path of ids from the root to a stub ('csa/socket'): its own, or its machine's plus its name. */
+  stubPath(stub: StubHandle): string | undefined {
+    const path = this.pathOf(stub.ref);
+    if (!stub.viaActions || path === undefined) return path;
+    return path ? `${path}/${stub.id}` : stub.id;
   }
 
   /** Event types `owner` handles that no stub of it sends: sent from outside (root only). */
   private externalTypes(owner: AnyStateMachine, live: readonly StubHandle[]): string[] {
-    return owner.events.filter((type) => !type.startsWith('xstate.') && !live.some((stub) => this.sends(stub, type)));
+    return owner.events.filter((type) => !type.startsWith('xstate.') && !this.settings.internalEvents.has(type) && !live.some((stub) => this.sends(stub, type)));
   }
 
   /** Whether `stub` is the one that sends `type` to its parent. */
@@ -258,9 +280,9 @@ class Run {
     const declared = this.settings.actorEvents(stub.src);
     if (declared) return declared.includes(type);
     const dot = type.indexOf('.');
-    if (dot <= 0 || type.startsWith('xstate.')) return false;
+    if (dot <= 0 || type.startsWith('xstate.') || this.settings.internalEvents.has(type)) return false;
     const prefix = type.slice(0, dot).toLowerCase();
-    return stub.src.toLowerCase().startsWith(prefix) || stub.ref.id.toLowerCase().startsWith(prefix);
+    return stub.src.toLowerCase().startsWith(prefix) || stub.id.toLowerCase().startsWith(prefix);
   }
 
   /** Every step the walker can take from here, in a fixed order. */
@@ -274,7 +296,7 @@ class Run {
       for (const event of this.settings.samples(type, snapshot)) out.push({ kind: 'event', event });
     }
     for (const stub of live) {
-      const actor = this.pathOf(stub.ref);
+      const actor = this.stubPath(stub);
       if (actor === undefined) continue;
       const can = this.settings.actorCan(stub.src);
       for (const type of stub.owner.events) {
@@ -284,7 +306,8 @@ class Run {
         }
       }
       for (const effect of Object.keys(this.settings.actorEffects(stub.src))) out.push({ kind: 'effect', actor, src: stub.src, effect });
-      const id = stub.ref.id;
+      if (stub.viaActions) continue;
+      const id = stub.id;
       if (stub.owner.events.includes(`xstate.done.actor.${id}`)) out.push({ kind: 'done', actor, src: stub.src, output: this.settings.actorOutput(stub.src) });
       if (stub.owner.events.includes(`xstate.error.actor.${id}`)) out.push({ kind: 'error', actor, src: stub.src, error: new Error(`${stub.src} failed (a test step)`) });
     }
@@ -297,6 +320,7 @@ class Run {
     this.transitions = [];
     this.states = [];
     this.received = [];
+    this.failure = undefined;
     let receiverRef: AnyActorRef | undefined;
     let event: EventObject | undefined;
     switch (cause.kind) {
@@ -309,7 +333,7 @@ class Run {
       case 'effect':
       case 'done':
       case 'error': {
-        const stub = this.stubs.live().find((candidate) => this.pathOf(candidate.ref) === cause.actor);
+        const stub = this.stubs.live().find((candidate) => this.stubPath(candidate) === cause.actor);
         if (!stub) return undefined;
         if (cause.kind === 'actor') {
           event = cause.event;
@@ -317,7 +341,7 @@ class Run {
         } else if (cause.kind === 'effect') {
           this.settings.actorEffects(stub.src)[cause.effect]!(stub);
           // What it caused, if anything, is the parent's first event; otherwise only state changed.
-          event = this.received.find((r) => this.pathOf(r.receiver) === cause.actor.split('/').slice(0, -1).join('/'))?.event ?? { type: cause.effect };
+          event = this.received[0]?.event ?? { type: cause.effect };
         } else if (cause.kind === 'done') {
           event = { type: `xstate.done.actor.${stub.ref.id}`, output: cause.output } as EventObject;
           stub.ref.send({ type: STUB_DONE, output: cause.output });
@@ -326,12 +350,13 @@ class Run {
           stub.ref.send({ type: STUB_ERROR, error: cause.error });
         }
         const parentPath = cause.actor.split('/').slice(0, -1).join('/');
-        receiverRef = this.received.find((r) => r.event.type === event!.type && this.pathOf(r.receiver) === parentPath)?.receiver;
+        receiverRef = stub.viaActions ? stub.ref : this.received.find((r) => r.event.type === event!.type && this.pathOf(r.receiver) === parentPath)?.receiver;
         break;
       }
       case 'after': {
         if (!this.clock.fireNext()) return undefined;
-        const fired = this.received.find((r) => r.event.type.startsWith('xstate.after.'));
+        // A delayed transition (xstate.after.*) or a delayed raise, whatever it is called.
+        const fired = this.received[0];
         if (!fired) return undefined;
         receiverRef = fired.receiver;
         event = fired.event;
@@ -361,6 +386,13 @@ export function walk(machine: AnyStateMachine, settings: WalkSettings): WalkGrap
   };
 
   const first = new Run(machine, settings, machines);
+  if (first.failure) {
+    const error = first.failure.error;
+    throw new Error(
+      `createTestModel: ${machine.id} failed at start: ${error instanceof Error ? error.message : String(error)}. ` +
+        'If an action or actor reaches outside the machine, give the walk a stand-in (options.actions, or options.actors with `actions` for I/O provided as actions).',
+    );
+  }
   const initial: WalkNode = { key: first.key(), snapshot: first.snapshot(), via: [] };
   const initialStates = activeStateIds(machine, initial.snapshot.value);
   first.stop();
@@ -378,6 +410,14 @@ export function walk(machine: AnyStateMachine, settings: WalkSettings): WalkGrap
       if (!result) {
         run.stop();
         continue;
+      }
+      if (run.failure && cause.kind !== 'error') {
+        const error = run.failure.error;
+        run.stop();
+        throw new Error(
+          `createTestModel: ${machine.id} failed (${run.pathOf(run.failure.actor) || 'the root'}) at "${result.step.description}" after ${node.via.length} steps: ${error instanceof Error ? error.message : String(error)}. ` +
+            'If an action or actor reaches outside the machine, give the walk a stand-in (options.actions, or options.actors with `actions` for I/O provided as actions).',
+        );
       }
       const key = run.key();
       const snapshot = run.snapshot();
