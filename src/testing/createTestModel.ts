@@ -1,11 +1,11 @@
 // createTestModel: xstate/graph's TestModel interface over a walk of the REAL machine (its `after`
 // timers and its actors' outcomes are steps). Paths come from the walk; path.test() runs one
 // against the real component and checks its state after every step.
-import type { AnyActorRef, AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
+import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { computeCoverage, type Coverage } from './coverage.js';
 import { libraryDefaults } from './libraryMachines.js';
 import { runPath, type PathTestParams, type PathTestResult } from './runPath.js';
-import type { StubHandle, StubReaction } from './stubActors.js';
+import type { StubHandle, StubReaction, WalkAction } from './stubActors.js';
 import { walk, type StepCause, type WalkEdge, type WalkGraph, type WalkNode } from './walk.js';
 
 export type { StepCause } from './walk.js';
@@ -79,10 +79,11 @@ export interface TestModelOptions {
   >;
   /**
    * Replacements for actions during the walk (by name, at every machine level that has the
-   * action), e.g. no-ops for routing or flow control the walk does not need. Default: for the
-   * library's machines, their routing; otherwise none.
+   * action), e.g. no-ops for routing or flow control the walk does not need, or timers on the
+   * walk's clock (`args.clock`: a timer that fires is an `after` step). Default: for the library's
+   * machines, their routing and timers; otherwise none.
    */
-  readonly actions?: Readonly<Record<string, (args: { self: AnyActorRef; context: unknown; event: EventObject }, params: unknown) => void>>;
+  readonly actions?: Readonly<Record<string, WalkAction>>;
   /** Event types the machine raises itself (e.g. a delayed raise): never sent from outside. Default: none (for the library's machines, theirs). */
   readonly internalEvents?: readonly string[];
   /** Leaves out steps by name (event type) or description. Default: none. */

@@ -4,7 +4,7 @@
 export { createTestModel } from './createTestModel.js';
 export type { PathOptions, SimplePathOptions, StepCause, TestModel, TestModelOptions, TestPath, TestStep } from './createTestModel.js';
 export type { PathTestParams, PathTestResult, RealActor, StepHandler } from './runPath.js';
-export type { StubHandle } from './stubActors.js';
+export type { StubHandle, StubReaction, WalkAction, WalkTimers } from './stubActors.js';
 export { assertFullCoverage, formatCoverage } from './coverage.js';
 export type { Coverage, MachineCoverage } from './coverage.js';
 export { rawClient, scriptedPeer } from './loopback.js';

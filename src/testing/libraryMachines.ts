@@ -6,7 +6,7 @@ import type { AnyActorRef, AnyEventObject, AnyMachineSnapshot, AnyStateMachine, 
 import { connectedSocketAdapterMachine, Opaque, tcpClientMachine, tcpServerMachine } from '../../machines/index.js';
 import type { ConnectionCounts } from '../../machines/tcpServer.js';
 import { producerFinished, reason, serverShutdown, shutdownMicroprocess } from '../kernel/messages.js';
-import type { StubHandle, StubReaction } from './stubActors.js';
+import type { StubHandle, StubReaction, WalkAction, WalkTimers } from './stubActors.js';
 
 /** The vocabulary's sample events, by type (any machine that handles the type gets them). */
 const SAMPLES: Readonly<Record<string, readonly AnyEventObject[]>> = {
@@ -163,8 +163,42 @@ function listenerReacts(event: EventObject, stub: StubHandle, direction: 'receiv
   stub.sendBack({ type: 'listener.drained' });
 }
 
-/** TCPClient's routing, for the walk: what it delivers to its CSA arrives; wiring and gates are no-ops. */
-const CLIENT_ROUTING: LibraryDefaults['actions'] = {
+/** The CSA's timers (its I/O's, not XState's) on the walk's clock, per actor and timeout event. */
+const csaTimers = new WeakMap<AnyActorRef, Map<string, { id: unknown; clock: WalkTimers }>>();
+function timersOf(self: AnyActorRef): Map<string, { id: unknown; clock: WalkTimers }> {
+  let timers = csaTimers.get(self);
+  if (!timers) csaTimers.set(self, (timers = new Map()));
+  return timers;
+}
+
+/**
+ * The library's walk stand-ins: TCPClient's routing (what it delivers to its CSA arrives; wiring
+ * and gates are no-ops) and the CSA's timers (on the walk's clock: one running out is a step).
+ */
+const LIBRARY_ACTIONS: LibraryDefaults['actions'] = {
+  startTimer: ({ self, clock }, params) => {
+    const { event, ms } = params as { event: string; ms: number };
+    const timers = timersOf(self);
+    const running = timers.get(event);
+    if (running) running.clock.clearTimeout(running.id);
+    const id = clock.setTimeout(() => {
+      timers.delete(event);
+      self.send({ type: event });
+    }, ms);
+    timers.set(event, { id, clock });
+  },
+  cancelTimer: ({ self }, params) => {
+    const { event } = params as { event: string };
+    const timers = timersOf(self);
+    const running = timers.get(event);
+    if (running) running.clock.clearTimeout(running.id);
+    timers.delete(event);
+  },
+  cancelTimers: ({ self }) => {
+    const timers = timersOf(self);
+    for (const running of timers.values()) running.clock.clearTimeout(running.id);
+    timers.clear();
+  },
   deliverToCsa: ({ context }, params) => {
     const { box, data } = params as { box: string; data: unknown };
     (context as { csa?: AnyActorRef }).csa?.send({ type: box, data } as EventObject);
@@ -182,7 +216,7 @@ export interface LibraryDefaults {
   /** I/O provided as actions: the library's socket binding. */
   readonly io: Readonly<Record<string, readonly string[]>>;
   /** Routing and flow control the walk does without. */
-  readonly actions: Readonly<Record<string, (args: { self: AnyActorRef; context: unknown; event: EventObject }, params: unknown) => void>>;
+  readonly actions: Readonly<Record<string, WalkAction>>;
   /** Events the machines raise themselves (never sent from outside). */
   readonly internalEvents: readonly string[];
   actorKey(src: string): ((stub: StubHandle) => string) | undefined;
@@ -215,14 +249,16 @@ function libraryStateKey(machine: AnyStateMachine): ((snapshot: AnyMachineSnapsh
 
 export function libraryDefaults(machine: AnyStateMachine): LibraryDefaults {
   const isServer = machine.config === tcpServerMachine.config;
+  const isLibrary = INPUTS.has(machine.config);
   return {
     input: INPUTS.get(machine.config),
     samples: (type) => SAMPLES[type],
     // listener.drained comes from a drain emptying the server (an effect above), never on its own.
     actorEvents: (src) => (isServer && src === 'listener' ? tcpServerMachine.events.filter((type) => type.startsWith('listener.') && type !== 'listener.drained') : undefined),
-    io: { socket: ['openSocket', 'forwardToSocket', 'flushSocket', 'abortSocket'] },
-    actions: CLIENT_ROUTING,
-    internalEvents: ['csa.halfOpenTimeout'],
+    // Only for the library's machines: a user's machine may use these names for other things.
+    io: isLibrary ? { socket: ['openSocket', 'forwardToSocket', 'flushSocket', 'abortSocket'] } : {},
+    actions: isLibrary ? LIBRARY_ACTIONS : {},
+    internalEvents: isLibrary ? ['csa.halfOpenTimeout', 'csa.handshakeTimeout', 'csa.closeTimeout'] : [],
     actorKey: (src) => (src === 'socket' ? bindingKey : undefined),
     actorCan: (src) => (src === 'socket' ? socketBindingCan : isServer && src === 'listener' ? listenerCan : undefined),
     actorReactions: (src) => (src === 'socket' ? socketBindingReacts : isServer && src === 'listener' ? listenerReacts : undefined),

@@ -42,8 +42,17 @@ export interface StubPlan {
   /** I/O provided as actions: stub name → the action names that make it up. */
   readonly io: Readonly<Record<string, readonly string[]>>;
   /** Plain replacements for actions (by name), e.g. routing a walk does not need. */
-  readonly actions: Readonly<Record<string, (args: { self: AnyActorRef; context: unknown; event: EventObject }, params: unknown) => void>>;
+  readonly actions: Readonly<Record<string, WalkAction>>;
 }
+
+/** The walk's clock, for actions that stand in for timers: nothing fires until the walk says so. */
+export interface WalkTimers {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(id: unknown): void;
+}
+
+/** An action's stand-in during a walk; `clock` is the walk's clock (timer actions schedule on it). */
+export type WalkAction = (args: { self: AnyActorRef; context: unknown; event: EventObject; clock: WalkTimers }, params: unknown) => void;
 
 /** Every stub started in one run, in start order. */
 export class StubRegistry {
@@ -114,12 +123,12 @@ function isMachine(logic: unknown): logic is AnyStateMachine {
  * themselves, recursively replaced), I/O actions by their stub's recorder, other named actions by
  * their replacement.
  */
-export function withStubs(machine: AnyStateMachine, registry: StubRegistry, plan: StubPlan, depth = 0): AnyStateMachine {
+export function withStubs(machine: AnyStateMachine, registry: StubRegistry, plan: StubPlan, clock: WalkTimers, depth = 0): AnyStateMachine {
   if (depth > 8) throw new Error(`createTestModel: machines nest deeper than 8 (does ${machine.id} invoke itself?)`);
   const actors: Record<string, AnyActorLogic> = {};
   for (const [name, logic] of Object.entries(machine.implementations.actors)) {
     if (plan.keep.has(name)) continue;
-    actors[name] = isMachine(logic) ? withStubs(logic, registry, plan, depth + 1) : stubLogic(registry, name, machine);
+    actors[name] = isMachine(logic) ? withStubs(logic, registry, plan, clock, depth + 1) : stubLogic(registry, name, machine);
   }
   const own = new Set(Object.keys(machine.implementations.actions));
   const actions: Record<string, (args: { self: AnyActorRef; context: unknown; event: EventObject }, params: unknown) => void> = {};
@@ -129,7 +138,9 @@ export function withStubs(machine: AnyStateMachine, registry: StubRegistry, plan
       actions[action] = ({ self }, params) => registry.receive(registry.ioStub(self, stubName, machine), { type: action, params } as EventObject);
     }
   }
-  for (const [name, replacement] of Object.entries(plan.actions)) if (own.has(name)) actions[name] = replacement;
+  for (const [name, replacement] of Object.entries(plan.actions)) {
+    if (own.has(name)) actions[name] = (args, params) => replacement({ ...args, clock }, params);
+  }
   return machine.provide({ actors, actions: actions as never });
 }
 

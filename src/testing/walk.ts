@@ -173,11 +173,11 @@ class Run {
     private readonly machines: Map<string, AnyStateMachine>,
   ) {
     this.stubs = new StubRegistry(settings.actorReactions);
-    const stubbed = withStubs(machine, this.stubs, settings.plan);
+    const stubbed = withStubs(machine, this.stubs, settings.plan, this.clock);
     const onStub = settings.onStub;
     this.actor = createActor(stubbed, {
       input: settings.input,
-      clock: this.clock,
+      clock: this.clock as never,
       inspect: (event: InspectionEvent) => this.observe(event),
     });
     // Without an error observer XState rethrows an actor's error asynchronously.

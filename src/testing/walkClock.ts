@@ -11,7 +11,7 @@ export class WalkClock {
   private nextId = 1;
   private readonly timers = new Map<number, Timer>();
 
-  setTimeout(fn: (...args: unknown[]) => void, timeout: number): number {
+  setTimeout(fn: () => void, timeout: number): number {
     const id = this.nextId++;
     this.timers.set(id, { id, due: this.now + Math.max(0, timeout), fn });
     return id;
