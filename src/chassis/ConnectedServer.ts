@@ -28,12 +28,14 @@ import {
   type SignalMessage,
 } from '../kernel/messages.js';
 import { deliverFromOutbox, deliverToInbox, linkToInbox, removeLinksBetween } from '../kernel/routing.js';
+import { checkClusterOptions, clusterPrimary, type ClusterOptions } from './clusterPrimary.js';
+import { isClusterWorker, joinCluster } from './clusterWorker.js';
 import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { createChildActor, forgetChild, stopTree } from '../kernel/childActors.js';
 import { hostBody, isHostable } from '../kernel/hostedBody.js';
 
-export interface ConnectedServerOptions extends TCPServerOptions {
+export interface ConnectedServerOptions extends TCPServerOptions, ClusterOptions {
   /** Makes the component that handles one connection. Called once per connection. */
   readonly protocol: (info: PeerInfo) => AnyComponent;
 }
@@ -56,6 +58,10 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     throw new TypeError(`${name}: protocol must be a function returning the component that handles one connection`);
   }
   const input = tcpServerInput(options, name);
+  checkClusterOptions(options, name);
+  // With workers, the primary process supervises; the workers run this same call and serve.
+  if (options.workers !== undefined && !isClusterWorker()) return clusterPrimary(name, { ...options, ...input });
+  const inCluster = options.workers !== undefined;
   return defineComponent({
     name,
     inboxes: { control: box<SignalMessage>() },
@@ -148,6 +154,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         },
         finish,
       });
+      if (inCluster) joinCluster(self);
       on('control', control);
       // Handlers are our children: XState reports their end to us (no subscription per connection).
       onChildEnded((id, failure) => handlerEnded(Number(id), failure));
