@@ -24,6 +24,7 @@ export type { LinesOptions } from './components/Lines.js';
 export { fromReadable } from './components/fromReadable.js';
 export { toWritable } from './components/toWritable.js';
 export type { ToWritableOptions } from './components/toWritable.js';
+export { ChatRoom } from './components/ChatRoom.js';
 export { toDuplex } from './components/toDuplex.js';
 export type { ToDuplexOptions } from './components/toDuplex.js';
 export { ConnectedSocketAdapter } from './internet/ConnectedSocketAdapter.js';
