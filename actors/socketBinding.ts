@@ -21,8 +21,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { AnyActorRef, AnyStateMachine, EventObject } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
-import { badMessage, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
+import { badMessage, describeValue, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
 import { canSend, setDirectReceiver, setInboxOpen, whenCanSend, type DirectReceiver } from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import {
@@ -34,7 +33,7 @@ import {
 } from '../machines/connectedSocketAdapter.js';
 import { newReader, newWriter, removeReader, removeWriter, type ReadReadiness } from '../machines/selector.js';
 import { getSelector, notifySelector } from './selector.js';
-import type { AnyActorSystem } from '../src/kernel/component.js';
+import type { AnyActorSystem } from '../src/kernel/events.js';
 import { startTls, type TlsUpgradeOptions } from './tlsUpgrade.js';
 
 /** Byte counts reach the machine (and the inspector) at most this often while data flows. */

@@ -9,9 +9,9 @@
 // Pure: importing this opens no socket.
 import type { Duplex } from 'node:stream';
 import { assign, cancel, emit, raise, setup, type AnyActorRef } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
 import {
   badMessage,
+  describeValue,
   isProducerFinished,
   producerFinished,
   isShutdownMicroprocess,

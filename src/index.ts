@@ -1,7 +1,8 @@
 // kamaelia-xstate: Kamaelia's components as XState v5 actors.
 export * from './kernel/messages.js';
 export { box, defineComponent, checkedLogic, isComponent } from './kernel/component.js';
-export type { AnyComponent, Box, BoxSpec, Component, ComponentOptions, GraphLayout, InboxEvent, InboxesOf, Link, MessagesOf, OutboxEvent, OutboxesOf } from './kernel/component.js';
+export type { AnyComponent, Box, BoxSpec, Component, ComponentOptions, GraphLayout, InboxesOf, Link, MessagesOf, OutboxesOf } from './kernel/component.js';
+export type { InboxEvent, OutboxEvent } from './kernel/events.js';
 export { componentLogic } from './kernel/componentLogic.js';
 export type { ComponentBody, ComponentScope } from './kernel/componentLogic.js';
 export { Pipeline } from './graph/Pipeline.js';
@@ -11,8 +12,9 @@ export type { Linkages } from './graph/Graphline.js';
 export { run } from './kernel/run.js';
 export { childrenOf } from './kernel/childActors.js';
 export type { NextOptions, RunHandle, RunOptions, RunResult } from './kernel/run.js';
-export { canSend, componentInfo, componentPath, setInboxOpen, whenCanSend } from './kernel/routing.js';
-export type { ComponentInfo } from './kernel/routing.js';
+export { canSend, setInboxOpen, whenCanSend } from './kernel/routing.js';
+export { componentInfo, componentPath } from './kernel/registry.js';
+export type { ComponentInfo } from './kernel/registry.js';
 export { OneShot } from './components/OneShot.js';
 export { DataSource } from './components/DataSource.js';
 export { ConsoleReader } from './components/ConsoleReader.js';

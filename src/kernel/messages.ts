@@ -163,6 +163,15 @@ export function badMessage(box: string, reason: Reason): BadMessage {
   return { kind: 'badMessage', box, reason };
 }
 
+/** How an error report names a value it rejected: its type and a short look at it (`string "abc"`, `Buffer(12)`). */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
+}
+
 export function reason(code: string, message: string): Reason {
   return { code, message };
 }
