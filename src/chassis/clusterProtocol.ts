@@ -2,7 +2,7 @@
 // message is tagged, so a program's own IPC messages pass by untouched.
 import type { ListenerOperation } from '../../actors/listener.js';
 import type { TcpServerStats } from '../../machines/tcpServer.js';
-import type { InspectorRecord } from '../../inspector/records.js';
+import type { WorkerRecord } from './clusterRecords.js';
 import type { Listening, SignalMessage } from '../kernel/messages.js';
 
 export const CLUSTER_TAG = 'kamaelia-xstate/cluster';
@@ -16,7 +16,7 @@ export type WorkerToPrimary =
   | { readonly tag: typeof CLUSTER_TAG; readonly type: 'stats'; readonly stats: TcpServerStats }
   /** The worker's server ended; `message` is what it sent on signal. */
   | { readonly tag: typeof CLUSTER_TAG; readonly type: 'ended'; readonly message: SignalMessage }
-  | { readonly tag: typeof CLUSTER_TAG; readonly type: 'records'; readonly records: readonly InspectorRecord[] };
+  | { readonly tag: typeof CLUSTER_TAG; readonly type: 'records'; readonly records: readonly WorkerRecord[] };
 
 export type PrimaryToWorker =
   /** serverShutdown (graceful) or, with prompt, shutdownMicroprocess. */

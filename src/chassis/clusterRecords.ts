@@ -2,9 +2,34 @@
 // ids, lanes and paths are prefixed with its worker (`w2/x:14`, `worker 2/ConnectedServer/...`), so
 // one inspector in the primary can show every worker's connections side by side. An inspector in
 // the primary subscribes with onWorkerRecords; workers send records only while someone does.
-import type { InspectorRecord } from '../../inspector/records.js';
+import type { AnyActorRef } from 'xstate';
 
-export type WorkerRecordsListener = (worker: number, records: readonly InspectorRecord[]) => void;
+/** One inspector record (inspector/records.ts), seen here only as JSON with a kind `k`. */
+export interface WorkerRecord {
+  readonly k: string;
+}
+
+export type WorkerRecordsListener = (worker: number, records: readonly WorkerRecord[]) => void;
+
+/** What a worker drains its records from: the inspector's LifecycleTracker on the worker's server. */
+export interface WorkerRecordSource {
+  drain(): readonly WorkerRecord[];
+  stop(): void;
+}
+
+let recordSource: ((server: AnyActorRef) => WorkerRecordSource) | undefined;
+
+/**
+ * Set by the package entry (src/index.ts), which may import the inspector: the chassis sits below
+ * it and only knows this shape.
+ */
+export function setWorkerRecordSource(source: (server: AnyActorRef) => WorkerRecordSource): void {
+  recordSource = source;
+}
+
+export function workerRecordSource(server: AnyActorRef): WorkerRecordSource | undefined {
+  return recordSource?.(server);
+}
 
 const listeners = new Set<WorkerRecordsListener>();
 
@@ -21,18 +46,18 @@ export function wantsWorkerRecords(): boolean {
   return listeners.size > 0;
 }
 
-function label(worker: number, record: InspectorRecord): InspectorRecord {
+function label(worker: number, record: WorkerRecord): WorkerRecord {
   const prefix = `w${worker}/`;
-  const relabelled: Record<string, unknown> = { ...record };
+  const relabelled: Record<string, unknown> = { ...(record as object) };
   for (const key of ['id', 'parent', 'lane', 'from'] as const) {
     const value = relabelled[key];
     if (typeof value === 'string') relabelled[key] = prefix + value;
   }
   if (typeof relabelled.path === 'string') relabelled.path = `worker ${worker}/${relabelled.path}`;
-  return relabelled as unknown as InspectorRecord;
+  return relabelled as unknown as WorkerRecord;
 }
 
-export function deliverWorkerRecords(worker: number, records: readonly InspectorRecord[]): void {
+export function deliverWorkerRecords(worker: number, records: readonly WorkerRecord[]): void {
   if (listeners.size === 0) return;
   const labelled = records.filter((record) => record.k !== 'hello').map((record) => label(worker, record));
   for (const listener of listeners) listener(worker, labelled);

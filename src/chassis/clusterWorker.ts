@@ -3,11 +3,11 @@
 // its counters, and that it ended; it takes the primary's shutdown and accept/TLS operations.
 import cluster from 'node:cluster';
 import type { AnyActorRef } from 'xstate';
-import { LifecycleTracker } from '../../inspector/lifecycle.js';
 import { serverShutdown, shutdownMicroprocess, type Listening, type SignalMessage } from '../kernel/messages.js';
 import { deliverToInbox } from '../kernel/routing.js';
 import { serverStats } from '../internet/serverStats.js';
 import { operateListener } from '../internet/acceptControl.js';
+import { workerRecordSource } from './clusterRecords.js';
 import { CLUSTER_TAG, WORKER_INSPECT_ENV, isClusterMessage, type PrimaryToWorker, type Untagged, type WorkerToPrimary } from './clusterProtocol.js';
 
 /** How often a worker reports its counters (and inspector records) to the primary. */
@@ -31,13 +31,12 @@ export function joinCluster(self: AnyActorRef): void {
     self.on('listening', (event: { data: Listening }) => tell({ type: 'listening', listening: event.data })),
     self.on('signal', (event: { data: SignalMessage }) => (endMessage = event.data)),
   ];
-  const tracker = process.env[WORKER_INSPECT_ENV] === '1' ? new LifecycleTracker() : undefined;
-  const inspection = tracker ? (tracker.noteExisting(self), self.system.inspect(tracker.observe)) : undefined;
+  const records = process.env[WORKER_INSPECT_ENV] === '1' ? workerRecordSource(self) : undefined;
   const report = (): void => {
     const stats = serverStats(self);
     if (stats) tell({ type: 'stats', stats });
-    const records = tracker?.drain();
-    if (records && records.length > 0) tell({ type: 'records', records });
+    const drained = records?.drain();
+    if (drained && drained.length > 0) tell({ type: 'records', records: drained });
   };
   const timer = setInterval(report, REPORT_INTERVAL_MS);
   timer.unref();
@@ -50,7 +49,7 @@ export function joinCluster(self: AnyActorRef): void {
   const ended = (): void => {
     clearInterval(timer);
     report();
-    inspection?.unsubscribe();
+    records?.stop();
     for (const subscription of subscriptions) subscription.unsubscribe();
     process.off('message', onMessage);
     // Then nothing more to serve: let go of the IPC channel so the worker process can exit.
