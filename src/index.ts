@@ -52,6 +52,7 @@ export {
 export type { CSAOptions, ProtocolHandlerSignal, ServerSocketOptions, SniCertificates, TCPServerTlsOptions, TCPServerOptions } from './internet/TCPServer.js';
 export { ConnectedServer, FastRestartServer, SimpleServer } from './chassis/ConnectedServer.js';
 export type { ConnectedServerOptions, SimpleServerOptions } from './chassis/ConnectedServer.js';
+export type { CheckedHandler, HandlerMismatch } from './chassis/connectionHandler.js';
 export { SingleServer } from './chassis/SingleServer.js';
 export type { SingleServerOptions } from './chassis/SingleServer.js';
 export { serverStats } from './internet/serverStats.js';

@@ -34,11 +34,18 @@ import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { createChildActor, forgetChild, stopTree } from '../kernel/childActors.js';
 import { hostBody, isHostable } from '../kernel/hostedBody.js';
+import type { CheckedHandler } from './connectionHandler.js';
 
-export interface ConnectedServerOptions extends TCPServerOptions, ClusterOptions {
-  /** Makes the component that handles one connection. Called once per connection. */
-  readonly protocol: (info: PeerInfo) => AnyComponent;
+export interface ConnectedServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions, ClusterOptions {
+  /**
+   * Makes the component that handles one connection. Called once per connection. Its boxes are
+   * checked by the compiler (see {@link CheckedHandler}): bytes in, bytes or strings out.
+   */
+  readonly protocol: (info: PeerInfo) => H;
 }
+
+/** The options with `protocol`'s handler checked: a handler that does not fit is a compile error naming the box. */
+type CheckedServerOptions<O extends { readonly protocol: (...args: never[]) => AnyComponent }, H> = O & { readonly protocol: (...args: Parameters<O['protocol']>) => CheckedHandler<H> };
 
 interface Connection {
   readonly csa: AnyActorRef;
@@ -172,17 +179,17 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
 }
 
 /** Kamaelia's ServerCore: `protocol(info)` makes each connection's handler. */
-export function ConnectedServer(options: ConnectedServerOptions) {
+export function ConnectedServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
   return serverCore('ConnectedServer', options, (info) => options.protocol(info));
 }
 
-export interface SimpleServerOptions extends TCPServerOptions {
-  /** Makes the component that handles one connection; called with no arguments, as Kamaelia's SimpleServer. */
-  readonly protocol: () => AnyComponent;
+export interface SimpleServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions, ClusterOptions {
+  /** Makes the component that handles one connection; called with no arguments, as Kamaelia's SimpleServer. Checked as ConnectedServer's. */
+  readonly protocol: () => H;
 }
 
 /** ConnectedServer whose protocol factory takes no arguments. */
-export function SimpleServer(options: SimpleServerOptions) {
+export function SimpleServer<H extends AnyComponent>(options: CheckedServerOptions<SimpleServerOptions<H>, H>) {
   return serverCore('SimpleServer', options, () => options.protocol());
 }
 
@@ -191,6 +198,6 @@ export function SimpleServer(options: SimpleServerOptions) {
  * connections are still in TIME_WAIT. libuv sets SO_REUSEADDR on every listening TCP socket, so
  * here it is ConnectedServer under another name, kept for Kamaelia programs.
  */
-export function FastRestartServer(options: ConnectedServerOptions) {
+export function FastRestartServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
   return serverCore('FastRestartServer', options, (info) => options.protocol(info));
 }
