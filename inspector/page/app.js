@@ -166,7 +166,10 @@ $('open-recording').addEventListener('change', async (event) => {
   }
 });
 
-slider.addEventListener('input', () => showReplayAt(Number(slider.value)));
+slider.addEventListener('input', () => {
+  detail.followLatest();
+  showReplayAt(Number(slider.value));
+});
 
 // Arrow keys move by 1 % of the session, Page Up/Down by 10 % (the slider's own step is 1 ms, so a
 // drag or a typed value can reach any moment).
