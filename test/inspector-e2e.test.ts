@@ -230,11 +230,9 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
       expect(upgrade, 'the recording has a TLS client upgrading').toBeDefined();
       const tlsClient = upgrade!.k === 'step' ? upgrade!.id : '';
       await slider.fill(String(upgrade!.t));
-      await filterLanes(replay, '', 'client');
+      await filterLanes(replay, 'tls-talker', 'client');
       await replay.selectOption('#lane-sort', 'oldest');
-      const row = replay.locator(`.lane[data-lane="${tlsClient}"]`);
-      await row.scrollIntoViewIfNeeded();
-      await row.click();
+      await replay.click(`.lane[data-lane="${tlsClient}"]`);
       await replay.waitForFunction(() => document.querySelector<HTMLElement>('#detail-chart')?.dataset.active === 'open open.upgradingTls', undefined, WAIT);
       const stepsSoFar = records.filter((r) => r.k === 'step' && r.id === tlsClient && r.t <= upgrade!.t).length;
       expect(await replay.locator('#detail-steps .step').count()).toBe(stepsSoFar);
@@ -260,6 +258,36 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
       await replay.click('.machine-tab:has-text("ConnectedSocketAdapter")');
       await replay.waitForFunction(() => document.querySelector<HTMLElement>('#detail-chart')?.dataset.active === 'closed' && document.querySelector('#detail-chart svg')?.getAttribute('data-machine') !== null, undefined, WAIT);
       await replay.locator('#detail').screenshot({ path: join(screenshots, 'inspector-detail.png') });
+
+      // The list as a user expects it. At the end of the recording the program has ended.
+      expect(await replay.textContent('#count-in')).toBe('ended');
+      await filterLanes(replay, '');
+      await replay.selectOption('#lane-sort', 'failed');
+      await replay.waitForFunction(() => document.querySelector<HTMLElement>('.lane')?.dataset.current === 'failed', undefined, WAIT);
+      await replay.selectOption('#lane-sort', 'newest');
+      // Newest activity first: the connection that changed last (the model says which) tops the list.
+      const inWindow = storeAt(records, Number(max));
+      const [newest] = [...inWindow.lanes.values()].sort((a, b) => b.activeAt - a.activeAt || b.openedAt - a.openedAt);
+      await replay.waitForFunction((id) => document.querySelector<HTMLElement>('.lane')?.dataset.lane === id, newest!.id, WAIT);
+      // The time window keeps only the connections alive in it.
+      await replay.selectOption('#lane-window', '10000');
+      const from = Number(max) - 10_000;
+      const alive = [...inWindow.lanes.values()].filter((lane) => (lane.closedAt ?? Number(max)) >= from).length;
+      await replay.waitForFunction((n) => document.querySelector('#lane-summary')?.textContent?.startsWith(`${n} of `), alive, WAIT);
+      await filterLanes(replay, 'no-such-connection');
+      await replay.waitForSelector('#lanes-empty:not([hidden])', WAIT);
+      expect(await replay.textContent('#lanes-empty')).toContain('nothing matches');
+      // Arrow keys step by 1 % of the session.
+      await replay.focus('#replay-slider');
+      await replay.keyboard.press('ArrowLeft');
+      const stepped = Number(max) - Number(await slider.inputValue());
+      expect(stepped).toBe(Math.round((Number(max) - Number(min)) * 0.01));
+      // An actor picked in the event log opens its details too.
+      await replay.selectOption('#lane-window', '0');
+      await filterLanes(replay, '');
+      await replay.click('#detail-close');
+      await replay.locator('.log-row').first().click();
+      await replay.waitForSelector('#detail:not([hidden])', WAIT);
       await replay.close();
     } finally {
       await viewer.close();
