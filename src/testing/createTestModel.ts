@@ -4,43 +4,12 @@
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { computeCoverage, type Coverage } from './coverage.js';
 import { libraryDefaults } from './libraryMachines.js';
-import { runPath, type PathTestParams, type PathTestResult } from './runPath.js';
+import { runPath, type TestPath, type TestStep } from './runPath.js';
 import type { StubHandle, StubReaction, WalkAction } from './stubActors.js';
-import { walk, type StepCause, type WalkEdge, type WalkGraph, type WalkNode } from './walk.js';
+import { walk, type WalkEdge, type WalkGraph, type WalkNode } from './walk.js';
 
 export type { StepCause } from './walk.js';
-
-/** One step of a path: what happened (`event`) and the state it led to (`state`). */
-export interface TestStep {
-  /** The event the receiving machine saw: an outside event, an actor's event, `xstate.after.*`, `xstate.done.actor.*`. */
-  readonly event: AnyEventObject;
-  /** The root machine's snapshot after the step; `state.value` is the machine's state value. */
-  readonly state: AnyMachineSnapshot;
-  /** How to name this step in `test({ events })`: the event type. */
-  readonly name: string;
-  /** Human-readable: `control (producerFinished)`, `csa/socket sends socket.peerEnded`, `after closeTimeout`. */
-  readonly description: string;
-  /** What the walker did to cause it. */
-  readonly cause: StepCause;
-  /** Path of ids from the root to the machine that received `event` ('' for the root). */
-  readonly receiver: string;
-}
-
-/** A path through the machine, runnable against the real thing. */
-export interface TestPath {
-  /** The state the path ends in. */
-  readonly state: AnyMachineSnapshot;
-  readonly steps: readonly TestStep[];
-  /** The number of steps. */
-  readonly weight: number;
-  /** `reaches <state>: step → step → ...` */
-  readonly description: string;
-  /**
-   * Runs the path: for each step calls the handler that causes it, then (with `start`) waits until
-   * the real actor reaches the step's state. A path that passes counts towards the model's coverage.
-   */
-  test(params?: PathTestParams): Promise<PathTestResult>;
-}
+export type { TestPath, TestStep } from './runPath.js';
 
 /** Options for createTestModel; every one is optional. */
 export interface TestModelOptions {
