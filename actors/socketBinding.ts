@@ -23,7 +23,7 @@ import type { TLSSocket } from 'node:tls';
 import type { AnyActorRef, AnyStateMachine, EventObject } from 'xstate';
 import { describeValue } from '../src/kernel/component.js';
 import { badMessage, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
-import { canSend, setDirectReceiver, setInboxOpen, whenCanSend, type DirectReceiver } from '../src/kernel/routing.js';
+import { canSend, deliverFromOutbox, directReceiverOf, ROUTES_ITS_OUTBOXES, setDirectReceiver, setInboxOpen, whenCanSend, type DirectReceiver } from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import {
   connectedSocketAdapterMachine,
@@ -65,14 +65,24 @@ function onSecuredClose(this: BoundSocket): void {
   this[BINDING]?.onClosed();
 }
 
-/** Each running CSA's binding. */
-const bindings = new WeakMap<AnyActorRef, SocketBinding>();
+/** The outboxes the binding sends on: it delivers along their links itself (no listener per link). */
+const SENT_BY_BINDING = ['outbox', 'sslready'] as const;
+
+/** Sends `data` out of the CSA's `box`: along its links, and to whoever listens on the actor. */
+function sendOut(owner: AnyActorRef, box: (typeof SENT_BY_BINDING)[number], data: unknown): void {
+  deliverFromOutbox(owner, box, data);
+  emitFrom(owner, { type: box, data });
+}
+
+/** A running CSA's binding: it is the CSA's direct receiver (one table entry serves both). */
+function bindingOf(owner: AnyActorRef): SocketBinding | undefined {
+  const receiver = directReceiverOf(owner);
+  return receiver instanceof SocketBinding ? receiver : undefined;
+}
 
 function open(owner: AnyActorRef, options: CsaBindingOptions, system: AnyActorSystem): void {
   try {
-    const binding = new SocketBinding(owner, options, system);
-    bindings.set(owner, binding);
-    binding.start();
+    new SocketBinding(owner, options, system).start();
   } catch (error) {
     // The actor fails to start; nothing else will close the socket.
     (options.socket as Socket).destroy();
@@ -85,10 +95,10 @@ const providedMachine = connectedSocketAdapterMachine.provide({
     openSocket: ({ context, self, system }) => open(self, context.binding.value, system as AnyActorSystem),
     forwardToSocket: ({ event, self }) => {
       const { type, data } = event as EventObject & { data?: unknown };
-      bindings.get(self)?.command(type, data);
+      bindingOf(self)?.command(type, data);
     },
-    flushSocket: ({ self }) => bindings.get(self)?.command(FLUSH, undefined),
-    abortSocket: ({ self }, params: SocketAbort) => bindings.get(self)?.command(ABORT, params),
+    flushSocket: ({ self }) => bindingOf(self)?.command(FLUSH, undefined),
+    abortSocket: ({ self }, params: SocketAbort) => bindingOf(self)?.command(ABORT, params),
   },
 });
 
@@ -101,16 +111,17 @@ const providedMachine = connectedSocketAdapterMachine.provide({
 export const connectedSocketAdapterLogic: typeof providedMachine = Object.create(providedMachine, {
   transition: {
     value: function transition(this: AnyStateMachine, snapshot: never, event: EventObject, actorScope: { self: AnyActorRef }) {
-      if (event.type === 'xstate.stop') bindings.get(actorScope.self)?.cleanup();
+      if (event.type === 'xstate.stop') bindingOf(actorScope.self)?.cleanup();
       try {
         return providedMachine.transition.call(this, snapshot, event as never, actorScope as never);
       } catch (error) {
-        bindings.get(actorScope.self)?.cleanup();
+        bindingOf(actorScope.self)?.cleanup();
         throw error;
       }
     },
   },
 }) as typeof providedMachine;
+Object.defineProperty(connectedSocketAdapterLogic, ROUTES_ITS_OUTBOXES, { value: SENT_BY_BINDING });
 
 class SocketBinding implements DirectReceiver {
   private readonly plain: Socket;
@@ -182,7 +193,6 @@ class SocketBinding implements DirectReceiver {
 
   cleanup(): void {
     setDirectReceiver(this.owner, undefined);
-    bindings.delete(this.owner);
     if (this.phase !== 'closed') {
       this.phase = 'closed';
       this.cancelReadWait?.();
@@ -332,7 +342,7 @@ class SocketBinding implements DirectReceiver {
       const chunk = this.current.read() as Buffer | null;
       if (chunk === null) return;
       this.bytesIn += chunk.length;
-      emitFrom(owner, { type: 'outbox', data: chunk });
+      sendOut(owner, 'outbox', chunk);
       if (this.phase !== 'open') return; // a listener closed us
       this.progress();
     }
@@ -398,7 +408,7 @@ class SocketBinding implements DirectReceiver {
     this.phase = 'open';
     this.register(socket);
     const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
-    emitFrom(this.owner, { type: 'sslready', data: ready });
+    sendOut(this.owner, 'sslready', ready);
     this.report({ type: 'socket.secure', protocol: ready.protocol, authorized: ready.authorized });
     const queued = this.held;
     this.held = [];
@@ -427,7 +437,7 @@ class SocketBinding implements DirectReceiver {
       // may pipeline its ClientHello right behind the STARTTLS command.
       for (let chunk = plain.read() as Buffer | null; chunk !== null; chunk = plain.read() as Buffer | null) {
         this.bytesIn += chunk.length;
-        emitFrom(owner, { type: 'outbox', data: chunk });
+        sendOut(owner, 'outbox', chunk);
       }
       if (this.phase !== 'open') return;
     }
