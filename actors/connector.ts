@@ -7,22 +7,24 @@ import { fromCallback, type EventObject } from 'xstate';
 import { reasonFromError } from '../src/kernel/messages.js';
 import type { ConnectorEvent, ConnectRequest } from '../machines/tcpClient.js';
 import { Opaque } from '../machines/opaque.js';
+import { clientIdentity } from './tlsUpgrade.js';
 
 export const connector = fromCallback<EventObject, ConnectRequest>(({ input, sendBack }) => {
-  const { host, port, connectTimeoutMs, secure } = input;
+  const { host, port, connectTimeoutMs, secure, path } = input;
+  // A Unix domain socket (`path`) replaces host and port.
+  const endpoint = path !== undefined ? { path } : { host, port };
   const report = (event: ConnectorEvent): void => sendBack(event);
   let settled = false;
   const lookup = input.lookup ? { lookup: input.lookup as net.LookupFunction } : {};
   let socket: net.Socket;
   try {
     if (secure) {
-      const options = (input.tls ?? {}) as tls.ConnectionOptions;
-      // SNI and hostname checks need the name; Node refuses an IP address as servername.
-      const servername = options.servername ?? (net.isIP(host) ? undefined : host);
-      socket = tls.connect({ ...options, ...lookup, host, port, ...(servername ? { servername } : {}) });
+      // The certificate is checked against tls.host / tls.servername if given, else `host`.
+      const options = clientIdentity(host, (input.tls ?? {}) as tls.ConnectionOptions);
+      socket = tls.connect({ ...options, ...lookup, ...endpoint });
       socket.allowHalfOpen = true;
     } else {
-      socket = net.connect({ host, port, allowHalfOpen: true, ...lookup });
+      socket = net.connect({ ...endpoint, allowHalfOpen: true, ...lookup });
     }
   } catch (error) {
     // Bad TLS options (an unreadable key or CA) throw here, before any socket exists.
@@ -40,7 +42,7 @@ export const connector = fromCallback<EventObject, ConnectRequest>(({ input, sen
     connectTimeoutMs > 0
       ? setTimeout(() => {
           const what = secure ? 'connect and TLS handshake' : 'connect';
-          fail(Object.assign(new Error(`${what} to ${host}:${port} timed out after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }), 'ETIMEDOUT');
+          fail(Object.assign(new Error(`${what} to ${path ?? `${host}:${port}`} timed out after ${connectTimeoutMs} ms`), { code: 'ETIMEDOUT' }), 'ETIMEDOUT');
         }, connectTimeoutMs)
       : undefined;
   const onError = (error: Error): void => fail(error, 'ECONNECT');
@@ -52,7 +54,7 @@ export const connector = fromCallback<EventObject, ConnectRequest>(({ input, sen
     socket.off('error', onError);
     // Until the CSA attaches its own, an error must not go unheard (Node would throw it).
     socket.on('error', () => {});
-    report({ type: 'connect.ok', socket: new Opaque(socket, `${host}:${port}`) });
+    report({ type: 'connect.ok', socket: new Opaque(socket, path ?? `${host}:${port}`) });
   });
   return () => {
     clearTimeout(timer);

@@ -9,7 +9,8 @@ import { fromCallback, type AnyActorRef, type EventObject } from 'xstate';
 import type { ListenerActorInput, ListenerCommand, ListenerReport, TcpServerEmitted } from '../machines/tcpServer.js';
 import type { AnyComponent } from '../src/kernel/component.js';
 import { producerFinished, reason, reasonFromError, shutdownCSA, type NewCSA, type PeerInfo, type Reason } from '../src/kernel/messages.js';
-import { registerComponent, deliverToInbox } from '../src/kernel/routing.js';
+import { registerComponent } from '../src/kernel/registry.js';
+import { deliverToInbox } from '../src/kernel/routing.js';
 import { createChildActor, forgetChild, stopTree } from '../src/kernel/childActors.js';
 import { emitFrom, indexScheduledEvents, parentOf } from '../src/kernel/xstateInternals.js';
 import type { ConnectionGate, GatedPeer } from './connectionGate.js';
@@ -30,9 +31,20 @@ export interface ServerSocketOptions {
   readonly highWaterMark?: number;
 }
 
+/** Certificates by the host name a client asks for (SNI): see TCPServerTlsOptions.sni. */
+export type SniCertificates =
+  | Readonly<Record<string, tls.SecureContextOptions>>
+  | ((servername: string) => tls.SecureContextOptions | undefined);
+
 /** TLS server options; `secure: true` means TLS from the first byte (implicit TLS). */
 export type TCPServerTlsOptions = tls.TlsOptions & {
   readonly secure?: boolean;
+  /**
+   * A certificate per host name (SNI): `{ 'a.example': { key, cert }, '*.example.org': {...} }`, or a
+   * function of the name returning `{ key, cert }` (undefined: the default). Names the map lacks, and
+   * clients that send no name, get the default `key`/`cert`. Default: none.
+   */
+  readonly sni?: SniCertificates;
   /** Milliseconds a TLS handshake may take before the connection is closed; overrides the server's `handshakeTimeout` (default 5000, DEFAULT_SERVER_HANDSHAKE_TIMEOUT). */
   readonly handshakeTimeout?: number;
 };
@@ -55,7 +67,19 @@ export interface ListenerInput {
   readonly createCSA: (socket: net.Socket, id: number) => AnyComponent;
   /** Every connection passes it (the PROXY protocol header) before TLS and before it gets a CSA. */
   readonly gate?: ConnectionGate;
+  /** Listen on this Unix domain socket instead of a TCP port. */
+  readonly path?: string;
+  /** Takes new TLS credentials for STARTTLS connections made from now on (see the replaceTls command). */
+  readonly replaceStartTls?: (options: tls.SecureContextOptions) => void;
 }
+
+/** Commands a running server's owner may give its listener directly (src/internet/acceptControl.ts). */
+export type ListenerOperation =
+  /** Close the listening socket, keeping open connections; resumeAccepting listens again on the same port or path. */
+  | { type: 'suspendAccepting' }
+  | { type: 'resumeAccepting' }
+  /** New connections get these credentials (Node's setSecureContext); open ones keep theirs. */
+  | { type: 'replaceTls'; options: tls.SecureContextOptions };
 
 interface Connection {
   readonly socket: net.Socket;
@@ -71,7 +95,18 @@ function ignoreSocketError(): void {
   // The CSA reports socket errors; this only keeps an error before it subscribes from crashing the process.
 }
 
-function peerInfo(socket: net.Socket, fallbackPort: number, gated: GatedPeer | undefined): PeerInfo {
+/** The reason in a CSA's output ({ bytesIn, bytesOut, unsentBytes, reason? }); a custom CSA may have none. */
+function outputReason(output: unknown): Reason | undefined {
+  if (output === null || typeof output !== 'object') return undefined;
+  const why = (output as { reason?: unknown }).reason;
+  if (why === null || typeof why !== 'object') return undefined;
+  const { code, message } = why as { code?: unknown; message?: unknown };
+  return typeof code === 'string' && typeof message === 'string' ? { code, message } : undefined;
+}
+
+function peerInfo(socket: net.Socket, fallbackPort: number, gated: GatedPeer | undefined, path: string | undefined): PeerInfo {
+  // A Unix domain socket's client is unnamed: no address, no port; the local end is the path.
+  if (path !== undefined) return { peer: '', peerPort: 0, localIp: path, localPort: 0, ...gated };
   const own: PeerInfo = {
     peer: socket.remoteAddress ?? '0.0.0.0',
     peerPort: socket.remotePort ?? 0,
@@ -88,6 +123,7 @@ class Announcement implements NewCSA<AnyActorRef> {
   readonly #socket: net.Socket;
   readonly #port: number;
   readonly #gated: GatedPeer | undefined;
+  readonly #path: string | undefined;
 
   constructor(
     readonly id: number,
@@ -95,14 +131,16 @@ class Announcement implements NewCSA<AnyActorRef> {
     socket: net.Socket,
     port: number,
     gated: GatedPeer | undefined,
+    path: string | undefined,
   ) {
     this.#socket = socket;
     this.#port = port;
     this.#gated = gated;
+    this.#path = path;
   }
 
   get info(): PeerInfo {
-    return (this.#info ??= peerInfo(this.#socket, this.#port, this.#gated));
+    return (this.#info ??= peerInfo(this.#socket, this.#port, this.#gated, this.#path));
   }
 }
 
@@ -134,6 +172,9 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   let bound = false;
   let accepting = true;
   let ended = false;
+  let suspended = false;
+  /** The port actually bound, so resumeAccepting listens on the same one. */
+  let boundPort = input.port;
 
   const serverOptions: net.ServerOpts = {
     allowHalfOpen: true, // a peer's FIN is a half-close: the CSA decides when our side ends
@@ -211,7 +252,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     counts.open++;
     counts.accepted++;
     // Consumers link the CSA's boxes while handling newCSA, before it starts and reads its first byte.
-    announce(new Announcement(id, csa, socket, input.port, gatedPeer));
+    announce(new Announcement(id, csa, socket, input.port, gatedPeer, input.path));
     csa.start();
   };
 
@@ -254,7 +295,11 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   const ports = input.portRange ? portsToTry(input.portRange) : [input.port];
   let attempt = 0;
   const listen = (): void => {
-    const port = ports[attempt]!;
+    if (input.path !== undefined) {
+      server.listen({ path: input.path, backlog: input.backlog });
+      return;
+    }
+    const port = bound ? boundPort : ports[attempt]!;
     server.listen({
       port,
       backlog: input.backlog,
@@ -268,8 +313,14 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
       server.close(); // stopped while the bind was under way
       return;
     }
+    if (bound) return; // listening again after resumeAccepting
     bound = true;
+    if (input.path !== undefined) {
+      report({ type: 'listener.bound', address: input.path, port: 0, family: 'Unix' });
+      return;
+    }
     const address = server.address() as net.AddressInfo;
+    boundPort = address.port;
     report({ type: 'listener.bound', address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' });
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
@@ -284,14 +335,31 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
       return;
     }
     const why = reasonFromError(error, 'EBIND');
-    const where = `${input.host ?? '(all interfaces)'}:${input.portRange ? `${input.portRange[0]}-${input.portRange[1]}` : input.port}`;
+    const where =
+      input.path ?? `${input.host ?? '(all interfaces)'}:${input.portRange ? `${input.portRange[0]}-${input.portRange[1]}` : input.port}`;
     report({ type: 'listener.bindFailed', reason: { code: why.code, message: `cannot listen on ${where}: ${why.message}` } });
   });
   listen();
 
   receive((event) => {
     const { type } = event;
-    if (type === 'stopAccepting') {
+    if (type === 'suspendAccepting') {
+      if (!accepting || suspended || !bound) return;
+      suspended = true;
+      server.close();
+    } else if (type === 'resumeAccepting') {
+      if (!accepting || !suspended || ended) return;
+      suspended = false;
+      listen();
+    } else if (type === 'replaceTls') {
+      const options = (event as Extract<ListenerOperation, { type: 'replaceTls' }>).options;
+      try {
+        tlsServer?.setSecureContext(options);
+        input.replaceStartTls?.(options);
+      } catch (error) {
+        report({ type: 'listener.acceptError', reason: reasonFromError(error, 'ETLS') }); // checked by the caller; never fatal here
+      }
+    } else if (type === 'stopAccepting') {
       accepting = false;
       server.close();
       dropGated();
@@ -304,7 +372,8 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
         forget(id, reason('ESHUTDOWN', 'closed by server shutdown'));
       }
     } else if (type.startsWith(DONE_PREFIX)) {
-      forget(Number(type.slice(DONE_PREFIX.length)), undefined);
+      // The CSA's output carries why it ended (ECONNRESET, a TLS code, ...): shutdownCSA passes it on.
+      forget(Number(type.slice(DONE_PREFIX.length)), outputReason((event as { output?: unknown }).output));
     } else if (type.startsWith(ERROR_PREFIX)) {
       forget(Number(type.slice(ERROR_PREFIX.length)), reasonFromError((event as { error?: unknown }).error));
     }

@@ -2,7 +2,7 @@
 // lookup that finds the system's Selector or creates it on first use (Kamaelia's
 // getSelectorService through the Coordinating Assistant Tracker; here the XState system registry).
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
-import type { AnyActorSystem } from '../src/kernel/component.js';
+import type { AnyActorSystem } from '../src/kernel/events.js';
 import { deliverToInbox } from '../src/kernel/routing.js';
 import { parentOf } from '../src/kernel/xstateInternals.js';
 import {

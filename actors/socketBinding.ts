@@ -21,8 +21,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { AnyActorRef, AnyStateMachine, EventObject } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
-import { badMessage, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
+import { badMessage, describeValue, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
 import { canSend, deliverFromOutbox, directReceiverOf, ROUTES_ITS_OUTBOXES, setDirectReceiver, setInboxOpen, whenCanSend, type DirectReceiver } from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import {
@@ -34,7 +33,7 @@ import {
 } from '../machines/connectedSocketAdapter.js';
 import { newReader, newWriter, removeReader, removeWriter, type ReadReadiness } from '../machines/selector.js';
 import { getSelector, notifySelector } from './selector.js';
-import type { AnyActorSystem } from '../src/kernel/component.js';
+import type { AnyActorSystem } from '../src/kernel/events.js';
 import { startTls, type TlsUpgradeOptions } from './tlsUpgrade.js';
 
 /** Byte counts reach the machine (and the inspector) at most this often while data flows. */
@@ -184,6 +183,8 @@ class SocketBinding implements DirectReceiver {
     if (plain.destroyed) {
       queueMicrotask(() => this.onClosed());
     } else {
+      // TLS from the start (secure: true, implicit-TLS servers): the handshake is done, say so.
+      if (this.secured) this.announceSecure(this.secured);
       this.register(plain);
       for (const data of options.initialWrites ?? []) this.write(data);
       if (plain.readableEnded) this.onReadiness({ readiness: 'end' });
@@ -361,7 +362,8 @@ class SocketBinding implements DirectReceiver {
     this.heldBytes = 0;
     const why = this.abortReason ?? (this.failure ? reasonFromError(this.failure, 'ESOCKET') : undefined);
     // A forced close that lost nothing is a clean close.
-    const closedReason = why && (this.failure || this.unsentBytes > 0 || this.abortAlwaysReports) ? why : undefined;
+    const lost = this.unsentBytes > 0 ? reason('EUNSENT', `${this.unsentBytes} bytes arrived after our side had finished writing and were dropped`) : undefined;
+    const closedReason = why && (this.failure || this.unsentBytes > 0 || this.abortAlwaysReports) ? why : lost;
     this.destroyAll();
     this.setInbox(true); // wake producers waiting on us; what they send now is dropped
     const { bytesIn, bytesOut, unsentBytes } = this;
@@ -407,8 +409,7 @@ class SocketBinding implements DirectReceiver {
     this.current = socket;
     this.phase = 'open';
     this.register(socket);
-    const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
-    sendOut(this.owner, 'sslready', ready);
+    const ready = this.announceSecure(socket);
     this.report({ type: 'socket.secure', protocol: ready.protocol, authorized: ready.authorized });
     const queued = this.held;
     this.held = [];
@@ -417,6 +418,13 @@ class SocketBinding implements DirectReceiver {
     if (!this.current.writableNeedDrain) this.setInbox(true);
     if (this.flushAfterUpgrade) this.endWriteSide();
     this.pump();
+  }
+
+  /** sslready out of the CSA: the handshake is done. */
+  private announceSecure(socket: TLSSocket): SslReady {
+    const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
+    sendOut(this.owner, 'sslready', ready);
+    return ready;
   }
 
   private upgrade(request: unknown): void {

@@ -2,11 +2,36 @@
 // Client: tls.connect({ socket }) is the supported upgrade path and verifies the server's
 // certificate (on by default). Server: new TLSSocket(socket, { isServer: true }) does not check a
 // requested client certificate itself (nodejs/node#13368), so we do.
-import type { Socket } from 'node:net';
+import { isIP, type Socket } from 'node:net';
 import * as tls from 'node:tls';
 
-/** node:tls options for the client side of a handshake. Verification stays on unless turned off. */
-export type ClientTlsOptions = Omit<tls.ConnectionOptions, 'socket' | 'host' | 'port' | 'path'> & { readonly isServer?: false };
+/**
+ * node:tls options for the client side of a handshake. Verification stays on unless turned off.
+ * `host` is the name (or address) the server's certificate is checked against (default: the host
+ * the client connected to); `servername` is the SNI sent and, when given, also the name checked
+ * (default: `host` when it is a name; none for an IP address, RFC 6066).
+ */
+export type ClientTlsOptions = Omit<tls.ConnectionOptions, 'socket' | 'port' | 'path'> & { readonly isServer?: false };
+
+/**
+ * The identity a TLS client checks and announces: `host` as given (or `connectedTo`), and SNI
+ * `servername` for a name but never for an IP literal, unless the options name one themselves.
+ * The same for makessl and for `secure: true`, so both check the host the client was given.
+ */
+export function clientIdentity(connectedTo: string | undefined, options: tls.ConnectionOptions): tls.ConnectionOptions {
+  const host = options.host ?? connectedTo;
+  const servername = options.servername ?? (host !== undefined && isIP(host) === 0 ? host : undefined);
+  return { ...options, ...(host !== undefined ? { host } : {}), ...(servername !== undefined ? { servername } : {}) };
+}
+
+/**
+ * Where a socket we did not connect ourselves points: the name it was connected by (node:net keeps
+ * it as `_host`, and node:tls falls back to it too), else its address. Never node:tls's 'localhost'.
+ */
+function connectedHost(socket: Socket): string | undefined {
+  const byName = (socket as Socket & { _host?: unknown })._host;
+  return typeof byName === 'string' && byName !== '' ? byName : socket.remoteAddress;
+}
 
 /** node:tls options for the server side of a handshake (key and cert are required there). */
 export type ServerTlsOptions = tls.TlsOptions & { readonly isServer: true };
@@ -48,7 +73,7 @@ export function startTls(socket: Socket, options: TlsUpgradeOptions, callbacks: 
     return;
   }
   const { isServer: _isServer, ...clientOptions } = options;
-  const secured = tls.connect({ ...clientOptions, socket });
+  const secured = tls.connect({ ...clientIdentity(connectedHost(socket), clientOptions), socket });
   onSocket(secured);
   secured.once('secureConnect', () => onSecure(secured));
   secured.once('error', onError);

@@ -6,7 +6,7 @@
 //   small node client: see test/server-tls.test.ts ('server-side STARTTLS').
 import { pathToFileURL } from 'node:url';
 import { generate } from 'selfsigned';
-import { ConnectedServer, box, defineComponent, isShutdownRequest, run, serverShutdown, type SignalMessage } from '../src/index.js';
+import { ConnectedServer, box, defineComponent, isShutdownRequest, run, serverShutdown, type SignalMessage } from 'kamaelia-xstate';
 
 /** The per-connection handler: plain until STARTTLS, then TLS. */
 export const StartTlsProtocol = () =>

@@ -6,7 +6,7 @@
 // Without host and port it starts a receiving server on 127.0.0.1 and reports what arrived.
 import * as net from 'node:net';
 import { pathToFileURL } from 'node:url';
-import { Pipeline, RateControlledFileReader, TCPClient, run, type RunResult, type SignalMessage } from '../src/index.js';
+import { Pipeline, RateControlledFileReader, TCPClient, run, type RunResult, type SignalMessage } from 'kamaelia-xstate';
 
 /** Sends `path` to host:port at `rate` bytes a second; resolves with the client's end signal. */
 export async function sendFile(path: string, host: string, port: number, rate = 100_000): Promise<{ result: RunResult; signal: SignalMessage | undefined }> {

@@ -17,7 +17,7 @@ import type { Readable, Writable } from 'node:stream';
 import * as tls from 'node:tls';
 import { pathToFileURL } from 'node:url';
 import { generate } from 'selfsigned';
-import { ConsoleEchoer, ConsoleReader, Graphline, OneShot, TCPClient, type TCPClientOptions } from '../src/index.js';
+import { ConsoleEchoer, ConsoleReader, Graphline, OneShot, TCPClient, type TCPClientOptions } from 'kamaelia-xstate';
 
 export function sslGraphline(host: string, port: number, options: { tls?: TCPClientOptions['tls']; input?: Readable; output?: Writable } = {}) {
   return Graphline(
@@ -55,7 +55,7 @@ export async function localTlsEchoServer(): Promise<{ port: number; ca: string; 
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { run } = await import('../src/index.js');
+  const { run } = await import('kamaelia-xstate');
   const [host, port] = process.argv.slice(2);
   if (host && port) {
     await run(sslGraphline(host, Number(port))).done;

@@ -4,7 +4,7 @@
 // Without key/cert files it makes a throwaway self-signed certificate for localhost at startup.
 import { readFileSync } from 'node:fs';
 import { generate } from 'selfsigned';
-import { ConnectedServer, EchoProtocol, run, serverShutdown } from '../src/index.js';
+import { ConnectedServer, EchoProtocol, run, serverShutdown } from 'kamaelia-xstate';
 
 const [portArg = '1603', keyFile, certFile, caFile] = process.argv.slice(2);
 const pems = keyFile && certFile ? undefined : await generate([{ name: 'commonName', value: 'localhost' }], { keyType: 'ec', algorithm: 'sha256' });

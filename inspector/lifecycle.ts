@@ -6,7 +6,7 @@
 // what it must see at that moment (a state value, a payload size) and leaves names, paths and
 // JSON to `drain`, which the server calls off the hot path.
 import type { ActorRefLike, AnyActorRef, AnyEventObject, InspectionEvent, Snapshot } from 'xstate';
-import { componentInfo, componentPath } from '../src/kernel/routing.js';
+import { componentInfo, componentPath } from '../src/kernel/registry.js';
 import { parentOf } from '../src/kernel/xstateInternals.js';
 import { messageKind, payloadHead, payloadSize, toReason } from './payload.js';
 import {

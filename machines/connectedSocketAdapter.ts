@@ -1,4 +1,5 @@
 // The ConnectedSocketAdapter's lifecycle: connected → (upgradingTls → connected) → flushing → closed.
+// A peer's FIN leaves it connected (writable) until our producer finishes or closeTimeout passes.
 // The machine decides; its socket I/O is provided into it as actions (actors/socketBinding.ts), so a
 // connection is this one actor, not the machine plus an I/O actor. Data does not pass through the
 // machine: the binding takes inbox/makessl/ReadReady/SendReady as they are delivered (a direct
@@ -7,15 +8,17 @@
 // most every 100 ms (context.bytesIn / bytesOut, for the inspector).
 // Pure: importing this opens no socket.
 import type { Duplex } from 'node:stream';
-import { assign, emit, setup, type AnyActorRef } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
+import { assign, cancel, emit, raise, setup, type AnyActorRef } from 'xstate';
 import {
   badMessage,
+  describeValue,
   isProducerFinished,
+  producerFinished,
   isShutdownMicroprocess,
   shutdownCSA,
   socketShutdown,
   type BadMessage,
+  type ProducerFinished,
   type Reason,
   type ShutdownCSA,
   type SignalMessage,
@@ -60,9 +63,14 @@ export type CsaEvent =
   | { type: 'makessl'; data: unknown }
   | { type: 'ReadReady'; data: ReadReadiness }
   | { type: 'SendReady'; data: SendReadiness }
+  /** closeTimeout has passed since the peer's FIN without our producer finishing. */
+  | { type: 'csa.halfOpenTimeout' }
   | SocketReport;
 
-export type CsaSignal = BadMessage | ShutdownCSA<AnyActorRef>;
+/** badMessage reports; producerFinished (source 'peer') when the peer half-closes; at the end shutdownCSA. */
+export type CsaSignal = BadMessage | ProducerFinished | ShutdownCSA<AnyActorRef>;
+
+const HALF_OPEN_TIMER = 'halfOpenTimeout';
 
 export type CsaEmitted =
   | { type: 'outbox'; data: Buffer }
@@ -190,10 +198,22 @@ export const connectedSocketAdapterMachine = setup({
     ],
   },
   states: {
+    // After the peer's FIN (a half-close) our write side stays open, as node:net's allowHalfOpen:
+    // what our producers still send goes out until they finish (producerFinished), we are shut
+    // down, or closeTimeout passes; then flushing. producerFinished on signal says the peer's
+    // stream has ended (a server gives it to the connection's handler).
     connected: {
       on: {
         'socket.upgrading': 'upgradingTls',
-        'socket.peerEnded': { target: 'flushing', actions: assign({ peerEnded: true }) },
+        'socket.peerEnded': {
+          guard: ({ context }) => !context.peerEnded,
+          actions: [
+            assign({ peerEnded: true }),
+            raise({ type: 'csa.halfOpenTimeout' }, { id: HALF_OPEN_TIMER, delay: 'closeTimeout' }),
+            emit({ type: 'signal' as const, data: producerFinished(undefined, { source: 'peer' }) }),
+          ],
+        },
+        'csa.halfOpenTimeout': 'flushing',
       },
     },
     upgradingTls: {
@@ -217,7 +237,7 @@ export const connectedSocketAdapterMachine = setup({
     // Every queued byte is written, then FIN; the peer's remaining bytes are still delivered until it
     // closes or the close timeout passes.
     flushing: {
-      entry: 'flushSocket',
+      entry: [cancel(HALF_OPEN_TIMER), 'flushSocket'],
       on: {
         'socket.peerEnded': { actions: assign({ peerEnded: true }) },
         control: [{ guard: 'isShutdownMicroprocess', actions: { type: 'abortSocket', params: {} } }, {}],

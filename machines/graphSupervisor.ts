@@ -1,35 +1,42 @@
-// The graph supervisor behind Pipeline and Graphline. It creates the children (in our own table, see
-// src/childActors.ts for why not XState's), installs the linkages as direct deliveries, hands control messages to children whose control is not wired
-// (Kamaelia's dissemination), and ends when every child has, emitting the end signal by Kamaelia's
-// rules (Graphline tests G9-G17 in the Kamaelia note).
-import { assign, emit, enqueueActions, fromCallback, setup, type AnyActorRef } from 'xstate';
-import { createChildActor, forgetChild, stopChildren, stopTree } from '../src/kernel/childActors.js';
-import type { GraphLayout } from '../src/kernel/component.js';
-import { componentFailed, isShutdownMicroprocess, producerFinished, reasonFromError, type Reason } from '../src/kernel/messages.js';
-import {
-  addInboxPassthrough,
-  componentPath,
-  deliverFromOutbox,
-  deliverToInbox,
-  hasInboxPassthrough,
-  linkToInbox,
-  linkToOwnOutbox,
-} from '../src/kernel/routing.js';
-import { emitFrom, rootOf } from '../src/kernel/xstateInternals.js';
+// The graph supervisor behind Pipeline and Graphline: it has its children created and linked,
+// hands control messages to children whose control is not wired (Kamaelia's dissemination), and
+// ends when every child has, emitting the end signal by Kamaelia's rules (Graphline tests G9-G17 in
+// the Kamaelia note). What touches the world (creating the child actors, routing, reporting a
+// failure from the root) is provided by the graph layer (src/graph/graphComponent.ts).
+import { assign, emit, enqueueActions, setup, type AnyActorRef } from 'xstate';
+import { isShutdownMicroprocess, producerFinished, reasonFromError, type Reason } from '../src/kernel/messages.js';
+import { Opaque } from './opaque.js';
+import { unboundAction, unboundActor } from './unbound.js';
+
+/** One linkage. `child` is an index into the graph's children or `'self'` for the graph's own box. */
+export interface GraphLink {
+  readonly from: { readonly child: number | 'self'; readonly box: string };
+  readonly to: { readonly child: number | 'self'; readonly box: string };
+}
+
+/** What the machine needs to know of a graph's insides: its children's names and its links. */
+export interface GraphShape {
+  readonly children: readonly { readonly name: string }[];
+  readonly links: readonly GraphLink[];
+}
 
 export interface GraphSupervisorInput {
   readonly name: string;
-  readonly layout: GraphLayout;
+  readonly layout: GraphShape;
 }
 
 export interface GraphSupervisorContext {
   readonly name: string;
+  /** The layout the children are made from (opaque: it holds the components' logic). */
+  readonly layout: Opaque<GraphShape>;
   readonly children: readonly AnyActorRef[];
   /** Children still running. */
   readonly alive: number;
   /** Indices of children whose control inbox no linkage feeds: they get the graph's control messages. */
   readonly disseminateTo: readonly number[];
   readonly controlLinked: boolean;
+  /** The graph's own inboxes that pass straight through to a child (links from 'self'). */
+  readonly passedThrough: readonly string[];
   readonly signalLinked: boolean;
   /** The last shutdownMicroprocess received on control, re-emitted at the end (G10, G13). */
   readonly shutdownMessage: unknown;
@@ -45,8 +52,7 @@ function childIndex(eventType: string): number {
   return Number(eventType.slice(eventType.lastIndexOf('.') + 1));
 }
 
-/** Stops the graph's children when the graph stops, however it stops (exit actions do not run on stop). */
-const childKeeper = fromCallback<{ type: string }, { graph: AnyActorRef }>(({ input }) => () => stopChildren(input.graph));
+const USE = 'use Pipeline() or Graphline()';
 
 export const graphSupervisorMachine = setup({
   types: {} as {
@@ -55,40 +61,52 @@ export const graphSupervisorMachine = setup({
     events: GraphSupervisorEvent;
     emitted: GraphSupervisorEmitted;
   },
-  actors: { childKeeper },
+  actors: {
+    /** Stops the graph's children when the graph stops, however it stops (exit actions do not run on stop). */
+    childKeeper: unboundActor<{ type: string }, { graph: AnyActorRef }>('graphSupervisorMachine', 'childKeeper', USE),
+  },
+  actions: {
+    /** Creates the child actors (not started) and links them as the layout says: an assign of `children`. */
+    createChildren: unboundAction('graphSupervisorMachine', 'createChildren', USE),
+    /** Forgets an ended child so it can be collected. */
+    forgetChild: unboundAction('graphSupervisorMachine', 'forgetChild', USE) as (_: unknown, params: { index: number }) => void,
+    /** Stops a failed child's tree and reports the failure: componentFailed from the root, producerFinished on its signal. */
+    reportChildFailure: unboundAction('graphSupervisorMachine', 'reportChildFailure', USE) as (_: unknown, params: { child: AnyActorRef; error: unknown }) => void,
+    /** Puts a message for the graph's own inbox `box` through to the child it passes to, as routing does. */
+    passThrough: unboundAction('graphSupervisorMachine', 'passThrough', USE) as (_: unknown, params: { box: string; data: unknown }) => void,
+    /** Puts a message into an inbox (through any passthrough), as routing does. */
+    deliverToInbox: unboundAction('graphSupervisorMachine', 'deliverToInbox', USE) as (_: unknown, params: { to: AnyActorRef; box: string; data: unknown }) => void,
+  },
   guards: {
     allChildrenEnded: ({ context }) => context.alive === 0,
+    isPassedThrough: ({ context, event }) => context.passedThrough.includes(event.type),
   },
 }).createMachine({
   id: 'graph',
-  context: ({ input, self }) => {
+  context: ({ input }) => {
     const { layout } = input;
-    const children = layout.children.map(({ name, component }, index) =>
-      createChildActor(self, component, String(index), `${index}:${name}`),
-    );
-    const refOf = (child: number | 'self'): AnyActorRef => (child === 'self' ? self : children[child]!);
-    for (const { from, to } of layout.links) {
-      if (from.child === 'self') addInboxPassthrough(self, from.box, refOf(to.child), to.box);
-      else if (to.child === 'self') linkToOwnOutbox(refOf(from.child), from.box, self, to.box);
-      else linkToInbox(refOf(from.child), from.box, refOf(to.child), to.box);
-    }
     const controlFed = new Set(layout.links.filter((l) => l.to.box === 'control' && l.to.child !== 'self').map((l) => l.to.child));
     return {
       name: input.name,
-      children,
-      alive: children.length,
-      disseminateTo: children.map((_, index) => index).filter((index) => !controlFed.has(index)),
+      layout: new Opaque(layout, 'layout'),
+      children: [],
+      alive: layout.children.length,
+      disseminateTo: layout.children.map((_, index) => index).filter((index) => !controlFed.has(index)),
       controlLinked: layout.links.some((l) => l.from.child === 'self' && l.from.box === 'control'),
+      passedThrough: [...new Set(layout.links.filter((l) => l.from.child === 'self').map((l) => l.from.box))],
       signalLinked: layout.links.some((l) => l.to.child === 'self' && l.to.box === 'signal'),
       shutdownMessage: undefined,
       failure: undefined,
     };
   },
   invoke: { id: 'childKeeper', src: 'childKeeper', input: ({ self }) => ({ graph: self }) },
-  // Children start once the graph does (the graph's context is built when it is created).
-  entry: ({ context }) => {
-    for (const child of context.children) child.start();
-  },
+  // Children are created with the graph (an assign runs at once) and start once the graph does.
+  entry: [
+    'createChildren',
+    ({ context }) => {
+      for (const child of context.children) child.start();
+    },
+  ],
   initial: 'running',
   states: {
     running: {
@@ -97,42 +115,35 @@ export const graphSupervisorMachine = setup({
         'xstate.done.actor.*': {
           actions: [
             assign({ alive: ({ context }) => context.alive - 1 }),
-            ({ event, self }) => forgetChild(self, String(childIndex(event.type))),
+            { type: 'forgetChild', params: ({ event }) => ({ index: childIndex(event.type) }) },
           ],
         },
         'xstate.error.actor.*': {
-          actions: enqueueActions(({ context, event, self, enqueue }) => {
+          actions: enqueueActions(({ context, event, enqueue }) => {
             const index = childIndex(event.type);
             const failed = context.children[index];
-            const why = reasonFromError(event.error);
-            if (failed) {
-              // XState leaves a failed machine's own children running; their sockets must close.
-              stopTree(failed);
-              const path = componentPath(failed);
-              const report = componentFailed(path, { code: why.code, message: `${path} failed: ${why.message}` });
-              emitFrom(rootOf(self), { type: 'signal', data: report });
-              // Whoever listens to the failed child's signal learns that it will produce no more.
-              deliverFromOutbox(failed, 'signal', producerFinished(report.reason, { source: path }));
-            }
-            enqueue.assign({ alive: context.alive - 1, failure: context.failure ?? why });
-            forgetChild(self, String(index));
+            if (failed) enqueue({ type: 'reportChildFailure', params: { child: failed, error: event.error } });
+            enqueue.assign({ alive: context.alive - 1, failure: context.failure ?? reasonFromError(event.error) });
+            enqueue({ type: 'forgetChild', params: { index } });
           }),
         },
-        '*': {
-          actions: enqueueActions(({ context, event, self, enqueue }) => {
-            const box = event.type;
-            if (hasInboxPassthrough(self, box)) {
-              deliverToInbox(self, box, event.data);
-              return;
-            }
-            if (box !== 'control' || context.controlLinked) return; // an unwired own inbox: Axon keeps it unread
-            if (isShutdownMicroprocess(event.data)) enqueue.assign({ shutdownMessage: event.data });
-            for (const index of context.disseminateTo) {
-              const child = context.children[index];
-              if (child && child.getSnapshot().status === 'active') deliverToInbox(child, 'control', event.data);
-            }
-          }),
-        },
+        '*': [
+          {
+            // Sent to the graph itself (ref.send), not through routing: pass it on the same way.
+            guard: 'isPassedThrough',
+            actions: { type: 'passThrough', params: ({ event }) => ({ box: event.type, data: event.data }) },
+          },
+          {
+            actions: enqueueActions(({ context, event, enqueue }) => {
+              if (event.type !== 'control' || context.controlLinked) return; // an unwired own inbox: Axon keeps it unread
+              if (isShutdownMicroprocess(event.data)) enqueue.assign({ shutdownMessage: event.data });
+              for (const index of context.disseminateTo) {
+                const child = context.children[index];
+                if (child && child.getSnapshot().status === 'active') enqueue({ type: 'deliverToInbox', params: { to: child, box: 'control', data: event.data } });
+              }
+            }),
+          },
+        ],
       },
     },
     ended: {

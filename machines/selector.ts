@@ -7,7 +7,7 @@
 // Pure: the readiness service is provided by actors/selector.ts.
 import type { EventEmitter } from 'node:events';
 import { assign, sendTo, setup, type AnyActorRef } from 'xstate';
-import { unboundActor } from './unboundActor.js';
+import { unboundActor } from './unbound.js';
 
 /** Anything whose readiness the Selector can watch: a net.Socket, a tls.TLSSocket, a net.Server. */
 export type Selectable = EventEmitter;

@@ -2,16 +2,16 @@
 // closed | failed. Once connected it spawns a ConnectedSocketAdapter (child id `csa`) for the
 // socket, passes its own inbox and makessl straight through to it and the CSA's outbox and
 // sslready straight out of its own (Kamaelia's passthroughs), and mirrors the CSA's lifecycle
-// states. The node bindings (connector, CSA logic) are provided in; importing this opens no socket.
+// states. The node bindings (connector, CSA logic) and the wiring to the CSA (routing) are provided
+// in by src/internet/TCPClient.ts; importing this opens no socket.
 //
 // Unlike Kamaelia: data and control that arrive before the connection exists are kept (a
 // producerFinished then means "send what you have, then close"), the delay and connect timeout are
 // timers, errors keep their codes, and exactly one terminal message leaves on signal.
 import { and, assign, emit, enqueueActions, not, setup, stateIn, type AnyActorRef, type EventObject } from 'xstate';
-import { describeValue } from '../src/kernel/component.js';
 import {
   badMessage,
-  isBadMessage,
+  describeValue,
   isProducerFinished,
   isShutdownMicroprocess,
   producerFinished,
@@ -21,19 +21,9 @@ import {
   type Reason,
   type SignalMessage,
 } from '../src/kernel/messages.js';
-import {
-  addInboxPassthrough,
-  deliverToInbox,
-  linkToOwnOutbox,
-  registerComponent,
-  removeInboxPassthroughsTo,
-  removeLinksBetween,
-  setInboxOpen,
-} from '../src/kernel/routing.js';
-import { emitFrom } from '../src/kernel/xstateInternals.js';
 import { connectedSocketAdapterMachine, type CsaInput, type CsaOutput, type SslReady } from './connectedSocketAdapter.js';
 import { Opaque } from './opaque.js';
-import { unboundActor } from './unboundActor.js';
+import { unboundAction, unboundActor } from './unbound.js';
 
 /** Where and how to connect; `tls` holds node:tls options (kept opaque here). */
 export interface ConnectRequest {
@@ -44,6 +34,8 @@ export interface ConnectRequest {
   readonly tls: object | undefined;
   /** A replacement for dns.lookup (node:net's `lookup` option), kept opaque here. */
   readonly lookup?: unknown;
+  /** Connect to this Unix domain socket instead of host:port. */
+  readonly path?: string;
 }
 
 export interface TcpClientInput extends ConnectRequest {
@@ -123,6 +115,8 @@ const beforeConnection = {
   ],
 } as const;
 
+const USE = 'use TCPClient()';
+
 export const tcpClientMachine = setup({
   types: {} as {
     context: TcpClientContext;
@@ -148,7 +142,7 @@ export const tcpClientMachine = setup({
   },
   actions: {
     /** Queues a message that arrived before the connection exists; closes the gate when too much waits. */
-    queue: ({ context, event, self }) => {
+    queue: enqueueActions(({ context, event, enqueue }) => {
       const pending = context.pending.value;
       if (event.type === 'makessl') {
         pending.items.push(MAKESSL);
@@ -157,58 +151,56 @@ export const tcpClientMachine = setup({
       if (event.type !== 'inbox') return;
       const data = event.data;
       if (!(data instanceof Uint8Array) && typeof data !== 'string') {
-        emitFrom(self, {
-          type: 'signal',
-          data: badMessage('inbox', reason('EBADMESSAGE', `TCPClient: inbox takes Uint8Array or string, got ${describeValue(data)}; dropped`)),
-        });
+        enqueue(
+          emit({
+            type: 'signal',
+            data: badMessage('inbox', reason('EBADMESSAGE', `TCPClient: inbox takes Uint8Array or string, got ${describeValue(data)}; dropped`)),
+          }),
+        );
         return;
       }
       pending.items.push(data);
       pending.bytes += byteLength(data);
-      if (pending.bytes >= context.pendingHighWaterMark) setInboxOpen(self, 'inbox', false);
-    },
+      if (pending.bytes >= context.pendingHighWaterMark) enqueue('closeInboxGate');
+    }),
     rememberCloseRequest: ({ context, event }) => {
       if (event.type === 'control' && isProducerFinished(event.data)) context.pending.value.closeRequest ??= event.data;
     },
     /** Wires the freshly spawned CSA in, then hands it what was queued, in order. */
-    attachCsa: ({ context, self }) => {
-      const csa = context.csa;
-      if (!csa) return;
-      registerComponent(csa, { component: csaComponentInfo, name: 'csa:ConnectedSocketAdapter', parent: self });
-      // The CSA's own end (shutdownCSA) is ours to report; its badMessage reports pass through.
-      const badMessages = csa.on('signal', (event: { data?: unknown }) => {
-        if (isBadMessage(event.data)) emitFrom(self, { type: 'signal', data: event.data });
-      });
-      addInboxPassthrough(self, 'inbox', csa, 'inbox');
-      addInboxPassthrough(self, 'makessl', csa, 'makessl');
-      linkToOwnOutbox(csa, 'outbox', self, 'outbox');
-      linkToOwnOutbox(csa, 'sslready', self, 'sslready');
-      context.csaLinks.value.push(() => {
-        removeInboxPassthroughsTo(self, csa);
-        removeLinksBetween(csa, self);
-        badMessages.unsubscribe();
-      });
+    attachCsa: enqueueActions(({ context, enqueue }) => {
+      if (!context.csa) return;
+      enqueue('wireCsa');
       const pending = context.pending.value;
       const firstMakessl = pending.items.indexOf(MAKESSL);
       const rest = firstMakessl < 0 ? [] : pending.items.slice(firstMakessl);
       pending.items.length = 0;
       pending.bytes = 0;
       for (const item of rest) {
-        if (item === MAKESSL) deliverToInbox(csa, 'makessl', 'makessl (queued before the connection)');
-        else deliverToInbox(csa, 'inbox', item);
+        if (item === MAKESSL) enqueue({ type: 'deliverToCsa', params: { box: 'makessl', data: 'makessl (queued before the connection)' } });
+        else enqueue({ type: 'deliverToCsa', params: { box: 'inbox', data: item } });
       }
-      if (pending.closeRequest) deliverToInbox(csa, 'control', pending.closeRequest);
-      // Reopening wakes producers at once; the CSA starts only after this transition, so a woken
-      // producer would pile everything into its mailbox unchecked. Let it start first.
-      queueMicrotask(() => setInboxOpen(self, 'inbox', true));
-    },
+      if (pending.closeRequest) enqueue({ type: 'deliverToCsa', params: { box: 'control', data: pending.closeRequest } });
+      enqueue('reopenInboxGate');
+    }),
+    /** Puts `data` into the CSA's inbox `box` (routing, provided). */
+    deliverToCsa: unboundAction('tcpClientMachine', 'deliverToCsa', USE) as (_: unknown, params: { box: string; data: unknown }) => void,
+    /** Links the CSA's boxes to ours (passthroughs), names it for the inspector, and records how to undo that in csaLinks. */
+    wireCsa: unboundAction('tcpClientMachine', 'wireCsa', USE),
+    /** Too much is queued: producers hold back (flow control, provided). */
+    closeInboxGate: unboundAction('tcpClientMachine', 'closeInboxGate', USE),
+    /**
+     * The CSA takes over: producers may send again. Reopening wakes them at once, and the CSA starts
+     * only after this transition, so the provided action waits for that (a woken producer would pile
+     * everything into the CSA's mailbox unchecked).
+     */
+    reopenInboxGate: unboundAction('tcpClientMachine', 'reopenInboxGate', USE),
     /** The CSA has ended: messages for it now stop at this (ending) client instead of a dead actor. */
     detachCsa: ({ context }) => {
       for (const undo of context.csaLinks.value.splice(0)) undo();
     },
-    forwardControl: ({ context, event }) => {
-      if (event.type === 'control' && context.csa) deliverToInbox(context.csa, 'control', event.data);
-    },
+    forwardControl: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type === 'control' && context.csa) enqueue({ type: 'deliverToCsa', params: { box: 'control', data: event.data } });
+    }),
     mirrorBytes: assign(({ event, context }) =>
       event.type === 'xstate.snapshot.csa'
         ? { bytesIn: event.snapshot.context.bytesIn, bytesOut: event.snapshot.context.bytesOut }
@@ -226,8 +218,16 @@ export const tcpClientMachine = setup({
   id: 'TCPClient',
   context: ({ input }) => ({
     request: new Opaque<ConnectRequest>(
-      { host: input.host, port: input.port, connectTimeoutMs: input.connectTimeoutMs, secure: input.secure, tls: input.tls, lookup: input.lookup },
-      `${input.host}:${input.port}`,
+      {
+        host: input.host,
+        port: input.port,
+        connectTimeoutMs: input.connectTimeoutMs,
+        secure: input.secure,
+        tls: input.tls,
+        lookup: input.lookup,
+        ...(input.path !== undefined ? { path: input.path } : {}),
+      },
+      input.path ?? `${input.host}:${input.port}`,
     ),
     host: input.host,
     port: input.port,
@@ -294,8 +294,8 @@ export const tcpClientMachine = setup({
       initial: 'connected',
       on: {
         // Passthroughs normally carry these to the CSA; a direct send lands here.
-        inbox: { actions: ({ context, event }) => context.csa && deliverToInbox(context.csa, 'inbox', event.data) },
-        makessl: { actions: ({ context, event }) => context.csa && deliverToInbox(context.csa, 'makessl', event.data) },
+        inbox: { actions: { type: 'deliverToCsa', params: ({ event }) => ({ box: 'inbox', data: event.data }) } },
+        makessl: { actions: { type: 'deliverToCsa', params: ({ event }) => ({ box: 'makessl', data: event.data }) } },
         control: { actions: 'forwardControl' },
         'xstate.snapshot.csa': [
           { guard: 'csaUpgrading', target: '.upgradingTls', actions: 'mirrorBytes' },
@@ -332,12 +332,3 @@ export const tcpClientMachine = setup({
     },
   },
 });
-
-/** How the spawned CSA appears to componentPath() and the inspector. */
-const csaComponentInfo = {
-  kind: 'kamaelia.component' as const,
-  name: 'ConnectedSocketAdapter',
-  inboxes: ['inbox', 'control', 'ReadReady', 'SendReady', 'makessl'],
-  outboxes: ['outbox', 'CreatorFeedback', 'signal', 'sslready'],
-  logic: connectedSocketAdapterMachine,
-};

@@ -70,7 +70,7 @@ export interface TcpServerContext extends Omit<TcpServerStats, 'open' | 'accepte
 
 /** What the listener actor reports. */
 export type ListenerReport =
-  | { type: 'listener.bound'; address: string; port: number; family: 'IPv4' | 'IPv6' }
+  | { type: 'listener.bound'; address: string; port: number; family: 'IPv4' | 'IPv6' | 'Unix' }
   | { type: 'listener.bindFailed'; reason: Reason }
   /** The last connection closed after the listener was told to stop accepting. */
   | { type: 'listener.drained' }

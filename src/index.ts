@@ -1,7 +1,8 @@
 // kamaelia-xstate: Kamaelia's components as XState v5 actors.
 export * from './kernel/messages.js';
 export { box, defineComponent, checkedLogic, isComponent } from './kernel/component.js';
-export type { AnyComponent, Box, BoxSpec, Component, ComponentOptions, GraphLayout, InboxEvent, InboxesOf, Link, MessagesOf, OutboxEvent, OutboxesOf } from './kernel/component.js';
+export type { AnyComponent, Box, BoxSpec, Component, ComponentOptions, GraphLayout, InboxesOf, Link, MessagesOf, OutboxesOf } from './kernel/component.js';
+export type { InboxEvent, OutboxEvent } from './kernel/events.js';
 export { componentLogic } from './kernel/componentLogic.js';
 export type { ComponentBody, ComponentScope } from './kernel/componentLogic.js';
 export { Pipeline } from './graph/Pipeline.js';
@@ -11,8 +12,9 @@ export type { Linkages } from './graph/Graphline.js';
 export { run } from './kernel/run.js';
 export { childrenOf } from './kernel/childActors.js';
 export type { NextOptions, RunHandle, RunOptions, RunResult } from './kernel/run.js';
-export { canSend, componentInfo, componentPath, setInboxOpen, whenCanSend } from './kernel/routing.js';
-export type { ComponentInfo } from './kernel/routing.js';
+export { canSend, setInboxOpen, whenCanSend } from './kernel/routing.js';
+export { componentInfo, componentPath } from './kernel/registry.js';
+export type { ComponentInfo } from './kernel/registry.js';
 export { OneShot } from './components/OneShot.js';
 export { DataSource } from './components/DataSource.js';
 export { ConsoleReader } from './components/ConsoleReader.js';
@@ -24,6 +26,7 @@ export type { LinesOptions } from './components/Lines.js';
 export { fromReadable } from './components/fromReadable.js';
 export { toWritable } from './components/toWritable.js';
 export type { ToWritableOptions } from './components/toWritable.js';
+export { ChatRoom } from './components/ChatRoom.js';
 export { toDuplex } from './components/toDuplex.js';
 export type { ToDuplexOptions } from './components/toDuplex.js';
 export { ConnectedSocketAdapter } from './internet/ConnectedSocketAdapter.js';
@@ -43,15 +46,19 @@ export {
   DEFAULT_SERVER_HANDSHAKE_TIMEOUT,
   MAX_DURATION_MS,
 } from './internet/options.js';
-export type { CSAOptions, ProtocolHandlerSignal, ServerSocketOptions, TCPServerTlsOptions, TCPServerOptions } from './internet/TCPServer.js';
+export type { CSAOptions, ProtocolHandlerSignal, ServerSocketOptions, SniCertificates, TCPServerTlsOptions, TCPServerOptions } from './internet/TCPServer.js';
 export { ConnectedServer, FastRestartServer, SimpleServer } from './chassis/ConnectedServer.js';
 export type { ConnectedServerOptions, SimpleServerOptions } from './chassis/ConnectedServer.js';
+export type { CheckedHandler, HandlerMismatch } from './chassis/connectionHandler.js';
 export { SingleServer } from './chassis/SingleServer.js';
 export type { SingleServerOptions } from './chassis/SingleServer.js';
 export { serverStats } from './internet/serverStats.js';
 export { parseProxyHeader } from './internet/proxyProtocol.js';
 export type { ProxyParseResult } from './internet/proxyProtocol.js';
 export type { ProxyProtocolOptions } from './internet/proxyGate.js';
+export { replaceTlsCredentials, resumeAccepting, suspendAccepting } from './internet/acceptControl.js';
+export { shutdownOn } from './chassis/shutdownOn.js';
+export type { ShutdownOnOptions, ShutdownTarget } from './chassis/shutdownOn.js';
 export type { TcpServerStats as ServerStats } from '../machines/tcpServer.js';
 export { createInspector, LifecycleTracker, LIFECYCLE_STATES } from '../inspector/index.js';
 export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState } from '../inspector/index.js';

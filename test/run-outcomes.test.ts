@@ -3,16 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import { ConnectedServer, EchoProtocol, OneShot, TCPClient, producerFinished, run } from 'kamaelia-xstate';
 import { probe, until } from './helpers/probe.js';
-import { collect, listen } from './helpers/net.js';
+import { closedPort, collect, listen } from './helpers/net.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 
 const cleanups = cleanupsAfterEach();
-
-async function closedPort(): Promise<number> {
-  const listener = await listen();
-  await listener.close();
-  return listener.port;
-}
 
 describe('run() outcomes', () => {
   it('done resolves status error with the reason when a refusal ended the client', async () => {

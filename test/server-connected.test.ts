@@ -101,13 +101,13 @@ describe('ConnectedServer', () => {
     expect(socket.readableEnded).toBe(true);
   });
 
-  it('tells the handler socketShutdown when the client goes, and forgets the connection', async () => {
+  it('tells the handler producerFinished when the client half-closes, and forgets the connection once it has ended', async () => {
     const log = new ControlLog();
     const { server, port } = await start(ConnectedServer({ host: '127.0.0.1', protocol: log.protocol }));
     const socket = await client(port);
     await echoes(socket, 'abc');
     socket.end();
-    await until(() => log.received[0]?.some((m) => m.kind === 'socketShutdown') ?? false, 'socketShutdown on the handler');
+    await until(() => log.received[0]?.some((m) => m.kind === 'producerFinished' && m.source === 'peer') ?? false, 'producerFinished on the handler');
     await until(() => serverStats(server.actor)?.open === 0, 'the connection to be forgotten');
   });
 

@@ -13,8 +13,12 @@ import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from '../kernel/component.js';
 import { assertComponent, box, defineComponent } from '../kernel/component.js';
 import {
+  badMessage,
+  isBadMessage,
+  isProducerFinished,
   isShutdownMicroprocess,
   producerFinished,
+  reason,
   reasonFromError,
   socketShutdown,
   type Listening,
@@ -28,17 +32,24 @@ import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { createChildActor, forgetChild, stopTree } from '../kernel/childActors.js';
 import { hostBody, isHostable } from '../kernel/hostedBody.js';
+import type { CheckedHandler } from './connectionHandler.js';
 
-export interface ConnectedServerOptions extends TCPServerOptions {
-  /** Makes the component that handles one connection. Called once per connection. */
-  readonly protocol: (info: PeerInfo) => AnyComponent;
+export interface ConnectedServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions {
+  /**
+   * Makes the component that handles one connection. Called once per connection. Its boxes are
+   * checked by the compiler (see {@link CheckedHandler}): bytes in, bytes or strings out.
+   */
+  readonly protocol: (info: PeerInfo) => H;
 }
+
+/** The options with `protocol`'s handler checked: a handler that does not fit is a compile error naming the box. */
+type CheckedServerOptions<O extends { readonly protocol: (...args: never[]) => AnyComponent }, H> = O & { readonly protocol: (...args: Parameters<O['protocol']>) => CheckedHandler<H> };
 
 interface Connection {
   readonly csa: AnyActorRef;
   readonly handler: AnyActorRef;
-  /** Set when the handler has a serversignal outbox. */
-  readonly unsubscribe: (() => void) | undefined;
+  /** Ends the subscriptions made in openConnection (the CSA's signal; the handler's serversignal). */
+  readonly unsubscribe: () => void;
 }
 
 function isActive(ref: AnyActorRef): boolean {
@@ -82,7 +93,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         // The links made in openConnection, both ways (records, not one undo closure per link).
         removeLinksBetween(connection.csa, connection.handler);
         removeLinksBetween(connection.handler, connection.csa);
-        connection.unsubscribe?.();
+        connection.unsubscribe();
         const { handler } = connection;
         if (!isActive(handler)) return;
         deliverToInbox(handler, 'control', socketShutdown(why, { source: name }));
@@ -122,11 +133,24 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         // The CSA closes a STARTTLS handshake that takes longer than the server's handshakeTimeout.
         if (component.outboxes.includes('makessl')) linkToInbox(handler, 'makessl', csa, 'makessl');
         if (component.inboxes.includes('sslready')) linkToInbox(csa, 'sslready', handler, 'sslready');
-        let unsubscribe: (() => void) | undefined;
-        if (component.outboxes.includes('serversignal')) {
-          const subscription = handler.on('serversignal', (event: { data?: unknown }) => control(event.data));
-          unsubscribe = () => subscription.unsubscribe();
-        }
+        // The CSA's signal: the client's half-close is the end of the handler's input (it answers,
+        // then ends, and the CSA closes after flushing); what the CSA refused (bytes the handler
+        // sent that are not bytes) is reported on the server's signal, naming the connection.
+        const csaSignal = csa.on('signal', (event: { data?: unknown }) => {
+          const message = event.data;
+          if (isProducerFinished(message)) {
+            if (isActive(handler)) deliverToInbox(handler, 'control', producerFinished(undefined, { source: 'peer' }));
+          } else if (isBadMessage(message)) {
+            send('signal', badMessage(message.box, reason(message.reason.code, `connection ${id} (${announced.info.peer}:${announced.info.peerPort}): ${message.reason.message}`)));
+          }
+        });
+        const serverSignal = component.outboxes.includes('serversignal')
+          ? handler.on('serversignal', (event: { data?: unknown }) => control(event.data))
+          : undefined;
+        const unsubscribe = (): void => {
+          csaSignal.unsubscribe();
+          serverSignal?.unsubscribe();
+        };
         connections.set(id, { csa, handler, unsubscribe });
         handler.start();
       };
@@ -159,17 +183,17 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
 }
 
 /** Kamaelia's ServerCore: `protocol(info)` makes each connection's handler. */
-export function ConnectedServer(options: ConnectedServerOptions) {
+export function ConnectedServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
   return serverCore('ConnectedServer', options, withInfo(options.protocol));
 }
 
-export interface SimpleServerOptions extends TCPServerOptions {
-  /** Makes the component that handles one connection; called with no arguments, as Kamaelia's SimpleServer. */
-  readonly protocol: () => AnyComponent;
+export interface SimpleServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions {
+  /** Makes the component that handles one connection; called with no arguments, as Kamaelia's SimpleServer. Checked as ConnectedServer's. */
+  readonly protocol: () => H;
 }
 
 /** ConnectedServer whose protocol factory takes no arguments. */
-export function SimpleServer(options: SimpleServerOptions) {
+export function SimpleServer<H extends AnyComponent>(options: CheckedServerOptions<SimpleServerOptions<H>, H>) {
   return serverCore('SimpleServer', options, () => options.protocol());
 }
 
@@ -178,6 +202,6 @@ export function SimpleServer(options: SimpleServerOptions) {
  * connections are still in TIME_WAIT. libuv sets SO_REUSEADDR on every listening TCP socket, so
  * here it is ConnectedServer under another name, kept for Kamaelia programs.
  */
-export function FastRestartServer(options: ConnectedServerOptions) {
+export function FastRestartServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
   return serverCore('FastRestartServer', options, withInfo(options.protocol));
 }

@@ -7,6 +7,7 @@
 import type { AnyActorRef } from 'xstate';
 import { box, defineComponent } from '../kernel/component.js';
 import {
+  isBadMessage,
   isProducerFinished,
   isShutdownMicroprocess,
   producerFinished,
@@ -24,6 +25,8 @@ export type SingleServerOptions = Omit<TCPServerOptions, 'maxConnections'>;
 interface Client {
   readonly id: number;
   readonly csa: AnyActorRef;
+  /** Ends the subscription to the CSA's signal. */
+  readonly unsubscribe: () => void;
 }
 
 export function SingleServer(options: SingleServerOptions = {}) {
@@ -44,13 +47,22 @@ export function SingleServer(options: SingleServerOptions = {}) {
             deliverToInbox(message.csa, 'control', shutdownMicroprocess());
             return;
           }
-          client = { id: message.id, csa: message.csa };
-          linkToOwnOutbox(message.csa, 'outbox', self, 'outbox');
-          for (const data of waiting.splice(0)) deliverToInbox(message.csa, 'inbox', data);
+          const csa = message.csa;
+          // Our inbox serves client after client, so it never finishes for one: when the client
+          // half-closes, it gets what is queued and then its connection closes (as before the CSA
+          // kept half-open connections writable). Bytes refused by the CSA are reported on signal.
+          const csaSignal = csa.on('signal', (event: { data?: unknown }) => {
+            if (isProducerFinished(event.data)) deliverToInbox(csa, 'control', producerFinished(undefined, { source: 'SingleServer' }));
+            else if (isBadMessage(event.data)) send('signal', event.data);
+          });
+          client = { id: message.id, csa, unsubscribe: () => csaSignal.unsubscribe() };
+          linkToOwnOutbox(csa, 'outbox', self, 'outbox');
+          for (const data of waiting.splice(0)) deliverToInbox(csa, 'inbox', data);
         },
         onShutdownCSA: (message) => {
           if (client?.id !== message.id) return;
           removeLinksBetween(client.csa, self);
+          client.unsubscribe();
           client = undefined;
           send('signal', producerFinished(message.reason, { source: 'SingleServer' }));
         },
@@ -70,7 +82,10 @@ export function SingleServer(options: SingleServerOptions = {}) {
       });
       server.start();
       return () => {
-        if (client) removeLinksBetween(client.csa, self);
+        if (client) {
+          removeLinksBetween(client.csa, self);
+          client.unsubscribe();
+        }
         if (server.getSnapshot().status === 'active') stopTree(server);
       };
     },

@@ -4,7 +4,7 @@
 import { createActor, type AnyActorRef } from 'xstate';
 import type { TcpServerInput } from '../../machines/tcpServer.js';
 import { isNewCSA, producerFinished, type Listening, type NewCSA, type ShutdownCSA, type SignalMessage } from '../kernel/messages.js';
-import { registerComponent } from '../kernel/routing.js';
+import { registerComponent } from '../kernel/registry.js';
 import { registerServerStats } from '../internet/serverStats.js';
 import { tcpServerLogic } from '../internet/TCPServer.js';
 

@@ -1,7 +1,49 @@
 // Shared by Pipeline and Graphline: turn a checked layout into a component whose logic is the
-// graph supervisor machine.
+// graph supervisor machine, with the kernel's child actors and routing provided into it.
+import { assign, fromCallback, type AnyActorRef } from 'xstate';
 import { graphSupervisorMachine } from '../../machines/graphSupervisor.js';
+import { createChildActor, forgetChild, stopChildren, stopTree } from '../kernel/childActors.js';
 import type { Component, GraphLayout } from '../kernel/component.js';
+import { componentFailed, producerFinished, reasonFromError } from '../kernel/messages.js';
+import { componentPath } from '../kernel/registry.js';
+import { addInboxPassthrough, deliverFromOutbox, deliverToInbox, linkToInbox, linkToOwnOutbox } from '../kernel/routing.js';
+import { emitFrom, rootOf } from '../kernel/xstateInternals.js';
+
+/** graphSupervisorMachine with the world provided: child actors, links, failure reports. */
+export const graphSupervisorLogic = graphSupervisorMachine.provide({
+  actors: {
+    childKeeper: fromCallback<{ type: string }, { graph: AnyActorRef }>(({ input }) => () => stopChildren(input.graph)),
+  },
+  actions: {
+    createChildren: assign({
+      children: ({ context, self }) => {
+        // graphComponent below is the only maker of this machine's input: the layout holds components.
+        const layout = context.layout.value as GraphLayout;
+        const children = layout.children.map(({ name, component }, index) => createChildActor(self, component, String(index), `${index}:${name}`));
+        const refOf = (child: number | 'self'): AnyActorRef => (child === 'self' ? self : children[child]!);
+        for (const { from, to } of layout.links) {
+          if (from.child === 'self') addInboxPassthrough(self, from.box, refOf(to.child), to.box);
+          else if (to.child === 'self') linkToOwnOutbox(refOf(from.child), from.box, self, to.box);
+          else linkToInbox(refOf(from.child), from.box, refOf(to.child), to.box);
+        }
+        return children;
+      },
+    }),
+    forgetChild: ({ self }, { index }) => forgetChild(self, String(index)),
+    reportChildFailure: ({ self }, { child, error }) => {
+      // XState leaves a failed machine's own children running; their sockets must close.
+      stopTree(child);
+      const why = reasonFromError(error);
+      const path = componentPath(child);
+      const report = componentFailed(path, { code: why.code, message: `${path} failed: ${why.message}` });
+      emitFrom(rootOf(self), { type: 'signal', data: report });
+      // Whoever listens to the failed child's signal learns that it will produce no more.
+      deliverFromOutbox(child, 'signal', producerFinished(report.reason, { source: path }));
+    },
+    passThrough: ({ self }, { box, data }) => deliverToInbox(self, box, data),
+    deliverToInbox: (_, { to, box, data }) => deliverToInbox(to, box, data),
+  },
+});
 
 export function graphComponent<In extends object, Out extends object>(
   name: string,
@@ -14,7 +56,7 @@ export function graphComponent<In extends object, Out extends object>(
     name,
     inboxes: [...new Set(inboxes)],
     outboxes: [...new Set(outboxes)],
-    logic: graphSupervisorMachine,
+    logic: graphSupervisorLogic,
     input: { name, layout },
     graph: layout,
   };

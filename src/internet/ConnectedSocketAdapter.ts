@@ -6,7 +6,8 @@ import { connectedSocketAdapterLogic } from '../../actors/socketBinding.js';
 import type { TlsUpgradeOptions } from '../../actors/tlsUpgrade.js';
 import type { CsaInput, CsaSignal, SslReady } from '../../machines/connectedSocketAdapter.js';
 import type { ReadReadiness, SendReadiness } from '../../machines/selector.js';
-import { box, defineComponent, describeValue } from '../kernel/component.js';
+import { box, defineComponent } from '../kernel/component.js';
+import { describeValue } from '../kernel/messages.js';
 import type { SignalMessage, SocketShutdown } from '../kernel/messages.js';
 import { checkDuration, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, DEFAULT_CLOSE_TIMEOUT } from './options.js';
 

@@ -5,12 +5,15 @@ import { isIP, type LookupFunction } from 'node:net';
 import { domainToASCII } from 'node:url';
 import { connector } from '../../actors/connector.js';
 import type { ClientTlsOptions } from '../../actors/tlsUpgrade.js';
-import type { SslReady } from '../../machines/connectedSocketAdapter.js';
+import { connectedSocketAdapterMachine, type SslReady } from '../../machines/connectedSocketAdapter.js';
 import { tcpClientMachine, type TcpClientInput } from '../../machines/tcpClient.js';
-import { box, defineComponent, describeValue } from '../kernel/component.js';
+import { box, defineComponent } from '../kernel/component.js';
 import { connectedSocketAdapterLogic } from './ConnectedSocketAdapter.js';
 import { checkDuration, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT } from './options.js';
-import type { SignalMessage } from '../kernel/messages.js';
+import { describeValue, isBadMessage, type SignalMessage } from '../kernel/messages.js';
+import { registerComponent } from '../kernel/registry.js';
+import { addInboxPassthrough, deliverToInbox, linkToOwnOutbox, removeInboxPassthroughsTo, removeLinksBetween, setInboxOpen } from '../kernel/routing.js';
+import { emitFrom } from '../kernel/xstateInternals.js';
 
 export interface TCPClientOptions {
   /** Milliseconds to wait after starting before connecting (default 0). Control works meanwhile. */
@@ -27,6 +30,11 @@ export interface TCPClientOptions {
   readonly secure?: boolean;
   /** Resolves the host name instead of dns.lookup (node:net's `lookup` option). */
   readonly lookup?: LookupFunction;
+  /**
+   * Connect to this Unix domain socket instead of host:port (default none). `host` is then only a
+   * name (for TLS's servername) and `port` may be 0.
+   */
+  readonly path?: string;
   /** Bytes queued before the connection is up above which the inbox gate closes (default 1 MiB). */
   readonly pendingHighWaterMark?: number;
 }
@@ -47,15 +55,55 @@ function connectableHost(host: unknown): string | undefined {
   return DNS_NAME.test(ascii) ? ascii : undefined;
 }
 
-/** The TCPClient machine with its node:net bindings. */
-export const tcpClientLogic = tcpClientMachine.provide({ actors: { connector, csa: connectedSocketAdapterLogic } });
+/** How the spawned CSA appears to componentPath() and the inspector. */
+const csaComponentInfo = {
+  kind: 'kamaelia.component' as const,
+  name: 'ConnectedSocketAdapter',
+  inboxes: ['inbox', 'control', 'ReadReady', 'SendReady', 'makessl'],
+  outboxes: ['outbox', 'CreatorFeedback', 'signal', 'sslready'],
+  logic: connectedSocketAdapterMachine,
+};
+
+/** The TCPClient machine with its node:net bindings and its wiring to the CSA. */
+export const tcpClientLogic = tcpClientMachine.provide({
+  actors: { connector, csa: connectedSocketAdapterLogic },
+  actions: {
+    deliverToCsa: ({ context }, { box, data }) => {
+      if (context.csa) deliverToInbox(context.csa, box, data);
+    },
+    wireCsa: ({ context, self }) => {
+      const csa = context.csa;
+      if (!csa) return;
+      registerComponent(csa, { component: csaComponentInfo, name: 'csa:ConnectedSocketAdapter', parent: self });
+      // The CSA's own end (shutdownCSA) is ours to report; its badMessage reports pass through.
+      const badMessages = csa.on('signal', (event: { data?: unknown }) => {
+        if (isBadMessage(event.data)) emitFrom(self, { type: 'signal', data: event.data });
+      });
+      addInboxPassthrough(self, 'inbox', csa, 'inbox');
+      addInboxPassthrough(self, 'makessl', csa, 'makessl');
+      linkToOwnOutbox(csa, 'outbox', self, 'outbox');
+      linkToOwnOutbox(csa, 'sslready', self, 'sslready');
+      context.csaLinks.value.push(() => {
+        removeInboxPassthroughsTo(self, csa);
+        removeLinksBetween(csa, self);
+        badMessages.unsubscribe();
+      });
+    },
+    closeInboxGate: ({ self }) => setInboxOpen(self, 'inbox', false),
+    reopenInboxGate: ({ self }) => queueMicrotask(() => setInboxOpen(self, 'inbox', true)),
+  },
+});
 
 export function TCPClient(host: string, port: number, options: TCPClientOptions = {}) {
   const connectTo = connectableHost(host);
   if (connectTo === undefined) {
     throw new TypeError(`TCPClient: host must be an IP address or a host name, got ${describeValue(host)}`);
   }
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+  const path = options.path;
+  if (path !== undefined && (typeof path !== 'string' || path === '')) {
+    throw new TypeError(`TCPClient: path must be a non-empty string (a Unix domain socket), got ${describeValue(path)}`);
+  }
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < (path !== undefined ? 0 : 1) || port > 65535) {
     throw new RangeError(`TCPClient: port must be an integer from 1 to 65535, got ${describeValue(port)}`);
   }
   const pendingHighWaterMark = options.pendingHighWaterMark ?? DEFAULT_PENDING_HIGH_WATER_MARK;
@@ -70,8 +118,10 @@ export function TCPClient(host: string, port: number, options: TCPClientOptions 
     closeTimeoutMs: checkDuration('TCPClient', 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT),
     handshakeTimeoutMs: checkDuration('TCPClient', 'handshakeTimeout', options.handshakeTimeout, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT),
     secure: options.secure === true,
-    tls: options.tls,
+    // makessl checks the certificate against the host we were given (tls.host / servername override).
+    tls: { host: connectTo, ...options.tls },
     ...(options.lookup ? { lookup: options.lookup } : {}),
+    ...(path !== undefined ? { path } : {}),
     pendingHighWaterMark,
   };
   return defineComponent({

@@ -10,8 +10,9 @@ import { ConnectedSocketAdapter } from './ConnectedSocketAdapter.js';
 import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from '../kernel/messages.js';
 import { checkDuration, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SERVER_HANDSHAKE_TIMEOUT } from './options.js';
 import { proxyGate, type ProxyProtocolOptions } from './proxyGate.js';
+import { resolveSni } from './sni.js';
 
-export type { ServerSocketOptions, TCPServerTlsOptions } from '../../actors/listener.js';
+export type { ServerSocketOptions, SniCertificates, TCPServerTlsOptions } from '../../actors/listener.js';
 
 export interface TCPServerOptions {
   /** 0 (the default) means any free port; the chosen one is reported on `listening`. */
@@ -49,6 +50,11 @@ export interface TCPServerOptions {
    * Others are closed unserved and counted in serverStats(...).proxyRejected. Default: off.
    */
   readonly proxyProtocol?: ProxyProtocolOptions;
+  /**
+   * Listen on this Unix domain socket path instead of a TCP port (then `port`, `host` and
+   * `portRange` are not given). The handler's info has localIp = the path, peer '' and ports 0.
+   */
+  readonly path?: string;
 }
 
 export type ProtocolHandlerSignal = NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef>;
@@ -79,14 +85,14 @@ export interface CSAOptions {
   readonly handshakeTimeout: number;
 }
 
-export type ServerStartTlsOptions = Omit<TCPServerTlsOptions, 'secure' | 'handshakeTimeout'> & { readonly isServer: true };
+export type ServerStartTlsOptions = Omit<TCPServerTlsOptions, 'secure' | 'handshakeTimeout' | 'sni'> & { readonly isServer: true };
 
 function defaultCSA(socket: net.Socket, options: CSAOptions): AnyComponent {
   return ConnectedSocketAdapter(socket, options) as AnyComponent;
 }
 
 function startTlsOptions(tls: TCPServerTlsOptions): ServerStartTlsOptions {
-  const { secure: _secure, handshakeTimeout: _handshakeTimeout, ...rest } = tls;
+  const { secure: _secure, handshakeTimeout: _handshakeTimeout, sni: _sni, ...rest } = tls;
   return { ...rest, isServer: true };
 }
 
@@ -107,12 +113,19 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
   }
   checkDuration(where, 'idleTimeout', options.idleTimeout);
   checkDuration(where, 'socketOptions.keepAliveInitialDelay', options.socketOptions?.keepAliveInitialDelay);
-  if (options.tls?.secure && !(options.tls.key || options.tls.pfx || options.tls.SNICallback)) {
-    throw new TypeError(`${where}: tls with secure: true needs a key and cert (or pfx, or SNICallback)`);
+  if (options.tls?.secure && !(options.tls.key || options.tls.pfx || options.tls.SNICallback || options.tls.sni)) {
+    throw new TypeError(`${where}: tls with secure: true needs a key and cert (or pfx, or sni, or SNICallback)`);
   }
-  const tls = options.tls;
+  if (options.path !== undefined) {
+    if (typeof options.path !== 'string' || options.path === '') throw new TypeError(`${where}: path must be a non-empty string, got ${String(options.path)}`);
+    if (options.port || options.host !== undefined || options.portRange !== undefined) {
+      throw new TypeError(`${where}: path (a Unix domain socket) cannot be given with port, host or portRange`);
+    }
+  }
+  const tls = resolveSni(options.tls, where);
   const makeCSA = options.csa ?? defaultCSA;
-  const starttls = tls && !tls.secure ? startTlsOptions(tls) : undefined;
+  // Replaced by replaceTlsCredentials: STARTTLS connections made after it get the new credentials.
+  let starttls = tls && !tls.secure ? startTlsOptions(tls) : undefined;
   const closeTimeout = checkDuration(where, 'closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
   const handshakeTimeout = checkDuration(
     where,
@@ -133,6 +146,10 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
     idleTimeout: options.idleTimeout,
     closeTimeout,
     ...(options.proxyProtocol !== undefined ? { gate: proxyGate(options.proxyProtocol, where) } : {}),
+    ...(options.path !== undefined ? { path: options.path } : {}),
+    replaceStartTls: (credentials) => {
+      if (starttls) starttls = { ...starttls, ...credentials };
+    },
     createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, handshakeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
   };
   return { drainTimeout, closeTimeout, listener };

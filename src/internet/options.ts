@@ -1,6 +1,6 @@
 // The library's millisecond options: one validator and the named defaults, so every component
 // refuses the same bad values with the same words and no two defaults share a name.
-import { describeValue } from '../kernel/component.js';
+import { describeValue } from '../kernel/messages.js';
 
 /** The longest duration Node's timers take (2^31 - 1 ms, about 24.8 days); above it setTimeout fires after 1 ms. */
 export const MAX_DURATION_MS = 2 ** 31 - 1;

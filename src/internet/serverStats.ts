@@ -5,15 +5,24 @@
 import type { AnyActorRef } from 'xstate';
 import type { TcpServerContext, TcpServerStats } from '../../machines/tcpServer.js';
 
-const inner = new WeakMap<AnyActorRef, AnyActorRef>();
+/** The TCPServer a server runs inside, or a function that totals the stats (a cluster primary's workers). */
+const inner = new WeakMap<AnyActorRef, AnyActorRef | (() => TcpServerStats | undefined)>();
 
-export function registerServerStats(server: AnyActorRef, tcpServer: AnyActorRef): void {
+export function registerServerStats(server: AnyActorRef, tcpServer: AnyActorRef | (() => TcpServerStats | undefined)): void {
   inner.set(server, tcpServer);
+}
+
+/** The TCPServer actor that `ref` (a server, or a TCPServer itself) runs, if any. */
+export function tcpServerOf(ref: AnyActorRef): AnyActorRef | undefined {
+  const found = inner.get(ref) ?? ref;
+  return typeof found === 'function' ? undefined : found;
 }
 
 /** The counters of the server run by `ref` (a handle's `actor`), or undefined if it is not a server. */
 export function serverStats(ref: AnyActorRef): TcpServerStats | undefined {
-  const snapshot = (inner.get(ref) ?? ref).getSnapshot() as { context?: Partial<TcpServerContext> };
+  const found = inner.get(ref) ?? ref;
+  if (typeof found === 'function') return found();
+  const snapshot = found.getSnapshot() as { context?: Partial<TcpServerContext> };
   const context = snapshot.context;
   if (!context || typeof context.connections?.open !== 'number') return undefined;
   const { connections, refused, handshakeFailures, lastHandshakeFailure, acceptErrors } = context as TcpServerContext;

@@ -6,7 +6,7 @@
 // such children itself when it ends or is stopped.
 import { createActor, type AnyActorLogic, type AnyActorRef } from 'xstate';
 import type { AnyComponent } from './component.js';
-import { registerComponent } from './routing.js';
+import { registerComponent } from './registry.js';
 import { stopActor } from './xstateInternals.js';
 
 const childrenByParent = new WeakMap<AnyActorRef, Map<string, AnyActorRef>>();

@@ -3,14 +3,13 @@
 // `{ type: <inbox>, data }` and an outbox send is the emitted event `{ type: <outbox>, data }`.
 import type { ActorLogic, AnyActorLogic, EventObject, Snapshot } from 'xstate';
 import { componentLogic, type ComponentBody } from './componentLogic.js';
+import { describeValue } from './messages.js';
+import type { AnyActorSystem, InboxEvent, OutboxEvent } from './events.js';
 
 /** Phantom marker carrying a box's message type. Only its type matters. */
 export interface Box<T> {
   readonly __message?: T;
 }
-
-/** XState's actor-system type, which it does not export by name. */
-export type AnyActorSystem = Parameters<AnyActorLogic['transition']>[2]['system'];
 
 /** Declares a box that carries messages of type `T`: `inboxes: { inbox: box<Uint8Array>() }`. */
 export function box<T>(): Box<T> {
@@ -19,11 +18,6 @@ export function box<T>(): Box<T> {
 
 export type BoxSpec = Record<string, Box<unknown>>;
 export type MessagesOf<S> = { [K in keyof S]: S[K] extends Box<infer T> ? T : never };
-
-/** The event an actor receives when a message arrives on inbox `K`. */
-export type InboxEvent<In> = { [K in keyof In & string]: { type: K; data: In[K] } }[keyof In & string];
-/** The event an actor emits to send a message out of outbox `K`. */
-export type OutboxEvent<Out> = { [K in keyof Out & string]: { type: K; data: Out[K] } }[keyof Out & string];
 
 /** How a graph describes its insides, for routing and for the inspector. */
 export interface GraphLayout {
@@ -119,12 +113,4 @@ export function assertComponent(value: unknown, where: string): asserts value is
   if (!isComponent(value)) {
     throw new TypeError(`${where}: expected a component (made by defineComponent, Pipeline, Graphline, ...), got ${describeValue(value)}`);
   }
-}
-
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `${typeof value} ${String(value)}`;
 }

@@ -2,8 +2,8 @@
 // fromCallback (about 50 ns an event), but it can finish (so a graph sees it end, as Kamaelia's
 // generator returning) and a throw in a handler ends only this component, with its cleanup run.
 import type { ActorLogic, AnyActorRef, EventObject, Snapshot } from 'xstate';
-import type { AnyActorSystem, InboxEvent, OutboxEvent } from './component.js';
-import { canSend, setInboxOpen, whenCanSend } from './routing.js';
+import type { AnyActorSystem, InboxEvent, OutboxEvent } from './events.js';
+import { canSend, setImmediateReceiver, setInboxOpen, whenCanSend } from './routing.js';
 import { holdMailbox, inspectEvent, inspectSnapshot, isMailboxIdle } from './xstateInternals.js';
 
 export interface ComponentScope<In, Out> {
@@ -323,3 +323,5 @@ export function handleNow(ref: AnyActorRef, box: string, data: unknown): boolean
   }
   return true;
 }
+
+setImmediateReceiver(handleNow);

@@ -8,9 +8,11 @@
 // creation, each message it takes and its end are reported to the host's system as XState reports
 // an actor's. A component whose logic is a machine is not hosted: it stays its own actor.
 import type { AnyActorRef, EventObject, Subscription } from 'xstate';
-import type { AnyActorSystem, AnyComponent } from './component.js';
+import type { AnyComponent } from './component.js';
+import type { AnyActorSystem } from './events.js';
 import { bodyOf, createScope, end, handlerFor, newInstance, runHandler, type ComponentSnapshot, type Instance } from './componentLogic.js';
-import { deliverFromOutbox, RECEIVES_DIRECTLY, registerComponent, ROUTES_ITS_OUTBOXES, type DirectReceiver } from './routing.js';
+import { registerComponent } from './registry.js';
+import { deliverFromOutbox, RECEIVES_DIRECTLY, ROUTES_ITS_OUTBOXES, type DirectReceiver } from './routing.js';
 import { inspectActor, inspectEvent, inspectSnapshot } from './xstateInternals.js';
 
 type Outcome = NonNullable<Instance['pending']>;

@@ -88,9 +88,11 @@ export interface ShutdownCSA<Csa = unknown> {
 
 export interface Listening {
   readonly kind: 'listening';
+  /** The bound address; for a Unix domain socket (`path`), the path. */
   readonly address: string;
+  /** The bound port; 0 for a Unix domain socket. */
   readonly port: number;
-  readonly family: 'IPv4' | 'IPv6';
+  readonly family: 'IPv4' | 'IPv6' | 'Unix';
 }
 
 /** A component inside a graph threw; it was stopped and nothing else was. */
@@ -149,7 +151,7 @@ export function shutdownCSA<Csa>(id: number, csa: Csa, reason?: Reason): Shutdow
   return reason ? { kind: 'shutdownCSA', id, csa, reason } : { kind: 'shutdownCSA', id, csa };
 }
 
-export function listening(address: string, port: number, family: 'IPv4' | 'IPv6'): Listening {
+export function listening(address: string, port: number, family: Listening['family']): Listening {
   return { kind: 'listening', address, port, family };
 }
 
@@ -159,6 +161,15 @@ export function componentFailed(component: string, reason: Reason): ComponentFai
 
 export function badMessage(box: string, reason: Reason): BadMessage {
   return { kind: 'badMessage', box, reason };
+}
+
+/** How an error report names a value it rejected: its type and a short look at it (`string "abc"`, `Buffer(12)`). */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+  return `${typeof value} ${String(value)}`;
 }
 
 export function reason(code: string, message: string): Reason {

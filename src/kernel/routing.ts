@@ -4,20 +4,8 @@
 // delivery time, so passthroughs can be added later (TCPClient does once its CSA exists). The graph
 // supervisor decides routes but is not on the hot path.
 import type { AnyActorRef } from 'xstate';
-import type { AnyComponent } from './component.js';
-import { handleNow } from './componentLogic.js';
 import { emitFrom } from './xstateInternals.js';
 
-/** What the routing layer and the inspector know about a running component. */
-export interface ComponentInfo {
-  readonly component: AnyComponent;
-  /** The name within its graph, `<index>:<name>`; the root's is the component's name. */
-  readonly name: string;
-  /** The graph that spawned it; absent for a root. */
-  readonly parent?: AnyActorRef;
-}
-
-const infos = new WeakMap<AnyActorRef, ComponentInfo>();
 /** Where a graph's own inbox passes straight through to: a record, not a closure (one per connection box). */
 interface Passthrough {
   /** The graph's own inbox. */
@@ -29,6 +17,18 @@ interface Passthrough {
 /** A graph's own inboxes that pass straight through to a child's inbox. */
 // One exact-size array per graph, scanned by box: a CSA has four, and a Map plus a list per box
 // cost ~0.4 KB a connection.
+/**
+ * Runs `ref`'s handler for `box` now if `ref` can take a message without XState's mailbox; false if
+ * not. Set by componentLogic.ts (a body component's fast path): the post office knows only that
+ * some actors can take a message at once, not how, so componentLogic sits above it, not beside it.
+ */
+type ImmediateReceiver = (ref: AnyActorRef, box: string, message: unknown) => boolean;
+let receiveNow: ImmediateReceiver = () => false;
+
+export function setImmediateReceiver(receiver: ImmediateReceiver): void {
+  receiveNow = receiver;
+}
+
 const inboxPassthroughs = new WeakMap<AnyActorRef, readonly Passthrough[]>();
 /** Where each outbox of a component leads, for flow-control questions. */
 const outboxDestinations = new WeakMap<AnyActorRef, PerBox<OutboxRoute>>();
@@ -80,21 +80,6 @@ export interface Destination {
   readonly outward: boolean;
 }
 
-export function registerComponent(ref: AnyActorRef, info: ComponentInfo): void {
-  infos.set(ref, info);
-}
-
-export function componentInfo(ref: AnyActorRef): ComponentInfo | undefined {
-  return infos.get(ref);
-}
-
-/** Slash-separated path from the root, e.g. `Pipeline/1:TCPClient`. */
-export function componentPath(ref: AnyActorRef): string {
-  const info = infos.get(ref);
-  if (!info) return ref.id;
-  return info.parent ? `${componentPath(info.parent)}/${info.name}` : info.name;
-}
-
 /**
  * Code that takes some of an actor's inbox messages as they are delivered, outside XState's mailbox
  * (a CSA's socket binding takes its data boxes so a chunk costs no machine transition).
@@ -144,7 +129,7 @@ export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown):
   }
   const direct = (ref as { [RECEIVES_DIRECTLY]?: DirectReceiver })[RECEIVES_DIRECTLY] ?? directReceivers.get(ref);
   if (direct?.receive(box, message)) return;
-  if (!handleNow(ref, box, message)) ref.send({ type: box, data: message });
+  if (!receiveNow(ref, box, message)) ref.send({ type: box, data: message });
 }
 
 /**
@@ -186,10 +171,6 @@ function removePassthroughs(graph: AnyActorRef, matches: (passthrough: Passthrou
   if (remaining.length > 0) inboxPassthroughs.set(graph, remaining);
   else inboxPassthroughs.delete(graph);
   topologyVersion++;
-}
-
-export function hasInboxPassthrough(graph: AnyActorRef, box: string): boolean {
-  return inboxPassthroughs.get(graph)?.some((p) => p.from === box) ?? false;
 }
 
 // Links return nothing: per-connection wiring would otherwise pay for an undo closure per link.

@@ -4,7 +4,8 @@ import { assertComponent, type Component } from './component.js';
 import { abortError } from './abort.js';
 import { componentFailed, isShutdownRequest, reasonFromError, type Reason } from './messages.js';
 import { MessageQueue } from './MessageQueue.js';
-import { registerComponent, deliverToInbox } from './routing.js';
+import { registerComponent } from './registry.js';
+import { deliverToInbox } from './routing.js';
 import { stopTree } from './childActors.js';
 
 export interface RunOptions {

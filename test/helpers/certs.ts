@@ -10,6 +10,12 @@ export interface TestPki {
   readonly otherCa: string;
   /** A self-signed server certificate for localhost that nobody trusts. */
   readonly untrustedServer: { readonly key: string; readonly cert: string };
+  /** Signed by `ca`, naming only IP:127.0.0.1 (no DNS name, CN "ip only"). */
+  readonly ipOnlyServer: { readonly key: string; readonly cert: string };
+  /** Signed by `ca`, naming only DNS:localhost (no IP address). */
+  readonly dnsOnlyServer: { readonly key: string; readonly cert: string };
+  /** Signed by `ca`, naming only DNS:default.test: what a multi-name server presents without SNI. */
+  readonly otherNameServer: { readonly key: string; readonly cert: string };
 }
 
 const ec = { keyType: 'ec', curve: 'P-256', algorithm: 'sha256' } as const;
@@ -25,6 +31,24 @@ async function makeCa(name: string): Promise<{ key: string; cert: string }> {
     ],
   });
   return { key: ca.private, cert: ca.cert };
+}
+
+type AltName = { type: 2; value: string } | { type: 7; ip: string };
+
+/** A server certificate `ca` signs for exactly `altNames`. */
+async function makeServerCert(ca: { key: string; cert: string }, commonName: string, altNames: AltName[]): Promise<{ key: string; cert: string }> {
+  const made = await generate([{ name: 'commonName', value: commonName }], {
+    ...ec,
+    notAfterDate: tomorrow(),
+    ca,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames },
+    ],
+  });
+  return { key: made.private, cert: made.cert };
 }
 
 async function makePki(): Promise<TestPki> {
@@ -57,6 +81,9 @@ async function makePki(): Promise<TestPki> {
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }] }],
   });
   return {
+    ipOnlyServer: await makeServerCert(ca, 'ip only', [{ type: 7, ip: '127.0.0.1' }]),
+    dnsOnlyServer: await makeServerCert(ca, 'localhost', [{ type: 2, value: 'localhost' }]),
+    otherNameServer: await makeServerCert(ca, 'default.test', [{ type: 2, value: 'default.test' }]),
     untrustedServer: { key: untrusted.private, cert: untrusted.cert },
     ca: ca.cert,
     server: { key: server.private, cert: server.cert },

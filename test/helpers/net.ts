@@ -97,3 +97,10 @@ export function pattern(size: number, seed = 0): Buffer {
   for (let i = 0; i < size; i++) buffer[i] = (i * 31 + seed + (i >>> 8)) & 0xff;
   return buffer;
 }
+
+/** A loopback port nothing listens on (it was just bound and closed): connecting is refused. */
+export async function closedPort(): Promise<number> {
+  const listener = await listen();
+  await listener.close();
+  return listener.port;
+}
