@@ -24,6 +24,7 @@ export default tseslint.config(
         document: 'readonly',
         WebSocket: 'readonly',
         URL: 'readonly',
+        TextEncoder: 'readonly',
         performance: 'readonly',
         requestAnimationFrame: 'readonly',
         setInterval: 'readonly',

@@ -69,9 +69,12 @@ export class History {
         case 'lane':
         case 'state':
         case 'peer':
+        case 'join':
+        case 'tls':
           return !dropLanes.has(record.lane);
         case 'actor':
         case 'end':
+        case 'step':
           return !dropActors.has(record.id);
         default:
           return true;

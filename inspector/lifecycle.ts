@@ -7,7 +7,9 @@
 // JSON to `drain`, which the server calls off the hot path.
 import type { ActorRefLike, AnyActorRef, AnyEventObject, InspectionEvent, Snapshot } from 'xstate';
 import { componentInfo, componentPath } from '../src/kernel/registry.js';
+import { linksFrom } from '../src/kernel/routing.js';
 import { parentOf } from '../src/kernel/xstateInternals.js';
+import { machineDefinitionOf } from './machineDefinition.js';
 import { messageKind, payloadHead, payloadSize, toReason } from './payload.js';
 import {
   LIFECYCLE_STATES,
@@ -45,11 +47,22 @@ interface Lane {
   /** When the byte totals last changed: the time their record carries. */
   bytesAt: number;
   peer: string | undefined;
+  local: string | undefined;
+  tls: string | undefined;
 }
 
 interface ActorEntry {
   readonly ref: ActorRefLike;
   lane: Lane | undefined;
+  /** The last state value a step record was made for, and its JSON for an object value. */
+  value: unknown;
+  valueKey: string | undefined;
+}
+
+/** Both ends of a connection, as far as known. */
+interface Addresses {
+  readonly peer: string | undefined;
+  readonly local: string | undefined;
 }
 
 /** Work noted by `observe` whose record is built in `drain`. */
@@ -57,7 +70,8 @@ type Pending =
   | InspectorRecord
   | { readonly k: 'actor?'; readonly t: number; readonly ref: ActorRefLike }
   | { readonly k: 'lane?'; readonly t: number; readonly ref: ActorRefLike; readonly lane: string; readonly side: 'client' | 'server' }
-  | { readonly k: 'log?'; readonly t: number; readonly ref: ActorRefLike; readonly source: ActorRefLike | undefined; readonly event: AnyEventObject; readonly head?: string };
+  | { readonly k: 'log?'; readonly t: number; readonly ref: ActorRefLike; readonly source: ActorRefLike | undefined; readonly event: AnyEventObject; readonly head?: string }
+  | { readonly k: 'step?'; readonly t: number; readonly id: string; readonly value: unknown; readonly event: AnyEventObject };
 
 type MachineLikeSnapshot = Snapshot<unknown> & { value?: unknown; context?: unknown };
 
@@ -76,16 +90,47 @@ export function lifecycleStateOf(value: unknown, depth = 0): LifecycleState | un
   return undefined;
 }
 
-function peerOf(context: unknown): string | undefined {
+/**
+ * The peer named in a machine's context (`host`/`port`, `peer`/`peerPort`, `remoteAddress`/
+ * `remotePort`), else both ends of a socket it holds in a field (directly or in an Opaque's
+ * `value`, as a socket adapter's `binding` does).
+ */
+function addressesOf(context: unknown): Addresses | undefined {
   if (context === null || typeof context !== 'object') return undefined;
-  const c = context as Record<string, unknown>;
+  const peer = peerOf(context as Record<string, unknown>);
+  const socket = socketIn(context as Record<string, unknown>);
+  const local = socket && typeof socket.localAddress === 'string' ? hostPort(socket.localAddress, socket.localPort) : undefined;
+  const socketPeer = socket && typeof socket.remoteAddress === 'string' ? hostPort(socket.remoteAddress, socket.remotePort) : undefined;
+  if (peer === undefined && socketPeer === undefined && local === undefined) return undefined;
+  return { peer: peer ?? socketPeer, local };
+}
+
+interface SocketLike {
+  readonly remoteAddress?: unknown;
+  readonly remotePort?: unknown;
+  readonly localAddress?: unknown;
+  readonly localPort?: unknown;
+}
+
+function socketIn(context: Record<string, unknown>): SocketLike | undefined {
+  for (const key in context) {
+    const field = context[key];
+    if (field === null || typeof field !== 'object') continue;
+    const inner = (field as { value?: unknown }).value ?? field;
+    const socket = (inner as { socket?: unknown }).socket ?? inner;
+    if (socket !== null && typeof socket === 'object' && typeof (socket as SocketLike).remoteAddress === 'string') return socket as SocketLike;
+  }
+  return undefined;
+}
+
+function peerOf(c: Record<string, unknown>): string | undefined {
   const pairs: [unknown, unknown][] = [
     [c.peer, c.peerPort],
     [c.remoteAddress, c.remotePort],
     [c.host, c.port],
   ];
   for (const [host, port] of pairs) {
-    if (typeof host === 'string' && host !== '') return port === undefined || port === null ? host : `${host}:${String(port)}`;
+    if (typeof host === 'string' && host !== '') return hostPort(host, port);
   }
   return undefined;
 }
@@ -116,6 +161,11 @@ export class LifecycleTracker {
   private readonly actors = new Map<string, ActorEntry>();
   private readonly lanes = new Map<string, Lane>();
   private pending: Pending[] = [];
+  /** Machine definitions already sent, by logic. */
+  private readonly machines = new WeakMap<object, string>();
+  private machineCount = 0;
+  /** Run-time links already sent, one per kind of link under a parent (a server's thousands of connections share one). */
+  private readonly wiresSent = new Set<string>();
   private logCount = 0;
   private dropped = 0;
 
@@ -165,7 +215,10 @@ export class LifecycleTracker {
     for (const item of pending) {
       switch (item.k) {
         case 'actor?':
-          records.push(this.actorRecord(item.t, item.ref));
+          this.pushActor(records, item.t, item.ref);
+          break;
+        case 'step?':
+          records.push({ k: 'step', t: item.t, id: item.id, value: item.value, event: item.event.type });
           break;
         case 'lane?':
           records.push({ k: 'lane', t: item.t, lane: item.lane, side: item.side, path: pathOf(item.ref) });
@@ -194,7 +247,7 @@ export class LifecycleTracker {
 
   private entryOf(ref: ActorRefLike): ActorEntry {
     let entry = this.actors.get(ref.sessionId);
-    if (!entry) this.actors.set(ref.sessionId, (entry = { ref, lane: undefined }));
+    if (!entry) this.actors.set(ref.sessionId, (entry = { ref, lane: undefined, value: undefined, valueKey: undefined }));
     return entry;
   }
 
@@ -209,6 +262,10 @@ export class LifecycleTracker {
       // A machine that throws reports no snapshot; its parent is told, with the failed child as source.
       this.noteEnd(source, 'error', toReason((event as { error?: unknown }).error));
     }
+    const data = (event as { data?: unknown }).data;
+    // A finished TLS handshake says its protocol (a socket adapter's socket.secure, an sslReady message).
+    const protocol = (event as { protocol?: unknown }).protocol ?? (data as { protocol?: unknown } | null | undefined)?.protocol;
+    if (typeof protocol === 'string') this.noteTls(ref, protocol);
     if (type === 'inbox') {
       const lane = this.actors.get(ref.sessionId)?.lane;
       if (lane && !lane.terminal) {
@@ -232,6 +289,7 @@ export class LifecycleTracker {
   private noteSnapshot(ref: ActorRefLike, snapshot: MachineLikeSnapshot, event: AnyEventObject): void {
     const state = lifecycleStateOf(snapshot.value);
     let entry = this.actors.get(ref.sessionId);
+    if (entry && snapshot.value !== undefined) this.noteValue(entry, snapshot.value, event);
     const hadLane = entry?.lane !== undefined;
     // A new lane first, so its opening bytes and peer count; an existing one's bytes before a
     // terminal state closes it.
@@ -246,6 +304,43 @@ export class LifecycleTracker {
     }
   }
 
+  /** A step record when a machine's state value is not the one last sent. */
+  private noteValue(entry: ActorEntry, value: unknown, event: AnyEventObject): void {
+    if (value === entry.value) return;
+    let key: string | undefined;
+    if (typeof value === 'object' && value !== null) {
+      key = JSON.stringify(value);
+      if (key === entry.valueKey) {
+        entry.value = value;
+        return;
+      }
+    } else if (entry.valueKey === undefined && entry.value === value) {
+      return;
+    }
+    entry.value = value;
+    entry.valueKey = key;
+    this.pending.push({ k: 'step?', t: this.now(), id: entry.ref.sessionId, value, event });
+  }
+
+  private noteTls(ref: ActorRefLike, protocol: string): void {
+    const lane = this.actors.get(ref.sessionId)?.lane;
+    if (lane && !lane.terminal && lane.tls !== protocol) {
+      lane.tls = protocol;
+      this.pending.push({ k: 'tls', t: this.now(), lane: lane.id, protocol });
+    }
+  }
+
+  /** A peer record when the lane learns its peer or, later, our end of it. */
+  private notePeer(lane: Lane, addresses: Addresses): void {
+    if (lane.terminal) return;
+    const peer = lane.peer ?? addresses.peer;
+    const local = lane.local ?? addresses.local;
+    if (peer === undefined || (peer === lane.peer && local === lane.local)) return;
+    lane.peer = peer;
+    lane.local = local;
+    this.pending.push(local ? { k: 'peer', t: this.now(), lane: lane.id, peer, local } : { k: 'peer', t: this.now(), lane: lane.id, peer });
+  }
+
   private noteContext(lane: Lane, sessionId: string, context: unknown): void {
     const bytes = ownBytes(context);
     if (bytes) {
@@ -255,12 +350,9 @@ export class LifecycleTracker {
         this.bytesChanged(lane);
       }
     }
-    if (lane.peer === undefined) {
-      const peer = peerOf(context);
-      if (peer !== undefined) {
-        lane.peer = peer;
-        this.pending.push({ k: 'peer', t: this.now(), lane: lane.id, peer });
-      }
+    if (lane.peer === undefined || lane.local === undefined) {
+      const addresses = addressesOf(context);
+      if (addresses !== undefined) this.notePeer(lane, addresses);
     }
   }
 
@@ -272,8 +364,9 @@ export class LifecycleTracker {
       lane = this.ancestorLane(entry.ref);
       if (lane) {
         lane.feeders.push(id);
+        this.pending.push({ k: 'join', t: this.now(), lane: lane.id, id });
       } else {
-        lane = { id, state: undefined, terminal: false, feeders: [id], contextBytes: new Map(), inboxBytes: 0, bytesDirty: false, bytesAt: 0, peer: undefined };
+        lane = { id, state: undefined, terminal: false, feeders: [id], contextBytes: new Map(), inboxBytes: 0, bytesDirty: false, bytesAt: 0, peer: undefined, local: undefined, tls: undefined };
         this.lanes.set(id, lane);
         this.pending.push({ k: 'lane?', t: this.now(), ref: entry.ref, lane: id, side: CLIENT_OPENING.has(state) ? 'client' : 'server' });
       }
@@ -321,8 +414,44 @@ export class LifecycleTracker {
     else this.setState(lane, 'closed', status === 'stopped' ? { code: 'stopped', message: 'stopped before it closed' } : undefined);
   }
 
-  private actorRecord(t: number, ref: ActorRefLike): ActorRecord {
+  /** The actor's record, after its machine's definition the first time that machine is seen, and before its run-time links. */
+  private pushActor(records: InspectorRecord[], t: number, ref: ActorRefLike): void {
     const actorRef = ref as AnyActorRef;
+    const logic = (actorRef as { logic?: unknown }).logic;
+    let machine: string | undefined;
+    if (typeof logic === 'object' && logic !== null) {
+      machine = this.machines.get(logic);
+      if (machine === undefined) {
+        const definition = machineDefinitionOf(logic);
+        if (definition !== undefined) {
+          machine = `m${++this.machineCount}`;
+          this.machines.set(logic, machine);
+          records.push({ k: 'machine', t, machine, definition });
+        }
+      }
+    }
+    const record = this.actorRecord(t, actorRef);
+    records.push(machine ? { ...record, machine } : record);
+    if (record.component !== null) this.pushWires(records, t, actorRef);
+  }
+
+  /** Links made at run time between components (a server's socket adapter and its handler), once per kind. */
+  private pushWires(records: InspectorRecord[], t: number, ref: AnyActorRef): void {
+    const from = componentInfo(ref);
+    if (!from) return;
+    for (const link of linksFrom(ref)) {
+      const to = componentInfo(link.target);
+      // A graph's links to and between its declared children are in its graph record already.
+      if (!to || to.parent === ref || from.parent === link.target || (from.parent === to.parent && isDeclared(from) && isDeclared(to))) continue;
+      const key = `${from.parent?.sessionId}|${from.component.name}.${link.outbox}|${to.parent?.sessionId}|${to.component.name}.${link.inbox}`;
+      if (this.wiresSent.has(key)) continue;
+      this.wiresSent.add(key);
+      records.push({ k: 'wire', t, from: ref.sessionId, outbox: link.outbox, to: link.target.sessionId, inbox: link.inbox });
+    }
+  }
+
+  private actorRecord(t: number, actorRef: AnyActorRef): ActorRecord {
+    const ref = actorRef;
     const parent = parentOf(actorRef)?.sessionId ?? null;
     const info = componentInfo(actorRef);
     if (!info) return { k: 'actor', t, id: ref.sessionId, parent, path: pathOf(ref), name: actorRef.id, component: null };
@@ -364,12 +493,25 @@ export class LifecycleTracker {
   }
 }
 
+/** Whether a component is one its graph declares (not one spawned at run time, like a connection's handler). */
+function isDeclared(info: NonNullable<ReturnType<typeof componentInfo>>): boolean {
+  const graph = info.parent ? componentInfo(info.parent)?.component.graph : undefined;
+  if (!graph) return false;
+  const colon = info.name.indexOf(':');
+  return graph.children[Number(info.name.slice(0, colon))]?.name === info.name.slice(colon + 1);
+}
+
 /** A component's path, or for an internal actor its parent's path and its own id. */
 function pathOf(ref: ActorRefLike): string {
   const actorRef = ref as AnyActorRef;
   if (componentInfo(actorRef)) return componentPath(actorRef);
   const parent = parentOf(actorRef);
   return parent ? `${pathOf(parent)}/${actorRef.id}` : actorRef.id;
+}
+
+function hostPort(host: string, port: unknown): string {
+  if (typeof port !== 'number' && typeof port !== 'string') return host;
+  return `${host.includes(':') ? `[${host}]` : host}:${String(port)}`;
 }
 
 function laneBytes(lane: Lane): { in: number; out: number } {

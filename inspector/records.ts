@@ -37,6 +37,8 @@ export interface ActorRecord {
   readonly component: string | null;
   readonly inboxes?: readonly string[];
   readonly outboxes?: readonly string[];
+  /** Key of the {@link MachineRecord} describing its machine, when its logic is a state machine. */
+  readonly machine?: string;
   readonly graph?: {
     readonly children: readonly { readonly name: string; readonly component: string }[];
     readonly links: readonly { readonly from: BoxRef; readonly to: BoxRef }[];
@@ -46,6 +48,43 @@ export interface ActorRecord {
 export interface BoxRef {
   readonly child: number | 'self';
   readonly box: string;
+}
+
+/**
+ * A state machine's definition, sent once per machine before the first actor that runs it: its
+ * config as XState holds it (`machine.config`), with functions replaced by `{ type: name }` — the
+ * same form @statelyai/inspect sends, so the page draws users' machines and ours alike.
+ */
+export interface MachineRecord {
+  readonly k: 'machine';
+  readonly t: number;
+  readonly machine: string;
+  readonly definition: unknown;
+}
+
+/** A machine actor's state value changed (its first one included), and the event that did it. */
+export interface StepRecord {
+  readonly k: 'step';
+  readonly t: number;
+  readonly id: string;
+  readonly value: unknown;
+  readonly event: string;
+}
+
+/** Another actor (a client's socket adapter) now feeds a connection's lane. */
+export interface JoinRecord {
+  readonly k: 'join';
+  readonly t: number;
+  readonly lane: string;
+  readonly id: string;
+}
+
+/** A connection's TLS handshake finished with this protocol (`TLSv1.3`). */
+export interface TlsRecord {
+  readonly k: 'tls';
+  readonly t: number;
+  readonly lane: string;
+  readonly protocol: string;
 }
 
 /** An actor stopped running. */
@@ -82,6 +121,18 @@ export interface PeerRecord {
   readonly t: number;
   readonly lane: string;
   readonly peer: string;
+  /** Our end of it (`127.0.0.1:8080`), when known. */
+  readonly local?: string;
+}
+
+/** Outbox → inbox links made at run time between two actors (a server's socket adapter and its handler). */
+export interface WireRecord {
+  readonly k: 'wire';
+  readonly t: number;
+  readonly from: string;
+  readonly outbox: string;
+  readonly to: string;
+  readonly inbox: string;
 }
 
 /** Byte totals of a connection so far (coalesced: one per lane per batch at most). */
@@ -119,6 +170,11 @@ export interface DroppedRecord {
 export type InspectorRecord =
   | HelloRecord
   | ActorRecord
+  | MachineRecord
+  | StepRecord
+  | JoinRecord
+  | TlsRecord
+  | WireRecord
   | EndRecord
   | LaneRecord
   | StateRecord

@@ -7,13 +7,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
 import { checkDuration } from '../src/internet/options.js';
 import { History } from './history.js';
 import { LifecycleTracker } from './lifecycle.js';
 import type { HelloRecord, InspectorRecord } from './records.js';
+import type * as StatelyProtocol from './page/stately.js';
 
 export interface InspectorOptions {
   /** TCP port for the page and its WebSocket; 0 (the default) picks a free one. */
@@ -42,6 +43,12 @@ export interface Inspector {
   readonly inspect: (event: InspectionEvent) => void;
   /** Where the page is, e.g. http://127.0.0.1:43123/ */
   readonly url: string;
+  /**
+   * Where any XState v5 program can send its inspection events with @statelyai/inspect:
+   * `createWebSocketInspector({ url: inspector.wsUrl })`, e.g. ws://127.0.0.1:43123/inspect.
+   * Its actors appear on the page with their statecharts, and are recorded like ours.
+   */
+  readonly wsUrl: string;
   /** Inspects a system that is already running: notes its actors and subscribes to its events. */
   attach(actor: AnyActorRef): Subscription;
   /** Sends what has been noted now instead of at the next interval. */
@@ -80,6 +87,11 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
   const pageDir = findPageDir();
   const elkBundle = createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js');
   const hello: HelloRecord = { k: 'hello', t: Date.now(), version: 1, showPayloadBytes };
+  // The page's own module, shared with the server (found where the page is, from source or a build).
+  const stately = (await import(pathToFileURL(join(pageDir, 'stately.js')).href)) as typeof StatelyProtocol;
+  /** Records translated from @statelyai/inspect clients, sent with the next batch. */
+  let external: InspectorRecord[] = [];
+  let programCount = 0;
 
   let recording: WriteStream | undefined;
   if (options.record) {
@@ -115,6 +127,9 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
     } else if (path === '/records.jsonl') {
       response.writeHead(200, { 'content-type': 'application/x-ndjson', 'content-disposition': 'attachment; filename="inspector-records.jsonl"' });
       response.end([hello, ...history.snapshot()].map((record) => JSON.stringify(record)).join('\n') + '\n');
+    } else if (path === '/records.stately.jsonl') {
+      response.writeHead(200, { 'content-type': 'application/x-ndjson', 'content-disposition': 'attachment; filename="inspector-stately.jsonl"' });
+      response.end(stately.toStatelyMessages(history.snapshot()).map((message) => JSON.stringify(message)).join('\n') + '\n');
     } else if (/^\/[\w-]+\.(js|css|html|png)$/.test(path)) {
       serveFile(response, join(pageDir, path.slice(1)));
     } else {
@@ -123,14 +138,32 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
   });
 
   const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const programs = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024 });
   server.on('upgrade', (request, socket, head) => {
-    if (new URL(request.url ?? '/', 'http://inspector').pathname !== '/ws') {
+    const path = new URL(request.url ?? '/', 'http://inspector').pathname;
+    if (path !== '/ws' && path !== '/inspect') {
       socket.destroy();
       return;
     }
-    if (!hostAllowed(request.headers.host) || !sameOrigin(request)) {
-      // Another web site open in the same browser must not read what the system is doing.
+    // Another web site open in the same browser must not read what the system is doing (nor, on
+    // /inspect, feed the page): a browser program may be served from another loopback port.
+    if (!hostAllowed(request.headers.host) || !(sameOrigin(request) || (path === '/inspect' && loopbackOrigin(request)))) {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
+      return;
+    }
+    if (path === '/inspect') {
+      programs.handleUpgrade(request, socket, head, (ws) => {
+        const translator = stately.createStatelyTranslator({ prefix: `p${++programCount}:` });
+        ws.on('message', (data: Buffer) => {
+          let message: unknown;
+          try {
+            message = JSON.parse(data.toString());
+          } catch {
+            return; // not an inspection message: ignored, the program goes on
+          }
+          for (const item of Array.isArray(message) ? message : [message]) external.push(...translator.translate(item));
+        });
+      });
       return;
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
@@ -158,7 +191,11 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
   };
 
   const flush = (): void => {
-    const records = tracker.drain();
+    let records = tracker.drain();
+    if (external.length > 0) {
+      records = records.length === 0 ? external : [...records, ...external];
+      external = [];
+    }
     if (records.length === 0) return;
     history.add(records);
     recording?.write(records.map((record) => JSON.stringify(record)).join('\n') + '\n');
@@ -176,11 +213,14 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
   timer.unref();
   const { port } = server.address() as AddressInfo;
   const urlHost = host.includes(':') ? `[${host}]` : host;
+  // A wildcard bind is reached on loopback by the programs this machine runs.
+  const wsHost = host === '0.0.0.0' ? '127.0.0.1' : host === '::' ? '[::1]' : urlHost;
 
   let closed: Promise<void> | undefined;
   return {
     inspect: tracker.observe,
     url: `http://${urlHost}:${port}/`,
+    wsUrl: `ws://${wsHost}:${port}/inspect`,
     attach(actor) {
       tracker.noteExisting(actor);
       return actor.system.inspect(tracker.observe);
@@ -190,8 +230,9 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
       closed ??= (async () => {
         clearInterval(timer);
         flush();
-        await Promise.all([...sockets.clients].map((ws) => closeSocket(ws)));
+        await Promise.all([...sockets.clients, ...programs.clients].map((ws) => closeSocket(ws)));
         sockets.close();
+        programs.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         if (recording) {
@@ -232,6 +273,18 @@ function sameOrigin(request: IncomingMessage): boolean {
   if (origin === undefined) return true;
   try {
     return new URL(origin).host === request.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** A WebSocket opened by a page served from this machine (any port): a browser program being inspected. */
+function loopbackOrigin(request: IncomingMessage): boolean {
+  const origin = request.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    const name = new URL(origin).hostname.replace(/^\[(.*)\]$/, '$1');
+    return name === 'localhost' || name === '127.0.0.1' || name === '::1';
   } catch {
     return false;
   }

@@ -210,9 +210,10 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
       expect(await page.textContent('#count-open')).toBe('2500');
       // Only the rows in view exist in the DOM.
       expect(await page.locator('.lane').count()).toBeLessThan(60);
-      // Scrolled to the bottom, the last connection is drawn.
-      await page.$eval('#lanes', (element) => (element.scrollTop = element.scrollHeight));
+      // Newest activity first: the last connection is at the top; scrolled to the bottom, the first.
       await page.waitForSelector('.lane[data-lane="c4999"]', WAIT);
+      await page.$eval('#lanes', (element) => (element.scrollTop = element.scrollHeight));
+      await page.waitForSelector('.lane[data-lane="c0"]', WAIT);
       // One folded box in the graph stands for all 5 000 connection actors.
       await page.waitForFunction(() => Array.from(document.querySelectorAll('svg.graph text.count')).some((t) => t.textContent?.includes('2500 live · 5000 seen')), undefined, WAIT);
       await page.close();

@@ -2,7 +2,8 @@
 // First with hand-made inspection events (each rule in isolation), then with real actors.
 import { describe, expect, it } from 'vitest';
 import type { ActorRefLike, AnyEventObject, InspectionEvent } from 'xstate';
-import { DataSource, LifecycleTracker, Pipeline, box, defineComponent, run, type InspectorRecord } from 'kamaelia-xstate';
+import { ConnectedServer, DataSource, EchoProtocol, LifecycleTracker, Pipeline, TCPClient, box, defineComponent, producerFinished, run, type InspectorRecord } from 'kamaelia-xstate';
+import { connect, readBytes, until } from './server-helpers.js';
 import { lifecycleStateOf } from '../inspector/lifecycle.js';
 import { History } from '../inspector/history.js';
 import { FakeConnection } from './helpers/fakeConnection.js';
@@ -244,6 +245,60 @@ describe('LifecycleTracker with real actors', () => {
     const records = tracker.drain();
     expect(records.filter((r) => r.k === 'state').at(-1)).toMatchObject({ state: 'failed', reason: { code: 'ECONNREFUSED' } });
     expect(tracker.drain()).toEqual([]);
+  });
+});
+
+describe('LifecycleTracker over real loopback connections', () => {
+  it('sends each machine once, its state values as steps, both addresses, joins and run-time links', async () => {
+    const tracker = new LifecycleTracker();
+    const server = run(ConnectedServer({ host: '127.0.0.1', protocol: () => EchoProtocol() }), { inspect: tracker.observe });
+    const { port } = (await server.next('listening', { timeoutMs: 5000 })) as { port: number };
+    const sockets = await Promise.all([connect(port), connect(port)]);
+    const clientPorts = sockets.map((socket) => socket.localPort);
+    for (const socket of sockets) {
+      socket.write('hi');
+      await readBytes(socket, 2);
+    }
+    const client = run(TCPClient('127.0.0.1', port), { inspect: tracker.observe });
+    client.send('inbox', 'hello');
+    client.send('control', producerFinished());
+    await client.done;
+    for (const socket of sockets) socket.end();
+    const records: InspectorRecord[] = [];
+    await until(() => {
+      records.push(...tracker.drain());
+      return records.filter((r) => r.k === 'state' && r.state === 'closed').length >= 4;
+    }, 'four connections closed');
+    server.stop();
+
+    const machines = records.flatMap((r) => (r.k === 'machine' ? [r] : []));
+    const ids = machines.map((m) => (m.definition as { id: string }).id);
+    expect(ids.filter((id) => id === 'ConnectedSocketAdapter')).toHaveLength(1);
+    expect(ids).toContain('TCPClient');
+    const csaMachine = machines.find((m) => (m.definition as { id: string }).id === 'ConnectedSocketAdapter')!.machine;
+    const actors = records.flatMap((r) => (r.k === 'actor' ? [r] : []));
+    // Every server-side socket adapter runs that one machine.
+    const serverCsas = actors.filter((a) => a.component === 'ConnectedSocketAdapter' && a.path.startsWith('ConnectedServer'));
+    expect(serverCsas).toHaveLength(3); // the two sockets and the TCPClient
+    expect(serverCsas.every((a) => a.machine === csaMachine)).toBe(true);
+    // Server lanes are labelled by who connected, with our end too.
+    const peers = records.flatMap((r) => (r.k === 'peer' ? [r] : []));
+    for (const clientPort of clientPorts) {
+      expect(peers).toContainEqual(expect.objectContaining({ peer: `127.0.0.1:${clientPort}`, local: `127.0.0.1:${port}` }));
+    }
+    // A socket adapter's steps are its machine's state values, each with the event that made it.
+    const steps = records.filter((r) => r.k === 'step' && r.id === serverCsas[0]!.id).map((r) => (r.k === 'step' ? `${String(r.value)} ← ${r.event}` : ''));
+    expect(steps[0]).toBe('connected ← xstate.init');
+    expect(steps.at(-1)).toMatch(/^closed ← /);
+    // The client's socket adapter joins the client's lane.
+    const clientLane = records.find((r) => r.k === 'lane' && r.side === 'client');
+    const clientCsa = actors.find((a) => a.component === 'ConnectedSocketAdapter' && a.parent !== null && a.path.startsWith('TCPClient'));
+    expect(records).toContainEqual(expect.objectContaining({ k: 'join', lane: clientLane?.k === 'lane' ? clientLane.lane : '', id: clientCsa?.id }));
+    // CSA ↔ handler links, sent once for all the server's connections.
+    const wires = records.flatMap((r) => (r.k === 'wire' ? [r] : []));
+    const kinds = wires.map((w) => `${actors.find((a) => a.id === w.from)?.component}.${w.outbox} -> ${actors.find((a) => a.id === w.to)?.component}.${w.inbox}`);
+    expect(kinds).toEqual(expect.arrayContaining(['ConnectedSocketAdapter.outbox -> EchoProtocol.inbox', 'EchoProtocol.outbox -> ConnectedSocketAdapter.inbox']));
+    expect(new Set(kinds).size).toBe(kinds.length);
   });
 });
 

@@ -151,4 +151,46 @@ describe('page store', () => {
     expect(root!.edges!.map((e) => [e.sources[0], e.targets[0]])).toEqual([[portId('root:talker/0:client', 'out', 'outbox'), portId('root:talker', 'out', 'outbox')]]);
     expect(root!.children![0]!.children!.map((c) => c.id)).toEqual(['root:talker/0:client/[ConnectedSocketAdapter]']);
   });
+
+  it('keeps machines, steps, joins, TLS and both addresses; rates fall to zero when nothing happens', () => {
+    const store = createStore();
+    applyRecords(store, [
+      { k: 'machine', t: 1, machine: 'm1', definition: { id: 'TCPClient', states: {} } },
+      { k: 'actor', t: 1, id: 'c', parent: null, path: 'TCPClient', name: 'TCPClient', component: 'TCPClient', machine: 'm1' },
+      { k: 'step', t: 1, id: 'c', value: 'connecting', event: 'xstate.init' },
+      { k: 'lane', t: 1, lane: 'c', side: 'client', path: 'TCPClient' },
+      { k: 'step', t: 5, id: 'c', value: { open: 'connected' }, event: 'connect.ok' },
+      { k: 'join', t: 5, lane: 'c', id: 'csa' },
+      { k: 'peer', t: 5, lane: 'c', peer: '127.0.0.1:80', local: '127.0.0.1:5000' },
+      { k: 'tls', t: 6, lane: 'c', protocol: 'TLSv1.3' },
+      { k: 'bytes', t: 1000, lane: 'c', in: 2000, out: 0 },
+    ]);
+    expect(store.machines.get('m1')).toEqual({ id: 'TCPClient', states: {} });
+    expect(store.actors.get('c')!.steps).toEqual([
+      { t: 1, value: 'connecting', event: 'xstate.init' },
+      { t: 5, value: { open: 'connected' }, event: 'connect.ok' },
+    ]);
+    expect(store.lanes.get('c')).toMatchObject({ feeders: ['c', 'csa'], peer: '127.0.0.1:80', local: '127.0.0.1:5000', tls: 'TLSv1.3', activeAt: 1000 });
+    expect(counters(store, 1000).bytesInPerSecond).toBe(1000);
+    // Nothing since: two seconds later the rate is zero, not the last value.
+    expect(counters(store, 3001).bytesInPerSecond).toBe(0);
+  });
+
+  it("draws a server's run-time links once, between the folded boxes of its connections", () => {
+    const records: InspectorRecord[] = [pipelineActor('p'), child('s', 'p', '0:server', 'ConnectedServer'), child('e', 'p', '1:Echo', 'ConsoleEchoer'), ...manyConnections(5000, 's')];
+    for (let i = 0; i < 5000; i++) records.push({ k: 'actor', t: 10 + i, id: `h${i}`, parent: 's', path: `Pipeline/0:server/${i}:EchoProtocol`, name: `${i}:EchoProtocol`, component: 'EchoProtocol', inboxes: ['inbox', 'control'], outboxes: ['outbox', 'signal'] });
+    // The server sends one wire of each kind; a replayed or merged session may hold more.
+    records.push({ k: 'wire', t: 20, from: 'c0', outbox: 'outbox', to: 'h0', inbox: 'inbox' }, { k: 'wire', t: 20, from: 'h0', outbox: 'outbox', to: 'c0', inbox: 'inbox' }, { k: 'wire', t: 21, from: 'c1', outbox: 'outbox', to: 'h1', inbox: 'inbox' });
+    const store = createStore();
+    applyRecords(store, records);
+    const groups = componentGroups(store);
+    const csa = 'root:Pipeline/0:server/[ConnectedSocketAdapter]';
+    const handler = 'root:Pipeline/0:server/[EchoProtocol]';
+    expect(groups.wires.map((w) => `${w.from}.${w.outbox} -> ${w.to}.${w.inbox}`)).toEqual([`${csa}.outbox -> ${handler}.inbox`, `${handler}.outbox -> ${csa}.inbox`]);
+    const edges = elkGraph(groups).children![0]!.edges!.filter((e) => e.wire);
+    expect(edges.map((e) => [e.sources[0], e.targets[0]])).toEqual([
+      [portId(csa, 'out', 'outbox'), portId(handler, 'in', 'inbox')],
+      [portId(handler, 'out', 'outbox'), portId(csa, 'in', 'inbox')],
+    ]);
+  });
 });

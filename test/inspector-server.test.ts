@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { createWebSocketInspector } from '@statelyai/inspect';
+import { createActor, createMachine } from 'xstate';
 import { createInspector, run, type Inspector, type InspectorRecord } from 'kamaelia-xstate';
 import { parseRecording, storeAt } from '../inspector/page/store.js';
 import { FakeConnection } from './helpers/fakeConnection.js';
@@ -195,6 +197,45 @@ describe('createInspector', () => {
     const allowed = new WebSocket(wsUrl, { headers: { host: `inspector.test:${port}` }, origin: `http://inspector.test:${port}` });
     await once(allowed, 'open');
     allowed.close();
+  });
+
+  it('shows an XState v5 program that uses @statelyai/inspect unchanged, and saves the session in its format', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inspector-'));
+    dirs.push(dir);
+    const file = join(dir, 'session.jsonl');
+    const inspector = await open({ record: file });
+    expect(inspector.wsUrl).toBe(`${inspector.url.replace(/^http/, 'ws')}inspect`);
+    const page = await listen(inspector);
+    const stately = createWebSocketInspector({ url: inspector.wsUrl });
+    const light = createMachine({
+      id: 'light',
+      initial: 'green',
+      states: { green: { on: { next: 'yellow' } }, yellow: { on: { next: 'red' } }, red: { type: 'final' } },
+    });
+    const actor = createActor(light, { inspect: stately.inspect }).start();
+    actor.send({ type: 'next' });
+    actor.send({ type: 'next' });
+    const steps = (records: InspectorRecord[]): unknown[] => records.flatMap((r) => (r.k === 'step' ? [r.value] : []));
+    await page.until((records) => steps(records).includes('red'));
+    stately.stop();
+    const machine = page.records.find((r) => r.k === 'machine');
+    expect(machine).toMatchObject({ definition: { id: 'light', initial: 'green' } });
+    expect(page.records.find((r) => r.k === 'actor')).toMatchObject({ name: 'light', machine: machine?.k === 'machine' ? machine.machine : '' });
+    expect(steps(page.records)).toEqual(['green', 'yellow', 'red']);
+    expect(page.records.filter((r) => r.k === 'log').map((r) => (r.k === 'log' ? r.type : ''))).toEqual(['xstate.init', 'next', 'next']);
+
+    // Saved as @statelyai/inspect messages, it opens (and replays) to the same steps.
+    const saved = await (await fetch(new URL('records.stately.jsonl', inspector.url))).text();
+    expect(JSON.parse(saved.split('\n')[0]!)).toMatchObject({ type: '@xstate.actor', name: 'light' });
+    const reopened = parseRecording(saved);
+    const end = storeAt(reopened, reopened.at(-1)!.t);
+    const [replayed] = [...end.actors.values()];
+    expect(replayed!.steps.map((step) => step.value)).toEqual(['green', 'yellow', 'red']);
+    expect(end.machines.get(replayed!.machine!)).toMatchObject({ id: 'light' });
+    // And our own recording holds it too.
+    await inspector.close();
+    expect(parseRecording(readFileSync(file, 'utf8')).filter((r) => r.k === 'step')).toHaveLength(3);
+    page.socket.close();
   });
 
   it('close() ends the page connections and stops listening', async () => {

@@ -5,17 +5,63 @@ import { applyRecords, counters, createStore, parseRecording, storeAt } from './
 import { createGraphView } from './graph.js';
 import { createLanesView, formatBytes, formatTime } from './lanes.js';
 import { createLogView } from './log.js';
+import { createDetailView } from './detail.js';
 
 const $ = (id) => document.getElementById(id);
 
-const graph = createGraphView($('graph'));
-const lanes = createLanesView({ scroller: $('lanes'), summary: $('lane-summary'), axis: $('lane-axis'), filterInput: $('lane-filter'), sideSelect: $('lane-side'), openOnly: $('lane-open'), windowSelect: $('lane-window') });
-const log = createLogView({ scroller: $('log'), filterInput: $('log-filter'), note: $('log-note') });
+function showDetail(selection) {
+  detail.select(selection);
+  lanes.select(selection?.lane);
+  requestDraw();
+  $('detail').scrollIntoView({ block: 'nearest' });
+}
+
+/** An actor picked in the graph or the log: its connection if it has one, else the actor itself. */
+function showActor(id) {
+  for (const lane of store.lanes.values()) if (lane.feeders.includes(id)) return showDetail({ lane: lane.id, actor: id });
+  showDetail({ actor: id });
+}
+
+const graph = createGraphView($('graph'), { onSelect: (id) => showActor(id) });
+const lanes = createLanesView({
+  scroller: $('lanes'),
+  summary: $('lane-summary'),
+  axis: $('lane-axis'),
+  empty: $('lanes-empty'),
+  filterInput: $('lane-filter'),
+  sideSelect: $('lane-side'),
+  openOnly: $('lane-open'),
+  windowSelect: $('lane-window'),
+  sortSelect: $('lane-sort'),
+  onSelect: (id) => showDetail({ lane: id }),
+});
+const log = createLogView({ scroller: $('log'), filterInput: $('log-filter'), note: $('log-note'), internals: $('log-internals'), onSelect: (id) => showActor(id) });
+const detail = createDetailView({
+  panel: $('detail'),
+  title: $('detail-title'),
+  facts: $('detail-facts'),
+  machines: $('detail-machines'),
+  chart: $('detail-chart'),
+  steps: $('detail-steps'),
+  stepControls: $('detail-step-controls'),
+  events: $('detail-events'),
+  internals: $('log-internals'),
+  close: $('detail-close'),
+  onClose: () => lanes.select(undefined),
+});
 
 let mode = 'live';
 let store = createStore();
 let recording = [];
 let drawQueued = false;
+/** Browser clock minus the inspected program's, estimated from batches (the smallest difference seen). */
+let clockOffset = Infinity;
+
+/** The moment shown: live, the program's clock now (so idle rates decay); in replay, the slider's. */
+function currentTime() {
+  if (mode !== 'live') return store.now;
+  return Number.isFinite(clockOffset) ? Math.max(store.now, Date.now() - clockOffset) : store.now;
+}
 
 function setStatus(text, kind) {
   const status = $('status');
@@ -25,15 +71,19 @@ function setStatus(text, kind) {
 
 function draw() {
   drawQueued = false;
-  const at = mode === 'live' ? Math.max(store.now, Date.now()) : store.now;
-  const c = counters(store, mode === 'live' ? store.now : at);
+  const at = currentTime();
+  const c = counters(store, at);
   $('count-open').textContent = String(c.open);
   $('count-total').textContent = String(c.total);
-  $('count-in').textContent = `${formatBytes(Math.round(c.bytesInPerSecond))}/s`;
-  $('count-out').textContent = `${formatBytes(Math.round(c.bytesOutPerSecond))}/s`;
-  $('count-events').textContent = `${Math.round(c.eventsPerSecond)}/s`;
+  // Rates over the last two seconds: they fall to zero when nothing happens, and say so once the
+  // program has ended (live: its inspector closed; replay: the end of the recording).
+  const ended = store.ended && c.bytesInPerSecond === 0 && c.bytesOutPerSecond === 0 && c.eventsPerSecond === 0;
+  $('count-in').textContent = ended ? 'ended' : `${formatBytes(Math.round(c.bytesInPerSecond))}/s`;
+  $('count-out').textContent = ended ? 'ended' : `${formatBytes(Math.round(c.bytesOutPerSecond))}/s`;
+  $('count-events').textContent = ended ? 'ended' : `${Math.round(c.eventsPerSecond)}/s`;
   lanes.update(store, at);
   log.update(store, mode === 'live' ? Infinity : at);
+  detail.update(store, at);
 }
 
 // The graph changes rarely; redraw it (or just its counts) at most twice a second.
@@ -61,11 +111,18 @@ function connect() {
   socket.addEventListener('open', () => setStatus('live', 'live'));
   socket.addEventListener('message', (message) => {
     if (mode !== 'live') return;
-    applyRecords(store, JSON.parse(message.data));
+    const records = JSON.parse(message.data);
+    applyRecords(store, records);
+    let newest = 0;
+    for (const record of records) if (record.t > newest) newest = record.t;
+    if (newest > 0) clockOffset = Math.min(clockOffset, Date.now() - newest);
     requestDraw();
   });
   socket.addEventListener('close', () => {
-    if (mode === 'live') setStatus('disconnected (the inspected program ended?) — the data stays here', 'off');
+    if (mode !== 'live') return;
+    store.ended = true;
+    setStatus('disconnected (the inspected program ended?) — the data stays here', 'off');
+    requestDraw();
   });
 }
 
@@ -81,6 +138,7 @@ let playing;
 
 function showReplayAt(t) {
   store = storeAt(recording, t);
+  store.ended = t >= Number(slider.max);
   $('replay-time').textContent = formatTime(t - recording[0].t);
   requestDraw();
 }
@@ -110,6 +168,21 @@ $('open-recording').addEventListener('change', async (event) => {
 
 slider.addEventListener('input', () => showReplayAt(Number(slider.value)));
 
+// Arrow keys move by 1 % of the session, Page Up/Down by 10 % (the slider's own step is 1 ms, so a
+// drag or a typed value can reach any moment).
+slider.addEventListener('keydown', (event) => {
+  const fractions = { ArrowRight: 0.01, ArrowUp: 0.01, ArrowLeft: -0.01, ArrowDown: -0.01, PageUp: 0.1, PageDown: -0.1 };
+  const fraction = fractions[event.key];
+  if (fraction === undefined) return;
+  event.preventDefault();
+  const min = Number(slider.min);
+  const max = Number(slider.max);
+  const step = Math.max(1, Math.round((max - min) * Math.abs(fraction)));
+  const next = Math.min(max, Math.max(min, Number(slider.value) + Math.sign(fraction) * step));
+  slider.value = String(next);
+  showReplayAt(next);
+});
+
 $('replay-play').addEventListener('click', () => {
   if (playing) {
     clearInterval(playing);
@@ -129,7 +202,7 @@ $('replay-play').addEventListener('click', () => {
 
 $('back-live').addEventListener('click', () => window.location.reload());
 
-for (const id of ['lane-filter', 'lane-side', 'lane-open', 'lane-window', 'log-filter']) $(id).addEventListener('input', requestDraw);
+for (const id of ['lane-filter', 'lane-side', 'lane-open', 'lane-window', 'lane-sort', 'log-filter', 'log-internals']) $(id).addEventListener('input', requestDraw);
 
 connect();
 requestDraw();

@@ -11,7 +11,7 @@ function svg(tag, attributes = {}, text) {
   return element;
 }
 
-export function createGraphView(container) {
+export function createGraphView(container, { onSelect } = {}) {
   const elk = new window.ELK();
   let drawnKey = '';
   let layingOut = false;
@@ -71,6 +71,11 @@ export function createGraphView(container) {
     const drawNode = (node, depth) => {
       const group = groups.get(node.id);
       const box = svg('g', { class: `component${group?.dynamic ? ' dynamic' : ''}${node.children?.length ? ' compound' : ''}`, 'data-key': node.id, 'data-depth': depth });
+      box.addEventListener('click', (event) => {
+        event.stopPropagation();
+        const current = lastGroups?.get(node.id);
+        if (current && onSelect) onSelect(current.newest, node.id);
+      });
       box.append(svg('rect', { x: node.x, y: node.y, width: node.width, height: node.height, rx: 4 }));
       box.append(svg('text', { x: node.x + node.width / 2, y: node.y + 15, class: 'label', 'text-anchor': 'middle' }, group?.label ?? node.id));
       const count = svg('text', { x: node.x + node.width / 2, y: node.y + 28, class: 'count', 'text-anchor': 'middle' });
@@ -94,7 +99,7 @@ export function createGraphView(container) {
       for (const edge of node.edges ?? []) {
         for (const section of edge.sections ?? []) {
           const points = [section.startPoint, ...(section.bendPoints ?? []), section.endPoint];
-          edgeLayer.append(svg('polyline', { points: points.map((p) => `${p.x},${p.y}`).join(' '), class: 'link', 'marker-end': `url(#arrow-${pictureCount})` }));
+          edgeLayer.append(svg('polyline', { points: points.map((p) => `${p.x},${p.y}`).join(' '), class: edge.wire ? 'link wire' : 'link', 'marker-end': `url(#arrow-${pictureCount})` }));
         }
       }
     };
@@ -103,7 +108,9 @@ export function createGraphView(container) {
     return root;
   }
 
+  let lastGroups;
   function updateCounts(groups) {
+    lastGroups = groups;
     for (const group of groups.values()) {
       const label = countLabels.get(group.key);
       if (!label) continue;
@@ -121,6 +128,7 @@ export function createGraphView(container) {
       drawnKey = '';
       return;
     }
+    lastGroups = groups;
     if (structureKey(groups) !== drawnKey) void layout(groups);
     else updateCounts(groups);
   }

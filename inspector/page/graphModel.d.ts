@@ -13,17 +13,29 @@ export interface ComponentGroup {
   readonly dynamic: boolean;
   live: number;
   total: number;
+  /** The actor a click on the box shows. */
+  newest: string;
 }
+
+export interface GroupWire {
+  readonly key: string;
+  readonly from: string;
+  readonly outbox: string;
+  readonly to: string;
+  readonly inbox: string;
+}
+
+export type ComponentGroups = Map<string, ComponentGroup> & { keyOf: Map<string, string>; wires: GroupWire[] };
 
 export interface ElkNode {
   id: string;
   ports?: { id: string }[];
   children?: ElkNode[];
-  edges?: { id: string; sources: string[]; targets: string[] }[];
+  edges?: { id: string; sources: string[]; targets: string[]; wire?: boolean }[];
   layoutOptions?: Record<string, string>;
 }
 
-export function componentGroups(store: PageStore): Map<string, ComponentGroup>;
-export function structureKey(groups: Map<string, ComponentGroup>): string;
+export function componentGroups(store: PageStore): ComponentGroups;
+export function structureKey(groups: ComponentGroups): string;
 export function portId(key: string, direction: 'in' | 'out', box: string): string;
-export function elkGraph(groups: Map<string, ComponentGroup>): ElkNode;
+export function elkGraph(groups: ComponentGroups): ElkNode;

@@ -6,10 +6,15 @@
 const PORT = 8;
 const CHAR_WIDTH = 6.6;
 
-/** Groups of component actors: { key, label, component, inboxes, outboxes, graph, parentKey, dynamic, live, total }. */
+/**
+ * Groups of component actors: { key, label, component, inboxes, outboxes, graph, parentKey,
+ * dynamic, live, total, newest }, with `keyOf` (actor id → group key) and `wires` (the run-time
+ * links between groups, one per kind: a server's thousands of connections make one link).
+ */
 export function componentGroups(store) {
   const keys = new Map(); // actor id → group key (memo)
   const groups = new Map();
+  groups.keyOf = keys;
 
   const nearestComponentParent = (actor) => {
     let parent = store.actors.get(actor.parent);
@@ -45,15 +50,28 @@ export function componentGroups(store) {
         dynamic,
         live: 0,
         total: 0,
+        newest: actor.id,
       };
       groups.set(key, group);
     }
     group.total++;
     if (!actor.ended) group.live++;
+    // The actor a click on the box shows: the newest running one, else the newest.
+    const newest = store.actors.get(group.newest);
+    if (!actor.ended || newest?.ended) group.newest = actor.id;
     return key;
   };
 
   for (const actor of store.actors.values()) if (actor.component !== null) keyOf(actor);
+  const wires = new Map();
+  for (const wire of store.wires ?? []) {
+    const from = keys.get(wire.from);
+    const to = keys.get(wire.to);
+    if (from === undefined || to === undefined || from === to) continue;
+    const key = `${from}|${wire.outbox}>${to}|${wire.inbox}`;
+    if (!wires.has(key)) wires.set(key, { key, from, outbox: wire.outbox, to, inbox: wire.inbox });
+  }
+  groups.wires = [...wires.values()];
   return groups;
 }
 
@@ -73,7 +91,7 @@ function labelOf(actor) {
 
 /** A string that changes only when the drawn structure does (not when counts do). */
 export function structureKey(groups) {
-  return [...groups.keys()].sort().join('\n');
+  return [...groups.keys()].sort().join('\n') + '\n' + (groups.wires ?? []).map((wire) => wire.key).join('\n');
 }
 
 export const portId = (key, direction, box) => `${key}|${direction}|${box}`;
@@ -126,6 +144,20 @@ export function elkGraph(groups) {
       if (source && target) node.edges.push({ id: `${group.key}#${i}`, sources: [source], targets: [target] });
     });
   }
+  // Run-time links (a connection's socket adapter ↔ its handler) join the folded boxes, inside the
+  // picture (root) both ends are in.
+  const rootOf = (key) => {
+    let group = groups.get(key);
+    while (group?.parentKey !== undefined) group = groups.get(group.parentKey);
+    return group ? nodes.get(group.key) : undefined;
+  };
+  (groups.wires ?? []).forEach((wire, i) => {
+    const root = rootOf(wire.from);
+    const from = nodes.get(wire.from);
+    const to = nodes.get(wire.to);
+    if (!root || root !== rootOf(wire.to) || !from || !to) return;
+    root.edges.push({ id: `wire#${i}`, sources: [ensurePort(from, 'out', wire.outbox)], targets: [ensurePort(to, 'in', wire.inbox)], wire: true });
+  });
   return {
     id: 'root',
     layoutOptions: {

@@ -20,15 +20,26 @@ function el(tag, className, text) {
   return element;
 }
 
-export function createLanesView({ scroller, summary, axis, filterInput, sideSelect, openOnly, windowSelect }) {
+/** Orders of the list: the newest activity first (the default), oldest, longest, failed first. */
+const SORTS = {
+  newest: (a, b) => b.activeAt - a.activeAt || b.openedAt - a.openedAt,
+  oldest: (a, b) => a.openedAt - b.openedAt,
+  longest: (a, b, at) => (b.closedAt ?? at) - b.openedAt - ((a.closedAt ?? at) - a.openedAt),
+  failed: (a, b) => Number(b.segments.at(-1)?.state === 'failed') - Number(a.segments.at(-1)?.state === 'failed') || b.activeAt - a.activeAt,
+};
+
+export function createLanesView({ scroller, summary, axis, empty, filterInput, sideSelect, openOnly, windowSelect, sortSelect, onSelect }) {
   let store;
   let at = 0;
   let visible = [];
+  let selected;
 
-  const matches = (lane) => {
+  const matches = (lane, from) => {
     const side = sideSelect.value;
     if (side !== 'all' && lane.side !== side) return false;
-    if (openOnly.checked && lane.closedAt !== undefined) return false;
+    if (openOnly.checked && lane.closedAt !== undefined && lane.closedAt <= at) return false;
+    // The time window shows the connections that were alive in it.
+    if (lane.openedAt > at || (lane.closedAt ?? at) < from) return false;
     const text = filterInput.value.trim().toLowerCase();
     if (text === '') return true;
     const states = lane.segments.map((s) => s.state).join(' ');
@@ -57,12 +68,14 @@ export function createLanesView({ scroller, summary, axis, filterInput, sideSele
     const start0 = axisStart();
     const span = Math.max(1, at - start0);
     const spans = laneSpans(lane, at);
-    const row = el('div', `lane ${lane.side}`);
+    const row = el('div', `lane ${lane.side}${lane.id === selected ? ' selected' : ''}`);
     row.dataset.lane = lane.id;
+    row.addEventListener('click', () => onSelect(lane.id));
     row.dataset.side = lane.side;
     row.dataset.states = spans.map((s) => s.state).join(' ');
     const last = spans.at(-1);
     row.dataset.current = last?.state ?? '';
+    // Labelled by the peer (a server's side by who connected), the path only when no peer is known.
     const name = el('div', 'lane-name', `${lane.side === 'client' ? '→' : '←'} ${lane.peer ?? ''}`);
     name.title = lane.path;
     name.append(el('span', 'lane-path', ` ${lane.path}`));
@@ -95,15 +108,27 @@ export function createLanesView({ scroller, summary, axis, filterInput, sideSele
     store = nextStore;
     at = nextAt;
     visible = [];
+    const from = axisStart();
     for (const id of store.laneOrder) {
       const lane = store.lanes.get(id);
-      if (lane && matches(lane)) visible.push(lane);
+      if (lane && matches(lane, from)) visible.push(lane);
     }
+    const order = SORTS[sortSelect.value] ?? SORTS.newest;
+    visible.sort((a, b) => order(a, b, at));
     renderSummary();
     list.setItems(visible);
+    empty.hidden = visible.length > 0;
+    empty.textContent = store.laneOrder.length === 0 ? 'no connections yet' : 'nothing matches: no connection fits these filters in this time window';
     const sessionStart = store.startedAt ?? at;
     axis.textContent = `time axis: ${formatTime(axisStart() - sessionStart)} – ${formatTime(Math.max(0, at - sessionStart))} since the inspector started`;
   }
 
-  return { update };
+  return {
+    update,
+    /** Marks a row as the one shown in the detail view. */
+    select(id) {
+      selected = id;
+      list.render();
+    },
+  };
 }

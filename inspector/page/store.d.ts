@@ -1,10 +1,12 @@
 // Types for store.js (the page is plain JavaScript served as is; tests import it from Node).
-import type { ActorRecord, InspectorRecord, LifecycleState, LogRecord, ReasonRecord } from '../records.js';
+import type { ActorRecord, InspectorRecord, LifecycleState, LogRecord, ReasonRecord, WireRecord } from '../records.js';
 
 export const STATES: readonly LifecycleState[];
 export const LOG_KEEP: number;
 
 export interface PageActor extends ActorRecord {
+  /** Its machine's state values over time (machine actors only). */
+  readonly steps: { t: number; value: unknown; event: string }[];
   ended: boolean;
   status: 'active' | 'done' | 'error' | 'stopped';
   endedAt?: number;
@@ -15,12 +17,17 @@ export interface PageLane {
   readonly side: 'client' | 'server';
   readonly path: string;
   peer: string | undefined;
+  local: string | undefined;
+  tls: string | undefined;
+  /** The actors whose lifecycles make this connection (its own first). */
+  readonly feeders: string[];
   readonly segments: { state: LifecycleState; t: number }[];
   bytesIn: number;
   bytesOut: number;
   reason: ReasonRecord | undefined;
   readonly openedAt: number;
   closedAt: number | undefined;
+  activeAt: number;
 }
 
 export interface PageStore {
@@ -35,6 +42,10 @@ export interface PageStore {
   log: LogRecord[];
   logDropped: number;
   structureVersion: number;
+  readonly machines: Map<string, unknown>;
+  readonly wires: WireRecord[];
+  ended: boolean;
+  version: number;
 }
 
 export interface Counters {

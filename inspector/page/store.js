@@ -1,6 +1,8 @@
 // The page's model: applies inspector records (see inspector/records.ts) to plain data the views
 // draw. Pure (no DOM), so replay can rebuild it for any moment and tests can run it in Node.
 
+import { createStatelyTranslator, isStatelyMessage } from './stately.js';
+
 export const STATES = ['delaying', 'connecting', 'connected', 'upgradingTls', 'flushing', 'closed', 'failed'];
 const TERMINAL = new Set(['closed', 'failed']);
 /** Event-log entries kept in memory; the view shows the newest that match its filter. */
@@ -31,6 +33,14 @@ export function createStore() {
     eventCounts: [],
     /** Bumped whenever the set of components changes (the graph needs a new layout). */
     structureVersion: 0,
+    /** machine key → definition (the machine's config, as XState keeps it) */
+    machines: new Map(),
+    /** Run-time links between components: [{ from, outbox, to, inbox }] */
+    wires: [],
+    /** Set when the inspected program is gone (live: the server closed; replay: the recording's end). */
+    ended: false,
+    /** Bumped by every record: views that cache per store redraw when it moves. */
+    version: 0,
   };
 }
 
@@ -40,6 +50,7 @@ export function applyRecords(store, records) {
 
 export function applyRecord(store, record) {
   if (typeof record.t === 'number' && record.t > store.now) store.now = record.t;
+  store.version++;
   switch (record.k) {
     case 'hello':
       store.startedAt ??= record.t;
@@ -47,7 +58,29 @@ export function applyRecord(store, record) {
       break;
     case 'actor':
       store.startedAt ??= record.t;
-      store.actors.set(record.id, { ...record, ended: false, status: 'active' });
+      store.actors.set(record.id, { ...record, ended: false, status: 'active', steps: store.actors.get(record.id)?.steps ?? [] });
+      store.structureVersion++;
+      break;
+    case 'machine':
+      store.machines.set(record.machine, record.definition);
+      break;
+    case 'step': {
+      const actor = store.actors.get(record.id);
+      if (actor) actor.steps.push({ t: record.t, value: record.value, event: record.event });
+      break;
+    }
+    case 'join': {
+      const lane = store.lanes.get(record.lane);
+      if (lane && !lane.feeders.includes(record.id)) lane.feeders.push(record.id);
+      break;
+    }
+    case 'tls': {
+      const lane = store.lanes.get(record.lane);
+      if (lane) lane.tls = record.protocol;
+      break;
+    }
+    case 'wire':
+      store.wires.push(record);
       store.structureVersion++;
       break;
     case 'end': {
@@ -67,12 +100,17 @@ export function applyRecord(store, record) {
           side: record.side,
           path: record.path,
           peer: undefined,
+          local: undefined,
+          tls: undefined,
+          feeders: [record.lane],
           segments: [],
           bytesIn: 0,
           bytesOut: 0,
           reason: undefined,
           openedAt: record.t,
           closedAt: undefined,
+          /** When anything last happened on it (a state, bytes): the default order, newest first. */
+          activeAt: record.t,
         });
         store.laneOrder.push(record.lane);
         store.openLanes++;
@@ -84,6 +122,7 @@ export function applyRecord(store, record) {
       const previous = lane.segments.at(-1);
       if (previous) store.stateCounts[previous.state]--;
       lane.segments.push({ state: record.state, t: record.t });
+      lane.activeAt = record.t;
       store.stateCounts[record.state] = (store.stateCounts[record.state] ?? 0) + 1;
       if (TERMINAL.has(record.state)) {
         lane.closedAt = record.t;
@@ -94,7 +133,10 @@ export function applyRecord(store, record) {
     }
     case 'peer': {
       const lane = store.lanes.get(record.lane);
-      if (lane) lane.peer = record.peer;
+      if (lane) {
+        lane.peer = record.peer;
+        if (record.local) lane.local = record.local;
+      }
       break;
     }
     case 'bytes': {
@@ -104,6 +146,7 @@ export function applyRecord(store, record) {
       const deltaOut = Math.max(0, record.out - lane.bytesOut);
       lane.bytesIn = record.in;
       lane.bytesOut = record.out;
+      if (lane.closedAt === undefined) lane.activeAt = Math.max(lane.activeAt, record.t);
       if (deltaIn > 0 || deltaOut > 0) store.byteDeltas.push([record.t, deltaIn, deltaOut]);
       break;
     }
@@ -169,9 +212,13 @@ export function storeAt(records, at) {
   return store;
 }
 
-/** Parses a JSON-lines recording; skips blank lines, reports the first bad one. */
+/**
+ * Parses a JSON-lines recording — ours, or @statelyai/inspect's messages (`{ type: '@xstate.actor', … }`)
+ * one a line — into records; skips blank lines, reports the first bad one.
+ */
 export function parseRecording(text) {
   const records = [];
+  const stately = createStatelyTranslator({ prefix: '' });
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
@@ -182,12 +229,17 @@ export function parseRecording(text) {
     } catch {
       throw new Error(`line ${i + 1} is not JSON: ${line.slice(0, 60)}`);
     }
+    if (isStatelyMessage(record)) {
+      records.push(...stately.translate(record));
+      continue;
+    }
     if (record === null || typeof record !== 'object' || typeof record.k !== 'string' || typeof record.t !== 'number') {
-      throw new Error(`line ${i + 1} is not an inspector record (it needs "k" and "t")`);
+      throw new Error(`line ${i + 1} is not an inspector record (it needs "k" and "t") nor an @statelyai/inspect message`);
     }
     records.push(record);
   }
-  // Batches are written in order, but be safe: replay needs time order.
+  // Batches are written in order, but be safe: replay needs time order (a stable sort keeps a
+  // machine before its actor and an actor before its steps).
   records.sort((a, b) => a.t - b.t);
   return records;
 }

@@ -228,6 +228,17 @@ function addDestination(source: AnyActorRef, outbox: string, destination: Destin
   topologyVersion++;
 }
 
+/** The inboxes `source`'s outboxes are linked to now (not its graph's own outboxes): for the inspector. */
+export function linksFrom(source: AnyActorRef): { readonly outbox: string; readonly target: AnyActorRef; readonly inbox: string }[] {
+  const entry = outboxDestinations.get(source);
+  if (!entry) return [];
+  const links: { outbox: string; target: AnyActorRef; inbox: string }[] = [];
+  for (const route of entry instanceof Map ? entry.values() : [entry]) {
+    for (const destination of route.destinations) if (!destination.outward) links.push({ outbox: route.box, target: destination.ref, inbox: destination.box });
+  }
+  return links;
+}
+
 export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
   return (lookup(outboxDestinations, source, outbox)?.destinations.length ?? 0) > 0;
 }
