@@ -233,7 +233,7 @@ export function linksFrom(source: AnyActorRef): { readonly outbox: string; reado
   const entry = outboxDestinations.get(source);
   if (!entry) return [];
   const links: { outbox: string; target: AnyActorRef; inbox: string }[] = [];
-  for (const route of entry instanceof Map ? entry.values() : [entry]) {
+  for (const route of Array.isArray(entry) ? entry : [entry]) {
     for (const destination of route.destinations) if (!destination.outward) links.push({ outbox: route.box, target: destination.ref, inbox: destination.box });
   }
   return links;
