@@ -21,7 +21,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { AnyActorRef, AnyStateMachine, EventObject } from 'xstate';
-import { badMessage, describeValue, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
+import { badMessage, describeValue, isBytes, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
 import { canSend, deliverFromOutbox, directReceiverOf, ROUTES_ITS_OUTBOXES, setDirectReceiver, setInboxOpen, whenCanSend, type DirectReceiver } from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import {
@@ -303,7 +303,7 @@ class SocketBinding implements DirectReceiver {
   }
 
   private write(data: unknown): void {
-    if (!(data instanceof Uint8Array) && typeof data !== 'string') {
+    if (!isBytes(data)) {
       emitFrom(this.owner, {
         type: 'signal',
         data: badMessage('inbox', reason('EBADMESSAGE', `ConnectedSocketAdapter: inbox takes Uint8Array or string, got ${describeValue(data)}; dropped`)),

@@ -191,7 +191,7 @@ export const connectedSocketAdapterMachine = setup({
           type: 'signal' as const,
           data: badMessage('control', {
             code: 'EBADMESSAGE',
-            message: `ConnectedSocketAdapter: control takes producerFinished or shutdownMicroprocess, got ${describeValue((event as { data: unknown }).data)}`,
+            message: `ConnectedSocketAdapter: control takes producerFinished or shutdownMicroprocess, got ${describeValue((event as { data: unknown }).data)}; dropped`,
           }),
         })),
       },

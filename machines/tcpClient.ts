@@ -12,6 +12,7 @@ import { and, assign, emit, enqueueActions, not, setup, stateIn, type AnyActorRe
 import {
   badMessage,
   describeValue,
+  isBytes,
   isProducerFinished,
   isShutdownMicroprocess,
   producerFinished,
@@ -112,6 +113,7 @@ const beforeConnection = {
   control: [
     { guard: 'isShutdownMicroprocess', target: 'closed', actions: 'abandonPending' },
     { guard: 'isProducerFinished', actions: 'rememberCloseRequest' },
+    { actions: 'reportBadControl' },
   ],
 } as const;
 
@@ -141,6 +143,14 @@ export const tcpClientMachine = setup({
     csaFailed: ({ event }) => event.type === 'xstate.done.actor.csa' && event.output.reason !== undefined,
   },
   actions: {
+    /** A control message that is neither kind of shutdown (or cannot even be read): reported, dropped. */
+    reportBadControl: emit(({ event }) => ({
+      type: 'signal' as const,
+      data: badMessage(
+        'control',
+        reason('EBADMESSAGE', `TCPClient: control takes producerFinished or shutdownMicroprocess, got ${describeValue((event as { data?: unknown }).data)}; dropped`),
+      ),
+    })),
     /** Queues a message that arrived before the connection exists; closes the gate when too much waits. */
     queue: enqueueActions(({ context, event, enqueue }) => {
       const pending = context.pending.value;
@@ -150,7 +160,7 @@ export const tcpClientMachine = setup({
       }
       if (event.type !== 'inbox') return;
       const data = event.data;
-      if (!(data instanceof Uint8Array) && typeof data !== 'string') {
+      if (!isBytes(data)) {
         enqueue(
           emit({
             type: 'signal',

@@ -5,9 +5,13 @@
 // protocolHandlerSignal itself; the machine hears `listener.drained` when a drain has emptied it.
 import { assign, emit, fromCallback, sendTo, setup, type AnyActorRef } from 'xstate';
 import {
+  badMessage,
+  describeValue,
+  isControlMessage,
   isServerShutdown,
   isShutdownMicroprocess,
   listening,
+  reason,
   producerFinished,
   type Listening,
   type NewCSA,
@@ -151,6 +155,15 @@ export const tcpServerMachine = setup({
       }),
     },
     'listener.acceptError': { actions: assign({ acceptErrors: ({ context }) => context.acceptErrors + 1 }) },
+    // Whatever no state took: a control message of no kind we know (or one that cannot be read) is
+    // reported and dropped; producerFinished and repeated shutdowns are simply not acted on.
+    control: {
+      guard: ({ event }) => !isControlMessage(event.data),
+      actions: emit(({ event }) => ({
+        type: 'signal' as const,
+        data: badMessage('control', reason('EBADMESSAGE', `TCPServer: control takes serverShutdown or shutdownMicroprocess, got ${describeValue(event.data)}; dropped`)),
+      })),
+    },
   },
   initial: 'binding',
   states: {

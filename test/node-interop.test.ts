@@ -5,6 +5,7 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { describe, expect, it } from 'vitest';
 import { ConnectedServer, EchoProtocol, Lines, Pipeline, TCPClient, fromReadable, run, serverShutdown, toDuplex, toWritable, type SignalMessage } from 'kamaelia-xstate';
+import { firehose } from './helpers/firehose.js';
 import { collect, listen, pattern, until } from './helpers/net.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 
@@ -140,6 +141,49 @@ describe('toDuplex', () => {
       }),
     );
     expect(Buffer.concat(received).toString()).toBe(lines.join(''));
+  });
+
+  it('holds the server back while its readable side is not read, then delivers every byte in order', async () => {
+    const total = 64 << 20;
+    const source = await firehose(total, pattern(1 << 20, 5));
+    cleanups.push(source.close);
+    const duplex = toDuplex(TCPClient('127.0.0.1', source.port));
+    await until(() => source.state.waitingForDrain, 'the server to be held back');
+    expect(duplex.readableLength).toBeLessThan(4 << 20);
+    expect(source.state.written).toBeLessThan(total);
+    const received = createHash('sha256');
+    let length = 0;
+    for await (const chunk of duplex) {
+      received.update(chunk as Buffer);
+      length += (chunk as Buffer).length;
+    }
+    expect(length).toBe(total);
+    expect(received.digest('hex')).toBe(source.digest());
+  });
+
+  it('a write waits while the connection cannot take more: a peer that does not read fills it, and write() says so', async () => {
+    let peer: ReturnType<typeof collect> | undefined;
+    const listener = await listen((socket) => {
+      peer = collect(socket);
+      socket.pause();
+    });
+    cleanups.push(() => listener.close());
+    const duplex = toDuplex(TCPClient('127.0.0.1', listener.port));
+    duplex.on('error', () => {});
+    cleanups.push(() => void duplex.destroy());
+    const chunk = Buffer.alloc(64 << 10, 1);
+    let written = 0;
+    while (duplex.write(chunk)) {
+      written += chunk.length;
+      expect(written).toBeLessThan(256 << 20);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    // Held: the stream's buffer fills instead of the component's queues.
+    await until(() => peer !== undefined, 'connected');
+    expect(duplex.writableNeedDrain).toBe(true);
+    listener.accepted[0]!.resume();
+    await new Promise((resolve) => duplex.once('drain', resolve));
+    expect(peer!.length()).toBeGreaterThan(0);
   });
 
   it('a refused connection rejects the pipeline with ECONNREFUSED', async () => {

@@ -176,7 +176,8 @@ describe('ConnectedServer', () => {
   });
 
   it('a handler that ignores socketShutdown is stopped, not leaked', async () => {
-    const { server, port } = await start(ConnectedServer({ host: '127.0.0.1', protocol: () => Deaf() }));
+    // Deaf ignores the client's half-close too: its connection closes closeTimeout after the FIN.
+    const { server, port } = await start(ConnectedServer({ host: '127.0.0.1', protocol: () => Deaf(), closeTimeout: 200 }));
     const socket = await client(port);
     socket.end();
     await until(() => serverStats(server.actor)?.open === 0, 'the connection to close');

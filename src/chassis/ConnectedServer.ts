@@ -14,6 +14,7 @@ import type { AnyComponent } from '../kernel/component.js';
 import { assertComponent, box, defineComponent } from '../kernel/component.js';
 import {
   badMessage,
+  describeValue,
   isBadMessage,
   isProducerFinished,
   isShutdownMicroprocess,
@@ -80,9 +81,15 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     body: ({ on, onChildEnded, send, finish, self }) => {
       const connections = new Map<number, Connection>();
 
-      const control = (message: unknown): void => {
+      // `from` names where the message came from when it was not our own control inbox. Reading a
+      // message never throws (kindOf), so a hostile one is reported and dropped, never fatal.
+      const control = (message: unknown, from?: { box: string; where: string }): void => {
         if (isShutdownMicroprocess(message)) deliverToInbox(server, 'control', message);
         // producerFinished (upstream ended) is not a reason to stop serving, as in Kamaelia.
+        else if (!isProducerFinished(message)) {
+          const what = `${name}: ${from ? `${from.where} sent on ${from.box}` : 'control takes'} shutdownMicroprocess, serverShutdown or producerFinished`;
+          send('signal', badMessage(from?.box ?? 'control', reason('EBADMESSAGE', `${what}, got ${describeValue(message)}; dropped`)));
+        }
       };
 
       const closeConnection = (id: number, why?: Reason): void => {
@@ -145,7 +152,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
           }
         });
         const serverSignal = component.outboxes.includes('serversignal')
-          ? handler.on('serversignal', (event: { data?: unknown }) => control(event.data))
+          ? handler.on('serversignal', (event: { data?: unknown }) => control(event.data, { box: 'serversignal', where: `connection ${id} (${announced.info.peer}:${announced.info.peerPort})` }))
           : undefined;
         const unsubscribe = (): void => {
           csaSignal.unsubscribe();
@@ -166,7 +173,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         },
         finish,
       });
-      on('control', control);
+      on('control', (message) => control(message));
       // Handlers are our children: XState reports their end to us (no subscription per connection).
       onChildEnded((id, failure) => handlerEnded(Number(id), failure));
       server.start();

@@ -7,10 +7,13 @@
 import type { AnyActorRef } from 'xstate';
 import { box, defineComponent } from '../kernel/component.js';
 import {
+  badMessage,
+  describeValue,
   isBadMessage,
   isProducerFinished,
   isShutdownMicroprocess,
   producerFinished,
+  reason,
   shutdownMicroprocess,
   type Listening,
   type SignalMessage,
@@ -78,7 +81,12 @@ export function SingleServer(options: SingleServerOptions = {}) {
       on('control', (message) => {
         if (isShutdownMicroprocess(message)) deliverToInbox(server, 'control', message);
         // Upstream has no more for the client: it gets what was queued, then the connection closes.
-        else if (isProducerFinished(message) && client) deliverToInbox(client.csa, 'control', message);
+        else if (isProducerFinished(message)) {
+          if (client) deliverToInbox(client.csa, 'control', message);
+        } else {
+          const why = reason('EBADMESSAGE', `SingleServer: control takes shutdownMicroprocess or producerFinished, got ${describeValue(message)}; dropped`);
+          send('signal', badMessage('control', why));
+        }
       });
       server.start();
       return () => {

@@ -3,7 +3,7 @@
 // and whose end ends the outer server with the TCPServer's terminal message.
 import { createActor, type AnyActorRef } from 'xstate';
 import type { TcpServerInput } from '../../machines/tcpServer.js';
-import { isNewCSA, producerFinished, type Listening, type NewCSA, type ShutdownCSA, type SignalMessage } from '../kernel/messages.js';
+import { isBadMessage, isNewCSA, producerFinished, type Listening, type NewCSA, type ShutdownCSA, type SignalMessage } from '../kernel/messages.js';
 import { registerComponent } from '../kernel/registry.js';
 import { registerServerStats } from '../internet/serverStats.js';
 import { tcpServerLogic } from '../internet/TCPServer.js';
@@ -37,7 +37,11 @@ export function innerTCPServer(input: TcpServerInput, hooks: InnerServerHooks): 
     else hooks.onShutdownCSA(event.data);
   });
   server.on('listening', (event: { data: Listening }) => hooks.send('listening', event.data));
-  server.on('signal', (event: { data: SignalMessage }) => (endSignal = event.data));
+  // badMessage reports pass on at once; anything else on signal is the TCPServer's end.
+  server.on('signal', (event: { data: SignalMessage }) => {
+    if (isBadMessage(event.data)) hooks.send('signal', event.data);
+    else endSignal = event.data;
+  });
   const ended = (): void => {
     hooks.beforeEnd();
     hooks.send('signal', endSignal ?? producerFinished(undefined, { source: hooks.owner }));

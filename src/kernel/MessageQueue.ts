@@ -12,8 +12,32 @@ export class MessageQueue<T> implements AsyncIterable<T> {
   private head = 0;
   private readonly takers: { resolve: (item: T) => void; reject: (error: Error) => void }[] = [];
   private closed = false;
+  /** Bytes held in buffered byte messages (Uint8Array, Buffer). */
+  private heldBytes = 0;
+  /** Buffered messages that are not bytes. */
+  private heldOthers = 0;
 
-  constructor(private readonly label: string) {}
+  /** `onLevel` is called whenever what the queue holds goes up or down (for a high-water mark). */
+  constructor(
+    private readonly label: string,
+    private readonly onLevel?: (queue: MessageQueue<T>) => void,
+  ) {}
+
+  /** Bytes held in byte messages not yet taken. */
+  get bufferedBytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Messages other than bytes not yet taken. */
+  get bufferedMessages(): number {
+    return this.heldOthers;
+  }
+
+  private account(item: T, sign: 1 | -1): void {
+    if (item instanceof Uint8Array) this.heldBytes += sign * item.byteLength;
+    else this.heldOthers += sign;
+    this.onLevel?.(this);
+  }
 
   get length(): number {
     return this.items.length - this.head;
@@ -27,6 +51,7 @@ export class MessageQueue<T> implements AsyncIterable<T> {
       return;
     }
     this.items.push(item);
+    this.account(item, 1);
   }
 
   /** No more items will come: waiting takers are rejected, buffered items can still be taken. */
@@ -45,6 +70,7 @@ export class MessageQueue<T> implements AsyncIterable<T> {
       this.items = this.items.slice(this.head);
       this.head = 0;
     }
+    this.account(item, -1);
     return item;
   }
 

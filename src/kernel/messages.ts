@@ -163,13 +163,30 @@ export function badMessage(box: string, reason: Reason): BadMessage {
   return { kind: 'badMessage', box, reason };
 }
 
-/** How an error report names a value it rejected: its type and a short look at it (`string "abc"`, `Buffer(12)`). */
+/**
+ * How an error report names a value it rejected: its type and a short look at it (`string "abc"`,
+ * `Buffer(12)`). Never throws, even for a hostile Proxy.
+ */
 export function describeValue(value: unknown): string {
-  if (value === null) return 'null';
-  if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
-  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
-  if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
-  return `${typeof value} ${String(value)}`;
+  try {
+    if (value === null) return 'null';
+    if (value instanceof Uint8Array) return `${value.constructor.name}(${value.length})`;
+    if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+    if (typeof value === 'string') return `string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+    return `${typeof value} ${String(value)}`;
+  } catch {
+    return `${typeof value} (unreadable: reading it threw)`;
+  }
+}
+
+/** Uint8Array or string (what a socket writes), false for anything else; never throws. */
+export function isBytes(value: unknown): value is Uint8Array | string {
+  if (typeof value === 'string') return true;
+  try {
+    return value instanceof Uint8Array;
+  } catch {
+    return false;
+  }
 }
 
 export function reason(code: string, message: string): Reason {
@@ -188,8 +205,32 @@ export function reasonFromError(error: unknown, fallbackCode = 'ECOMPONENT'): Re
   return { code: fallbackCode, message: String(error) };
 }
 
-function kindOf(message: unknown): unknown {
-  return message !== null && typeof message === 'object' ? (message as { kind?: unknown }).kind : undefined;
+/** What kindOf returns for a message whose `kind` cannot be read (a getter or Proxy trap threw). */
+export const UNREADABLE_KIND: unique symbol = Symbol('kamaelia.unreadableKind');
+
+/**
+ * A message's `kind` tag, read so that a hostile message (a throwing getter, a throwing Proxy)
+ * cannot throw past the component that received it: undefined when it has none, UNREADABLE_KIND
+ * when reading it threw.
+ */
+export function kindOf(message: unknown): unknown {
+  if (message === null || (typeof message !== 'object' && typeof message !== 'function')) return undefined;
+  try {
+    return (message as { kind?: unknown }).kind;
+  } catch {
+    return UNREADABLE_KIND;
+  }
+}
+
+/** True when reading the message's `kind` throws: it can only be reported and dropped. */
+export function isUnreadable(message: unknown): boolean {
+  return kindOf(message) === UNREADABLE_KIND;
+}
+
+/** True for the messages a control inbox understands: producerFinished, shutdownMicroprocess and their subclasses. */
+export function isControlMessage(message: unknown): message is ControlMessage {
+  const kind = kindOf(message);
+  return kind === 'producerFinished' || kind === 'socketShutdown' || kind === 'shutdownMicroprocess' || kind === 'serverShutdown';
 }
 
 /** True for producerFinished and its Kamaelia subclass socketShutdown. */

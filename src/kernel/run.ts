@@ -1,11 +1,11 @@
 // run(component): start a component as the root of an actor system and talk to its boxes.
-import { createActor, type Actor, type AnyActorLogic, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type AnyActorLogic, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
 import { assertComponent, type Component } from './component.js';
 import { abortError } from './abort.js';
 import { componentFailed, isShutdownRequest, reasonFromError, type Reason } from './messages.js';
 import { MessageQueue } from './MessageQueue.js';
 import { registerComponent } from './registry.js';
-import { deliverToInbox } from './routing.js';
+import { deliverToInbox, linkToInbox, setDirectReceiver, setInboxOpen } from './routing.js';
 import { stopTree } from './childActors.js';
 
 export interface RunOptions {
@@ -15,6 +15,33 @@ export interface RunOptions {
   readonly id?: string;
   /** Aborting it stops the component, as `stop()` does; `done` then resolves `{ status: 'stopped', reason }` with code `ABORT_ERR`. */
   readonly signal?: AbortSignal;
+  /**
+   * How much each outbox may hold that `next()`/`messages()` have not taken yet before the
+   * component is told it cannot send more there, exactly as a full consumer inside a graph would
+   * tell it (a CSA then stops reading its socket, a DataSource stops producing). Byte messages
+   * (`Uint8Array`, `Buffer`) count their bytes against `bytes`; every other message counts one
+   * against `messages`. Messages sent regardless are still kept: the mark is flow control, not a cap.
+   */
+  readonly highWaterMark?: HighWaterMark;
+}
+
+/** Limits of what run()'s handle holds per outbox before it holds the component back. */
+export interface HighWaterMark {
+  /** Bytes of byte messages. @defaultValue {@link DEFAULT_HANDLE_HIGH_WATER_BYTES} (1 MiB) */
+  readonly bytes?: number;
+  /** Messages that are not bytes. @defaultValue {@link DEFAULT_HANDLE_HIGH_WATER_MESSAGES} (1024) */
+  readonly messages?: number;
+}
+
+/** Default {@link HighWaterMark.bytes}: 1 MiB per outbox. */
+export const DEFAULT_HANDLE_HIGH_WATER_BYTES = 1024 * 1024;
+/** Default {@link HighWaterMark.messages}: 1024 per outbox. */
+export const DEFAULT_HANDLE_HIGH_WATER_MESSAGES = 1024;
+
+function positiveLimit(value: number | undefined, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`run: highWaterMark.${name} must be a positive number, got ${String(value)}`);
+  return value;
 }
 
 /** How a run ended: what `done` resolves with. */
@@ -65,12 +92,23 @@ export function run<In extends object, Out extends object>(component: Component<
   }) as Actor<AnyActorLogic>;
   registerComponent(actor, { component, name: options.id ?? component.name });
 
+  // The handle is a consumer like any other: each root outbox is linked to an inbox of `sink` (a
+  // stand-in actor that only routing sees), whose gate closes while the handle holds too much.
+  const highWaterBytes = positiveLimit(options.highWaterMark?.bytes, DEFAULT_HANDLE_HIGH_WATER_BYTES, 'bytes');
+  const highWaterMessages = positiveLimit(options.highWaterMark?.messages, DEFAULT_HANDLE_HIGH_WATER_MESSAGES, 'messages');
+  const sink = { id: `${options.id ?? component.name} (run handle)` } as unknown as AnyActorRef;
   const queues = new Map<string, MessageQueue<unknown>>();
   for (const outbox of component.outboxes) {
-    const queue = new MessageQueue<unknown>(outbox);
+    const queue = new MessageQueue<unknown>(outbox, (q) => setInboxOpen(sink, outbox, q.bufferedBytes < highWaterBytes && q.bufferedMessages < highWaterMessages));
     queues.set(outbox, queue);
-    actor.on(outbox, (event: { data?: unknown }) => queue.push(event.data));
+    linkToInbox(actor, outbox, sink, outbox);
   }
+  setDirectReceiver(sink, {
+    receive: (box, data) => {
+      queues.get(box)?.push(data);
+      return true;
+    },
+  });
   const queueOf = (box: string): MessageQueue<unknown> => {
     const queue = queues.get(box);
     if (!queue) throw new TypeError(`${component.name} has no outbox "${box}" (it has ${component.outboxes.join(', ')})`);
