@@ -12,7 +12,7 @@ import { producerFinished, reason, reasonFromError, shutdownCSA, type NewCSA, ty
 import { registerComponent } from '../src/kernel/registry.js';
 import { deliverToInbox } from '../src/kernel/routing.js';
 import { createChildActor, forgetChild, stopTree } from '../src/kernel/childActors.js';
-import { emitFrom, indexScheduledEvents, parentOf } from '../src/kernel/xstateInternals.js';
+import { emitFrom, parentOf } from '../src/kernel/xstateInternals.js';
 import type { ConnectionGate, GatedPeer } from './connectionGate.js';
 
 /** Socket options Node offers for a listening server and the sockets it accepts. */
@@ -157,11 +157,9 @@ function portsToTry(range: readonly [number, number]): number[] {
   return Array.from({ length: count }, (_, i) => low + ((start + i) % count));
 }
 
-export const listenerLogic = fromCallback<ListenerCommand | EventObject, ListenerActorInput, ListenerReport>(({ input: actorInput, sendBack, receive, self, system }) => {
+export const listenerLogic = fromCallback<ListenerCommand | EventObject, ListenerActorInput, ListenerReport>(({ input: actorInput, sendBack, receive, self }) => {
   const input = actorInput.options as ListenerInput;
   const counts = actorInput.connections;
-  // Thousands of connections stop in this system; keep each stop from scanning every timer.
-  indexScheduledEvents(system);
   const report = (event: ListenerReport): void => sendBack(event);
   // Announced on the server machine's own outbox without a macrostep of it (its counts are ours).
   const announce = (data: Extract<TcpServerEmitted, { type: 'protocolHandlerSignal' }>['data']): void =>

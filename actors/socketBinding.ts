@@ -34,6 +34,7 @@ import {
 import { newReader, newWriter, removeReader, removeWriter, type ReadReadiness } from '../machines/selector.js';
 import { getSelector, notifySelector } from './selector.js';
 import type { AnyActorSystem } from '../src/kernel/events.js';
+import { cancelTimer, cancelTimers, startTimer } from './connectionTimers.js';
 import { startTls, type TlsUpgradeOptions } from './tlsUpgrade.js';
 
 /** Byte counts reach the machine (and the inspector) at most this often while data flows. */
@@ -98,6 +99,9 @@ const providedMachine = connectedSocketAdapterMachine.provide({
     },
     flushSocket: ({ self }) => bindingOf(self)?.command(FLUSH, undefined),
     abortSocket: ({ self }, params: SocketAbort) => bindingOf(self)?.command(ABORT, params),
+    startTimer: ({ self }, { event, ms }) => startTimer(self, event, ms),
+    cancelTimer: ({ self }, { event }) => cancelTimer(self, event),
+    cancelTimers: ({ self }) => cancelTimers(self),
   },
 });
 
@@ -110,11 +114,15 @@ const providedMachine = connectedSocketAdapterMachine.provide({
 export const connectedSocketAdapterLogic: typeof providedMachine = Object.create(providedMachine, {
   transition: {
     value: function transition(this: AnyStateMachine, snapshot: never, event: EventObject, actorScope: { self: AnyActorRef }) {
-      if (event.type === 'xstate.stop') bindingOf(actorScope.self)?.cleanup();
+      if (event.type === 'xstate.stop') {
+        bindingOf(actorScope.self)?.cleanup();
+        cancelTimers(actorScope.self);
+      }
       try {
         return providedMachine.transition.call(this, snapshot, event as never, actorScope as never);
       } catch (error) {
         bindingOf(actorScope.self)?.cleanup();
+        cancelTimers(actorScope.self);
         throw error;
       }
     },

@@ -8,7 +8,7 @@
 // most every 100 ms (context.bytesIn / bytesOut, for the inspector).
 // Pure: importing this opens no socket.
 import type { Duplex } from 'node:stream';
-import { assign, cancel, emit, raise, setup, type AnyActorRef } from 'xstate';
+import { assign, emit, setup, type AnyActorRef } from 'xstate';
 import {
   badMessage,
   describeValue,
@@ -65,12 +65,17 @@ export type CsaEvent =
   | { type: 'SendReady'; data: SendReadiness }
   /** closeTimeout has passed since the peer's FIN without our producer finishing. */
   | { type: 'csa.halfOpenTimeout' }
+  /** handshakeTimeout has passed in upgradingTls. */
+  | { type: 'csa.handshakeTimeout' }
+  /** closeTimeout has passed in flushing without the peer closing. */
+  | { type: 'csa.closeTimeout' }
   | SocketReport;
 
 /** badMessage reports; producerFinished (source 'peer') when the peer half-closes; at the end shutdownCSA. */
 export type CsaSignal = BadMessage | ProducerFinished | ShutdownCSA<AnyActorRef>;
 
-const HALF_OPEN_TIMER = 'halfOpenTimeout';
+/** The machine's timeouts: each is the event its timer sends when it runs out. */
+export type CsaTimeout = 'csa.halfOpenTimeout' | 'csa.handshakeTimeout' | 'csa.closeTimeout';
 
 export type CsaEmitted =
   | { type: 'outbox'; data: Buffer }
@@ -137,10 +142,12 @@ export const connectedSocketAdapterMachine = setup({
     forwardToSocket: () => {},
     flushSocket: () => {},
     abortSocket: (_, _params: SocketAbort) => {},
-  },
-  delays: {
-    closeTimeout: ({ context }) => context.closeTimeoutMs,
-    handshakeTimeout: ({ context }) => context.handshakeTimeoutMs,
+    // Timeouts are the I/O's timers, not XState delayed events: XState's stop of any actor scans every
+    // delayed event in the system, which made closing thousands of connections quadratic.
+    /** Sends `event` to the machine after `ms` (replacing a running timer for it). */
+    startTimer: (_, _params: { event: CsaTimeout; ms: number }) => {},
+    cancelTimer: (_, _params: { event: CsaTimeout }) => {},
+    cancelTimers: () => {},
   },
   guards: {
     isProducerFinished: ({ event }) => event.type === 'control' && isProducerFinished(event.data),
@@ -209,7 +216,7 @@ export const connectedSocketAdapterMachine = setup({
           guard: ({ context }) => !context.peerEnded,
           actions: [
             assign({ peerEnded: true }),
-            raise({ type: 'csa.halfOpenTimeout' }, { id: HALF_OPEN_TIMER, delay: 'closeTimeout' }),
+            { type: 'startTimer', params: ({ context }) => ({ event: 'csa.halfOpenTimeout', ms: context.closeTimeoutMs }) },
             emit({ type: 'signal' as const, data: producerFinished(undefined, { source: 'peer' }) }),
           ],
         },
@@ -217,13 +224,13 @@ export const connectedSocketAdapterMachine = setup({
       },
     },
     upgradingTls: {
+      // A peer that never answers the ClientHello must not hold the connection forever.
+      entry: { type: 'startTimer', params: ({ context }) => ({ event: 'csa.handshakeTimeout', ms: context.handshakeTimeoutMs }) },
+      exit: { type: 'cancelTimer', params: { event: 'csa.handshakeTimeout' } },
       on: {
         'socket.secure': { target: 'connected', actions: assign({ secure: true }) },
         'socket.peerEnded': { target: 'flushing', actions: assign({ peerEnded: true }) },
-      },
-      // A peer that never answers the ClientHello must not hold the connection forever.
-      after: {
-        handshakeTimeout: {
+        'csa.handshakeTimeout': {
           actions: {
             type: 'abortSocket',
             params: ({ context }) => ({
@@ -237,13 +244,16 @@ export const connectedSocketAdapterMachine = setup({
     // Every queued byte is written, then FIN; the peer's remaining bytes are still delivered until it
     // closes or the close timeout passes.
     flushing: {
-      entry: [cancel(HALF_OPEN_TIMER), 'flushSocket'],
+      entry: [
+        { type: 'cancelTimer', params: { event: 'csa.halfOpenTimeout' } },
+        'flushSocket',
+        { type: 'startTimer', params: ({ context }) => ({ event: 'csa.closeTimeout', ms: context.closeTimeoutMs }) },
+      ],
+      exit: { type: 'cancelTimer', params: { event: 'csa.closeTimeout' } },
       on: {
         'socket.peerEnded': { actions: assign({ peerEnded: true }) },
         control: [{ guard: 'isShutdownMicroprocess', actions: { type: 'abortSocket', params: {} } }, {}],
-      },
-      after: {
-        closeTimeout: {
+        'csa.closeTimeout': {
           actions: {
             type: 'abortSocket',
             params: { reason: { code: 'ETIMEDOUT', message: 'the peer did not close the connection within the close timeout' } },
@@ -254,6 +264,7 @@ export const connectedSocketAdapterMachine = setup({
     closed: {
       type: 'final',
       entry: [
+        'cancelTimers',
         emit(({ context }) => ({
           type: 'CreatorFeedback' as const,
           data: socketShutdown(context.reason, { source: 'ConnectedSocketAdapter', unsentBytes: context.unsentBytes }),

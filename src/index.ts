@@ -1,4 +1,7 @@
 // kamaelia-xstate: Kamaelia's components as XState v5 actors.
+import { onWorkerRecords as subscribeWorkerRecords, setWorkerRecordSource } from './chassis/clusterRecords.js';
+import type { InspectorRecord } from '../inspector/records.js';
+import { LifecycleTracker } from '../inspector/lifecycle.js';
 export * from './kernel/messages.js';
 export { box, defineComponent, checkedLogic, isComponent } from './kernel/component.js';
 export type { AnyComponent, Box, BoxSpec, Component, ComponentOptions, GraphLayout, InboxesOf, Link, MessagesOf, OutboxesOf } from './kernel/component.js';
@@ -58,7 +61,23 @@ export type { ProxyParseResult } from './internet/proxyProtocol.js';
 export type { ProxyProtocolOptions } from './internet/proxyGate.js';
 export { replaceTlsCredentials, resumeAccepting, suspendAccepting } from './internet/acceptControl.js';
 export { shutdownOn } from './chassis/shutdownOn.js';
+/**
+ * In a cluster's primary: calls `listener` with the inspector records of every worker started from
+ * now on, their ids, lanes and paths prefixed by worker (`w2/…`, `worker 2/…`), so the primary's
+ * inspector can show every worker's connections. Returns a function that unsubscribes.
+ */
+export const onWorkerRecords = subscribeWorkerRecords as (listener: (worker: number, records: readonly InspectorRecord[]) => void) => () => void;
+export type { ClusterOptions, WorkerRestartOptions } from './chassis/clusterPrimary.js';
 export type { ShutdownOnOptions, ShutdownTarget } from './chassis/shutdownOn.js';
 export type { TcpServerStats as ServerStats } from '../machines/tcpServer.js';
 export { createInspector, LifecycleTracker, LIFECYCLE_STATES } from '../inspector/index.js';
 export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState } from '../inspector/index.js';
+
+// Cluster workers send their connections' inspector records to the primary: the chassis lies below
+// the inspector, so the entry hands it the inspector's tracker.
+setWorkerRecordSource((server) => {
+  const tracker = new LifecycleTracker();
+  tracker.noteExisting(server);
+  const inspection = server.system.inspect(tracker.observe);
+  return { drain: () => tracker.drain(), stop: () => inspection.unsubscribe() };
+});

@@ -42,9 +42,14 @@ describe('statechart from a machine definition', () => {
     // `.closed` on the machine itself targets its child; `control` is guarded.
     expect(all).toContain('(root) -> closed : socket.closed');
     expect(all).toContain('(root) -> flushing : control [isProducerFinished]');
-    // Delayed transitions are marked, also when they only run actions.
-    const delayed = chart.nodes.get('flushing')!.transitions.find((t) => t.kind === 'delayed');
-    expect(delayed).toMatchObject({ label: 'after closeTimeout', targets: [] });
+    // Its timeouts are events from its I/O's timers (not XState delays): one that only runs actions.
+    expect(chart.nodes.get('flushing')!.transitions.find((t) => t.label === 'csa.closeTimeout')).toMatchObject({ targets: [] });
+  });
+
+  it('marks delayed transitions, also when they only run actions', () => {
+    const machine = createMachine({ id: 'pinger', initial: 'waiting', states: { waiting: { after: { 250: { actions: () => {} } } } } });
+    const delayed = chartFor(machine).nodes.get('waiting')!.transitions.find((t) => t.kind === 'delayed');
+    expect(delayed).toMatchObject({ label: 'after 250 ms', targets: [] });
   });
 
   it("resolves the client's nested states, marks its invocation and the active states of a compound value", () => {

@@ -1,45 +1,70 @@
-// indexScheduledEvents: stopping an actor cancels exactly its own delayed events, found through an
-// index instead of a scan of every delayed event in the system (which made closing thousands of
-// connections at once quadratic).
+// A connection's timeouts (the CSA's half-open, close and handshake timeouts) are timers of its own
+// I/O (actors/connectionTimers.ts), not XState delayed events: XState's stop of any actor scans
+// every delayed event in the system, which made closing thousands of connections at once
+// quadratic. They still fire, and a stopped connection leaves none behind.
+import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { createActor, createMachine, raise, waitFor } from 'xstate';
-import { stopTree } from '../src/kernel/childActors.js';
-import { indexScheduledEvents } from '../src/kernel/xstateInternals.js';
+import { box, ConnectedServer, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
+import { runningTimers } from '../actors/connectionTimers.js';
+import { activeResources, closed, connect, until } from './server-helpers.js';
 
-const timed = createMachine({ initial: 'waiting', states: { waiting: { after: { 30: 'fired' } }, fired: {} } });
-const root = createMachine({});
+const CONNECTIONS = 40;
 
-describe('indexScheduledEvents', () => {
-  it("cancels a stopped actor's timers and only those; the others still fire", async () => {
-    const system = createActor(root).start();
-    indexScheduledEvents(system.system);
-    indexScheduledEvents(system.system); // idempotent
-    const actors = Array.from({ length: 50 }, (_, i) => createActor(timed, { parent: system, id: String(i) }).start());
-    const pending = (): number => Object.keys(system.system.getSnapshot()._scheduledEvents).length;
-    expect(pending()).toBe(50);
-    for (const actor of actors.slice(0, 25)) stopTree(actor);
-    expect(pending()).toBe(25);
-    await Promise.all(actors.slice(25).map((actor) => waitFor(actor, (s) => s.matches('fired'), { timeout: 2000 })));
-    expect(actors.slice(0, 25).every((actor) => actor.getSnapshot().matches('waiting'))).toBe(true);
-    expect(pending()).toBe(0);
-    system.stop();
+/** A handler that never answers and never finishes: only the CSA's timeouts end its connection. */
+const Silent = defineComponent({
+  name: 'Silent',
+  inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
+  outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>() },
+  body: () => {},
+});
+
+type CsaSnapshot = { status: string; value: unknown; context: { peerEnded: boolean; closeTimeoutMs?: number } };
+
+function serverWithCsas(closeTimeout: number) {
+  const actors = new Set<AnyActorRef>();
+  const handle = run(ConnectedServer({ host: '127.0.0.1', closeTimeout, protocol: () => Silent }), {
+    inspect: (event: InspectionEvent) => {
+      if (event.type === '@xstate.actor') actors.add(event.actorRef as AnyActorRef);
+    },
+  });
+  const csaRefs = (): AnyActorRef[] => [...actors].filter((ref) => (ref.getSnapshot() as CsaSnapshot).context?.closeTimeoutMs !== undefined);
+  const csas = (): CsaSnapshot[] => csaRefs().map((ref) => ref.getSnapshot() as CsaSnapshot);
+  const scheduled = (): number => Object.keys(handle.actor.system.getSnapshot()._scheduledEvents).length;
+  return { handle, csaRefs, csas, scheduled };
+}
+
+describe("connections' timeouts", () => {
+  it('are not XState delayed events, and still fire: half-open, then close', async () => {
+    const baseline = activeResources().get('Timeout') ?? 0;
+    const { handle, csas, scheduled } = serverWithCsas(300);
+    const { port } = await handle.next('listening', { timeoutMs: 5000 });
+    const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => connect(port)));
+    const gone = sockets.map((socket) => closed(socket));
+    for (const socket of sockets) socket.end(); // FIN: each CSA's half-open timer starts
+    await until(() => csas().filter((s) => s.status === 'active' && s.context.peerEnded).length === CONNECTIONS, 'every CSA to see the FIN');
+    expect(scheduled()).toBe(0);
+    // The half-open timeout moves each to flushing (FIN back), and the client's socket closes.
+    await Promise.all(gone);
+    await until(() => csas().every((s) => s.status === 'done'), 'every CSA to close');
+    expect(scheduled()).toBe(0);
+    handle.stop();
+    await handle.done;
+    await until(() => (activeResources().get('Timeout') ?? 0) <= baseline, 'no timer left behind');
   });
 
-  it('forgets timers that fired, so an actor that keeps scheduling holds only its live ids', async () => {
-    // a delayed raise is not cancelled by any state exit: only the timer firing ends it
-    const looping = createMachine({
-      entry: raise({ type: 'tick' }, { delay: 1 }),
-      on: { tick: { actions: raise({ type: 'tick' }, { delay: 1 }) } },
-    });
-    const system = createActor(root).start();
-    const tracked = indexScheduledEvents(system.system);
-    const actor = createActor(looping, { parent: system, id: 'loop' }).start();
-    let transitions = 0;
-    actor.subscribe(() => transitions++);
-    await waitFor(actor, () => transitions >= 50, { timeout: 5000 });
-    expect(tracked()).toBeLessThanOrEqual(2);
-    stopTree(actor);
-    expect(tracked()).toBe(0);
-    system.stop();
+  it('are cleared when the connection is stopped before they fire', async () => {
+    const baseline = activeResources().get('Timeout') ?? 0;
+    const { handle, csaRefs, csas } = serverWithCsas(60_000);
+    const { port } = await handle.next('listening', { timeoutMs: 5000 });
+    const sockets = await Promise.all(Array.from({ length: CONNECTIONS }, () => connect(port)));
+    for (const socket of sockets) socket.end();
+    await until(() => csas().filter((s) => s.status === 'active' && s.context.peerEnded).length === CONNECTIONS, 'every CSA to see the FIN');
+    expect(csaRefs().map(runningTimers)).toEqual(Array(CONNECTIONS).fill(1)); // each its half-open timer
+    handle.stop(); // stops every CSA: XState runs no exit action, the I/O clears their timers
+    await handle.done;
+    expect(csas().every((s) => s.status === 'stopped')).toBe(true);
+    expect(csaRefs().map(runningTimers)).toEqual(Array(CONNECTIONS).fill(0));
+    await until(() => (activeResources().get('Timeout') ?? 0) <= baseline, 'the stopped connections to leave no timer');
+    for (const socket of sockets) socket.destroy();
   });
 });

@@ -77,7 +77,7 @@ function draw() {
   $('count-total').textContent = String(c.total);
   // Rates over the last two seconds: they fall to zero when nothing happens, and say so once the
   // program has ended (live: its inspector closed; replay: the end of the recording).
-  const ended = store.ended && c.bytesInPerSecond === 0 && c.bytesOutPerSecond === 0 && c.eventsPerSecond === 0;
+  const ended = store.ended;
   $('count-in').textContent = ended ? 'ended' : `${formatBytes(Math.round(c.bytesInPerSecond))}/s`;
   $('count-out').textContent = ended ? 'ended' : `${formatBytes(Math.round(c.bytesOutPerSecond))}/s`;
   $('count-events').textContent = ended ? 'ended' : `${Math.round(c.eventsPerSecond)}/s`;
@@ -166,7 +166,10 @@ $('open-recording').addEventListener('change', async (event) => {
   }
 });
 
-slider.addEventListener('input', () => showReplayAt(Number(slider.value)));
+slider.addEventListener('input', () => {
+  detail.followLatest();
+  showReplayAt(Number(slider.value));
+});
 
 // Arrow keys move by 1 % of the session, Page Up/Down by 10 % (the slider's own step is 1 ms, so a
 // drag or a typed value can reach any moment).

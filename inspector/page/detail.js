@@ -45,7 +45,8 @@ export function createDetailView({ panel, title, facts, machines, chart, steps, 
     panel.hidden = !next;
     panel.dataset.lane = next?.lane ?? '';
     panel.dataset.actor = next?.actor ?? '';
-    if (!next) chartView.clear('');
+    // Nothing of the previous selection stays on screen (nor in the chart's data-active).
+    chartView.clear('');
   }
 
   const since = (t) => formatTime(t - (store.startedAt ?? t));
@@ -201,6 +202,10 @@ export function createDetailView({ panel, title, facts, machines, chart, steps, 
 
   return {
     select,
+    /** Back to following the newest step (the replay moved to another moment). */
+    followLatest() {
+      pinned = undefined;
+    },
     get selection() {
       return selection;
     },

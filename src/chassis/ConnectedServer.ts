@@ -29,13 +29,15 @@ import {
   type SignalMessage,
 } from '../kernel/messages.js';
 import { deliverFromOutbox, deliverToInbox, linkToInbox, removeLinksBetween } from '../kernel/routing.js';
+import { checkClusterOptions, clusterPrimary, type ClusterOptions } from './clusterPrimary.js';
+import { isClusterWorker, joinCluster } from './clusterWorker.js';
 import { innerTCPServer } from './innerTCPServer.js';
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { createChildActor, forgetChild, stopTree } from '../kernel/childActors.js';
 import { hostBody, isHostable } from '../kernel/hostedBody.js';
 import type { CheckedHandler } from './connectionHandler.js';
 
-export interface ConnectedServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions {
+export interface ConnectedServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions, ClusterOptions {
   /**
    * Makes the component that handles one connection. Called once per connection. Its boxes are
    * checked by the compiler (see {@link CheckedHandler}): bytes in, bytes or strings out.
@@ -74,6 +76,10 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     throw new TypeError(`${name}: protocol must be a function returning the component that handles one connection`);
   }
   const input = tcpServerInput(options, name);
+  checkClusterOptions(options, name);
+  // With workers, the primary process supervises; the workers run this same call and serve.
+  if (options.workers !== undefined && !isClusterWorker()) return clusterPrimary(name, { ...options, ...input });
+  const inCluster = options.workers !== undefined;
   return defineComponent({
     name,
     inboxes: { control: box<SignalMessage>() },
@@ -173,6 +179,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         },
         finish,
       });
+      if (inCluster) joinCluster(self);
       on('control', (message) => control(message));
       // Handlers are our children: XState reports their end to us (no subscription per connection).
       onChildEnded((id, failure) => handlerEnded(Number(id), failure));
@@ -194,7 +201,7 @@ export function ConnectedServer<H extends AnyComponent>(options: CheckedServerOp
   return serverCore('ConnectedServer', options, withInfo(options.protocol));
 }
 
-export interface SimpleServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions {
+export interface SimpleServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions, ClusterOptions {
   /** Makes the component that handles one connection; called with no arguments, as Kamaelia's SimpleServer. Checked as ConnectedServer's. */
   readonly protocol: () => H;
 }

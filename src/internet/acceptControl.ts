@@ -13,7 +13,8 @@ export function registerOperator(server: AnyActorRef, operate: (operation: Liste
   operators.set(server, operate);
 }
 
-function operate(ref: AnyActorRef, operation: ListenerOperation): boolean {
+/** Carries out `operation` on the listener of the server run by `ref`; false if there is none running. */
+export function operateListener(ref: AnyActorRef, operation: ListenerOperation): boolean {
   const operator = operators.get(ref);
   if (operator) return operator(operation);
   const server = tcpServerOf(ref);
@@ -29,12 +30,12 @@ function operate(ref: AnyActorRef, operation: ListenerOperation): boolean {
  * is not a running server.
  */
 export function suspendAccepting(ref: AnyActorRef): boolean {
-  return operate(ref, { type: 'suspendAccepting' });
+  return operateListener(ref, { type: 'suspendAccepting' });
 }
 
 /** Listens again, on the same port or path, after suspendAccepting. Returns false if `ref` is not a running server. */
 export function resumeAccepting(ref: AnyActorRef): boolean {
-  return operate(ref, { type: 'resumeAccepting' });
+  return operateListener(ref, { type: 'resumeAccepting' });
 }
 
 /**
@@ -49,5 +50,5 @@ export function replaceTlsCredentials(ref: AnyActorRef, credentials: tls.SecureC
   } catch (error) {
     throw new TypeError(`replaceTlsCredentials: not a usable key and certificate: ${(error as Error).message}`);
   }
-  return operate(ref, { type: 'replaceTls', options: credentials });
+  return operateListener(ref, { type: 'replaceTls', options: credentials });
 }

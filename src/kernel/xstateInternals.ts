@@ -6,7 +6,6 @@
 // - whether an actor's mailbox is idle, and the inspection hook: a body component's data messages
 //   skip the mailbox when nothing is queued (componentLogic.ts, handleNow), and inspectors still
 //   see them.
-// - index the scheduler's delayed events by actor, so stopping an actor does not scan them all.
 import type { AnyActorRef, EventObject } from 'xstate';
 
 interface ActorInternals {
@@ -100,51 +99,4 @@ export function holdMailbox(ref: AnyActorRef): () => void {
       mailbox._last = null;
     }
   };
-}
-
-/** XState's actor-system scheduler (public on ActorSystem, but its type is not exported). */
-interface Scheduler {
-  schedule(source: AnyActorRef, target: AnyActorRef, event: EventObject, delay: number, id: string | undefined): void;
-  cancel(source: AnyActorRef, id: string): void;
-  cancelAll(actorRef: AnyActorRef): void;
-}
-const indexes = new WeakMap<Scheduler, Map<AnyActorRef, Set<string>>>();
-
-/**
- * Makes `scheduler.cancelAll(actor)`, which XState runs whenever an actor stops, cost that actor's
- * own delayed events instead of a scan of every delayed event in the system. With thousands of
- * connections each holding a timer (a CSA waiting for its peer's FIN) the scan makes closing them
- * all quadratic: measured, 3,000 connections closing at once spent ~5 s in cancelAll. Returns the
- * number of ids it tracks, for tests.
- */
-export function indexScheduledEvents(system: { scheduler: Scheduler; getSnapshot(): { _scheduledEvents: Record<string, unknown> } }): () => number {
-  const scheduler = system.scheduler;
-  const bySource = indexes.get(scheduler) ?? new Map<AnyActorRef, Set<string>>();
-  const trackedIds = (): number => [...bySource.values()].reduce((sum, ids) => sum + ids.size, 0);
-  if (indexes.has(scheduler)) return trackedIds;
-  indexes.set(scheduler, bySource);
-  const schedule = scheduler.schedule.bind(scheduler);
-  const cancel = scheduler.cancel.bind(scheduler);
-  scheduler.schedule = (source, target, event, delay, id = Math.random().toString(36).slice(2)) => {
-    let ids = bySource.get(source);
-    if (!ids) bySource.set(source, (ids = new Set()));
-    // Forget this actor's timers that have fired (XState drops them from its table, not from ours),
-    // so an actor that keeps scheduling, like an `after` loop, holds only its live ids.
-    const live = system.getSnapshot()._scheduledEvents;
-    for (const old of ids) if (!(`${source.sessionId}.${old}` in live)) ids.delete(old);
-    ids.add(id);
-    schedule(source, target, event, delay, id);
-  };
-  scheduler.cancel = (source, id) => {
-    const ids = bySource.get(source);
-    if (ids?.delete(id) && ids.size === 0) bySource.delete(source);
-    cancel(source, id);
-  };
-  scheduler.cancelAll = (actorRef) => {
-    const ids = bySource.get(actorRef);
-    if (!ids) return;
-    bySource.delete(actorRef);
-    for (const id of ids) cancel(actorRef, id);
-  };
-  return trackedIds;
 }

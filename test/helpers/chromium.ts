@@ -9,7 +9,8 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 export const chromiumAvailable = existsSync(CHROMIUM_PATH);
 export const chromiumRequired = process.env.INSPECTOR_E2E_REQUIRED === '1';
 
-export function launchChromium(): Promise<Browser> {
+/** `extraArgs` adds switches, e.g. `--host-resolver-rules=MAP evil.example 127.0.0.1` for a rebinding test. */
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
     args: [
@@ -21,6 +22,7 @@ export function launchChromium(): Promise<Browser> {
       '--no-first-run',
       '--disable-component-update',
       '--disable-sync',
+      ...extraArgs,
     ],
   });
 }

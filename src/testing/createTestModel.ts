@@ -1,0 +1,276 @@
+// createTestModel: xstate/graph's TestModel interface over a walk of the REAL machine (its `after`
+// timers and its actors' outcomes are steps). Paths come from the walk; path.test() runs one
+// against the real component and checks its state after every step.
+import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
+import { computeCoverage, type Coverage } from './coverage.js';
+import { libraryDefaults } from './libraryMachines.js';
+import { runPath, type PathTestParams, type PathTestResult } from './runPath.js';
+import type { StubHandle, StubReaction, WalkAction } from './stubActors.js';
+import { walk, type StepCause, type WalkEdge, type WalkGraph, type WalkNode } from './walk.js';
+
+export type { StepCause } from './walk.js';
+
+/** One step of a path: what happened (`event`) and the state it led to (`state`). */
+export interface TestStep {
+  /** The event the receiving machine saw: an outside event, an actor's event, `xstate.after.*`, `xstate.done.actor.*`. */
+  readonly event: AnyEventObject;
+  /** The root machine's snapshot after the step; `state.value` is the machine's state value. */
+  readonly state: AnyMachineSnapshot;
+  /** How to name this step in `test({ events })`: the event type. */
+  readonly name: string;
+  /** Human-readable: `control (producerFinished)`, `csa/socket sends socket.peerEnded`, `after closeTimeout`. */
+  readonly description: string;
+  /** What the walker did to cause it. */
+  readonly cause: StepCause;
+  /** Path of ids from the root to the machine that received `event` ('' for the root). */
+  readonly receiver: string;
+}
+
+/** A path through the machine, runnable against the real thing. */
+export interface TestPath {
+  /** The state the path ends in. */
+  readonly state: AnyMachineSnapshot;
+  readonly steps: readonly TestStep[];
+  /** The number of steps. */
+  readonly weight: number;
+  /** `reaches <state>: step → step → ...` */
+  readonly description: string;
+  /**
+   * Runs the path: for each step calls the handler that causes it, then (with `start`) waits until
+   * the real actor reaches the step's state. A path that passes counts towards the model's coverage.
+   */
+  test(params?: PathTestParams): Promise<PathTestResult>;
+}
+
+/** Options for createTestModel; every one is optional. */
+export interface TestModelOptions {
+  /** The machine's input. Default: for the library's machines a typical input, otherwise undefined. */
+  readonly input?: unknown;
+  /**
+   * Sample events with payloads. The samples of a type replace the default `{ type }` for that
+   * type (for the library's vocabulary: each control message, a chunk of bytes, ...). A function
+   * gets the current snapshot.
+   */
+  readonly events?: readonly AnyEventObject[] | ((state: AnyMachineSnapshot) => readonly AnyEventObject[]);
+  /**
+   * Per actor (by its name in setup({ actors })): `sends` lists the event types it sends its parent
+   * (default: the parent's events whose prefix before the first dot begins the actor's name or id,
+   * e.g. `socket.closed` for `socket`), `output` what it completes with, `effects` named steps it
+   * can take besides sending events (each gets the stub: its input, what it received, sendBack),
+   * `actions` makes this an I/O stub for I/O provided as actions (the named actions are its
+   * commands; the key is a name of your choice, e.g. `socket`), `key` its part of the state key
+   * (what it has done that matters for what it can do next), `can` whether it can send an event now (given what it sent and received so far), `react` what it does at once when its parent sends it an event (its contract: e.g. an abort is
+   * answered by a close), `real: true` runs it instead of a stub.
+   */
+  readonly actors?: Readonly<
+    Record<
+      string,
+      {
+        readonly sends?: readonly string[];
+        readonly output?: unknown;
+        readonly effects?: Readonly<Record<string, (stub: StubHandle) => void>>;
+        readonly react?: StubReaction;
+        readonly can?: (event: EventObject, stub: StubHandle) => boolean;
+        readonly key?: (stub: StubHandle) => string;
+        readonly actions?: readonly string[];
+        readonly real?: boolean;
+      }
+    >
+  >;
+  /**
+   * Replacements for actions during the walk (by name, at every machine level that has the
+   * action), e.g. no-ops for routing or flow control the walk does not need, or timers on the
+   * walk's clock (`args.clock`: a timer that fires is an `after` step). Default: for the library's
+   * machines, their routing and timers; otherwise none.
+   */
+  readonly actions?: Readonly<Record<string, WalkAction>>;
+  /** Event types the machine raises itself (e.g. a delayed raise): never sent from outside. Default: none (for the library's machines, theirs). */
+  readonly internalEvents?: readonly string[];
+  /** Leaves out steps by name (event type) or description. Default: none. */
+  readonly omit?: readonly string[];
+  /** Keeps only the steps it returns true for (after `omit`). Default: all. */
+  readonly filter?: (step: TestStep, from: AnyMachineSnapshot) => boolean;
+  /**
+   * When two snapshots are the same state. Default: status, state value, context with numbers by
+   * sign (0, positive, negative), and the children's states the same way.
+   */
+  readonly serializeState?: (state: AnyMachineSnapshot) => string;
+  /** The walk stops with an error past this many distinct states. Default: 1000. */
+  readonly maxStates?: number;
+  /** Called with each stub as it starts (advanced: model what a real actor keeps in its parent's context). */
+  readonly onStub?: (stub: StubHandle) => void;
+}
+
+/** Options for getShortestPaths / getSimplePaths / getTransitionPaths. */
+export interface PathOptions {
+  /** Only paths ending in states this accepts. Default: all. */
+  readonly toState?: (state: AnyMachineSnapshot) => boolean;
+  /** Keep paths that are the start of a longer returned path. Default: false (as xstate/graph). */
+  readonly allowDuplicatePaths?: boolean;
+}
+
+export interface SimplePathOptions extends PathOptions {
+  /** Simple paths longer than this are not followed. Default: unbounded. */
+  readonly maxDepth?: number;
+  /** More simple paths than this is an error (bound them with maxDepth or toState). Default: 10000. */
+  readonly maxPaths?: number;
+}
+
+export interface TestModel {
+  readonly machine: AnyStateMachine;
+  /** One path per reachable state: the shortest. */
+  getShortestPaths(options?: PathOptions): TestPath[];
+  /** Every path that visits no state twice. */
+  getSimplePaths(options?: SimplePathOptions): TestPath[];
+  /** One path per step the walk found (shortest way to its source, then the step): covers every transition the walk took. */
+  getTransitionPaths(options?: PathOptions): TestPath[];
+  /** Every distinct state the walk reached. */
+  readonly states: readonly AnyMachineSnapshot[];
+  /** Coverage of the paths whose test() passed so far (`walked: true`: of everything the walk found). */
+  getCoverage(options?: { walked?: boolean }): Coverage;
+}
+
+function valueName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return String(value);
+  return Object.entries(value)
+    .map(([key, sub]) => {
+      const inner = valueName(sub);
+      return typeof sub === 'object' && sub !== null && Object.keys(sub).length > 1 ? `${key}.{${inner}}` : `${key}.${inner}`;
+    })
+    .join(', ');
+}
+
+/** Drops paths that are the start of another path in the list. */
+function withoutPrefixes(paths: WalkEdge[][]): WalkEdge[][] {
+  const ids = new Map<WalkEdge, number>();
+  const keyOf = (edges: readonly WalkEdge[]): string =>
+    edges.map((edge) => ids.get(edge) ?? (ids.set(edge, ids.size), ids.size - 1)).join(',');
+  const prefixes = new Set<string>();
+  for (const path of paths) for (let length = 0; length < path.length; length++) prefixes.add(keyOf(path.slice(0, length)));
+  return paths.filter((path) => !prefixes.has(keyOf(path)));
+}
+
+/**
+ * Walks `machine` (the real one: its `after` delays and its actors' outcomes are steps) and returns
+ * a TestModel with xstate/graph's interface. Actors are stubbed (machines run with their own
+ * actors stubbed); timers run on a simulated clock. Throws if the walk exceeds `maxStates`.
+ */
+export function createTestModel(machine: AnyStateMachine, options: TestModelOptions = {}): TestModel {
+  const defaults = libraryDefaults(machine);
+  const omit = new Set(options.omit ?? []);
+  const actorOptions = options.actors ?? {};
+  const samples = (type: string, snapshot: AnyMachineSnapshot): readonly EventObject[] => {
+    const given = typeof options.events === 'function' ? options.events(snapshot) : (options.events ?? []);
+    const ofType = given.filter((event) => event.type === type);
+    if (ofType.length > 0) return ofType;
+    return defaults.samples(type) ?? [{ type }];
+  };
+  const toTestStep = (edge: WalkEdge): TestStep => ({ ...edge.step, state: edge.snapshot });
+  const graph: WalkGraph = walk(machine, {
+    input: 'input' in options ? options.input : defaults.input,
+    samples,
+    actorEvents: (src) => actorOptions[src]?.sends ?? defaults.actorEvents(src),
+    actorOutput: (src) => actorOptions[src]?.output,
+    actorCan: (src) => actorOptions[src]?.can ?? defaults.actorCan(src),
+    actorReactions: (src) => actorOptions[src]?.react ?? defaults.actorReactions(src),
+    actorEffects: (src) => ({ ...defaults.actorEffects(src), ...actorOptions[src]?.effects }),
+    plan: {
+      keep: new Set(Object.entries(actorOptions).filter(([, settings]) => settings.real).map(([name]) => name)),
+      io: {
+        ...defaults.io,
+        ...Object.fromEntries(Object.entries(actorOptions).flatMap(([name, settings]) => (settings.actions ? [[name, settings.actions]] : []))),
+      },
+      actions: { ...defaults.actions, ...options.actions },
+    },
+    internalEvents: new Set([...defaults.internalEvents, ...(options.internalEvents ?? [])]),
+    actorKey: (src) => actorOptions[src]?.key ?? defaults.actorKey(src),
+    accept: (step, from) => {
+      if (omit.has(step.name) || omit.has(step.description)) return false;
+      return options.filter ? options.filter({ ...step, state: from }, from) : true;
+    },
+    stateKey: options.serializeState ?? defaults.serializeState,
+    maxStates: options.maxStates ?? 1000,
+    onStub: options.onStub ?? defaults.onStub,
+  });
+
+  const coveredStates = new Set<string>();
+  const coveredTransitions = new Set<string>();
+  const record = (edges: readonly WalkEdge[]): void => {
+    for (const id of graph.initialStates) coveredStates.add(id);
+    for (const edge of edges) {
+      for (const id of edge.states) coveredStates.add(id);
+      for (const key of edge.transitions) coveredTransitions.add(key);
+    }
+  };
+
+  const toTestPath = (edges: readonly WalkEdge[]): TestPath => {
+    const end = edges.length ? edges[edges.length - 1]!.snapshot : graph.initial.snapshot;
+    const steps = edges.map(toTestStep);
+    const status = end.status === 'active' ? '' : ` (${end.status})`;
+    const description = `reaches ${valueName(end.value)}${status}${steps.length ? `: ${steps.map((s) => s.description).join(' → ')}` : ' (initial state)'}`;
+    const path: TestPath = {
+      state: end,
+      steps,
+      weight: steps.length,
+      description,
+      test: async (params = {}) => {
+        const result = await runPath(path, graph.initial.snapshot, params);
+        record(edges);
+        return result;
+      },
+    };
+    return path;
+  };
+
+  const select = (paths: WalkEdge[][], pathOptions: PathOptions): TestPath[] => {
+    const accepted = pathOptions.toState
+      ? paths.filter((edges) => pathOptions.toState!(edges.length ? edges[edges.length - 1]!.snapshot : graph.initial.snapshot))
+      : paths;
+    return (pathOptions.allowDuplicatePaths ? accepted : withoutPrefixes(accepted)).map(toTestPath);
+  };
+
+  const nodes = [...graph.nodes.values()];
+  return {
+    machine,
+    states: nodes.map((node) => node.snapshot),
+    getShortestPaths: (pathOptions = {}) => select(nodes.map((node) => [...node.via]), pathOptions),
+    getTransitionPaths: (pathOptions = {}) => select(graph.edges.map((edge) => [...graph.nodes.get(edge.from)!.via, edge]), pathOptions),
+    getSimplePaths: (pathOptions = {}) => {
+      const maxPaths = pathOptions.maxPaths ?? 10_000;
+      const maxDepth = pathOptions.maxDepth ?? Infinity;
+      const outgoing = new Map<string, WalkEdge[]>();
+      for (const edge of graph.edges) {
+        if (edge.from === edge.to) continue;
+        outgoing.set(edge.from, [...(outgoing.get(edge.from) ?? []), edge]);
+      }
+      const paths: WalkEdge[][] = [[]];
+      const visit = (node: WalkNode, trail: WalkEdge[], seen: Set<string>): void => {
+        if (trail.length >= maxDepth) return;
+        for (const edge of outgoing.get(node.key) ?? []) {
+          if (seen.has(edge.to)) continue;
+          const next = [...trail, edge];
+          paths.push(next);
+          if (paths.length > maxPaths) {
+            throw new Error(`getSimplePaths: more than ${maxPaths} simple paths; bound them with maxDepth or toState, or raise maxPaths`);
+          }
+          seen.add(edge.to);
+          visit(graph.nodes.get(edge.to)!, next, seen);
+          seen.delete(edge.to);
+        }
+      };
+      visit(graph.initial, [], new Set([graph.initial.key]));
+      return select(paths, pathOptions);
+    },
+    getCoverage: ({ walked = false } = {}) => {
+      if (!walked) return computeCoverage(graph.machines, coveredStates, coveredTransitions);
+      const states = new Set(graph.initialStates);
+      const transitions = new Set<string>();
+      for (const edge of graph.edges) {
+        for (const id of edge.states) states.add(id);
+        for (const key of edge.transitions) transitions.add(key);
+      }
+      return computeCoverage(graph.machines, states, transitions);
+    },
+  };
+}

@@ -1,0 +1,11 @@
+// `kamaelia-xstate/testing`: model-based testing from the real machines. createTestModel walks a
+// machine (its `after` timers and its actors' outcomes are steps), paths run against the real
+// component over loopback, coverage says what the executed paths reached.
+export { createTestModel } from './createTestModel.js';
+export type { PathOptions, SimplePathOptions, StepCause, TestModel, TestModelOptions, TestPath, TestStep } from './createTestModel.js';
+export type { PathTestParams, PathTestResult, RealActor, StepHandler } from './runPath.js';
+export type { StubHandle, StubReaction, WalkAction, WalkTimers } from './stubActors.js';
+export { assertFullCoverage, formatCoverage } from './coverage.js';
+export type { Coverage, MachineCoverage } from './coverage.js';
+export { rawClient, scriptedPeer } from './loopback.js';
+export type { LoopbackConnection, ScriptedPeer } from './loopback.js';
