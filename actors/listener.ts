@@ -193,6 +193,23 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   /** What the gate said of connections now in their TLS handshake. */
   const gated = new Map<string, GatedPeer>();
 
+  /**
+   * Implicit TLS: connections still in their handshake (the raw sockets). They count as open, so a
+   * drain waits for them, and a shutdown closes them: one must not finish its handshake and be
+   * served after the server has said it is done.
+   */
+  const handshaking = new Set<net.Socket>();
+  const handshakeOver = (raw: net.Socket | undefined): void => {
+    if (raw === undefined || !handshaking.delete(raw)) return;
+    counts.open--;
+    if (!accepting && counts.open === 0) report({ type: 'listener.drained' });
+  };
+  const closeHandshakes = (): void => {
+    for (const raw of [...handshaking]) raw.destroy(); // 'close' counts each one down
+  };
+  /** The raw socket a server-side TLSSocket wraps (node:tls keeps it as `_parent`). */
+  const rawOf = (secured: net.Socket): net.Socket | undefined => (secured as net.Socket & { _parent?: net.Socket })._parent;
+
   const forget = (id: number, why: Reason | undefined): void => {
     const connection = connections.get(id);
     if (!connection) return;
@@ -219,6 +236,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
 
   const accept = (socket: net.Socket, gatedPeer?: GatedPeer): void => {
     socket.on('error', ignoreSocketError);
+    if (tlsServer) handshakeOver(rawOf(socket));
     if (gate && tlsServer) {
       const key = gateKey(socket);
       gatedPeer = gated.get(key);
@@ -280,7 +298,18 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   else if (!gate) server.on('connection', accept);
   server.on('drop', () => report({ type: 'listener.refused' }));
   if (tlsServer) {
+    // node:tls has wrapped the raw socket by now (its own 'connection' listener came first).
+    tlsServer.on('connection', (raw: net.Socket) => {
+      if (!accepting || ended) {
+        raw.destroy();
+        return;
+      }
+      handshaking.add(raw);
+      counts.open++;
+      raw.once('close', () => handshakeOver(raw));
+    });
     tlsServer.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
+      handshakeOver(rawOf(socket));
       socket.destroy(); // with a tlsClientError listener Node leaves closing the socket to us
       report({ type: 'listener.handshakeFailed', reason: reasonFromError(error, 'ETLS') });
     });
@@ -361,6 +390,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
       accepting = false;
       server.close();
       dropGated();
+      closeHandshakes();
     } else if (type === 'closeConnections') {
       const closeRequest = producerFinished(undefined, { source: 'TCPServer' });
       for (const { csa } of [...connections.values()]) deliverToInbox(csa, 'control', closeRequest);
@@ -382,6 +412,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     accepting = false;
     server.close();
     dropGated();
+    closeHandshakes();
     for (const { csa, socket } of connections.values()) {
       stopTree(csa);
       socket.destroy();
