@@ -44,6 +44,7 @@ export type RealActor = AnyActorRef | { readonly actor: AnyActorRef };
 /** Causes one step in the real world. */
 export type StepHandler = (step: TestStep, index: number) => unknown;
 
+/** How path.test() causes each step in the real world and checks the real component. */
 export interface PathTestParams {
   /**
    * Starts the real component for this path (given it, so it can set the scene: a closed port for a
@@ -65,6 +66,7 @@ export interface PathTestParams {
   readonly matches?: (model: AnyMachineSnapshot, real: { value: unknown; status: string }) => boolean;
 }
 
+/** What path.test() saw. */
 export interface PathTestResult {
   /** Per step: the real state values seen while reaching it (first = the previous step's). */
   readonly steps: readonly { readonly step: TestStep; readonly seen: readonly unknown[] }[];
