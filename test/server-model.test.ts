@@ -82,10 +82,13 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
       control: (step) => scene!.server.send('control', step.event.data),
       'a connection opens': async () => {
         const port = (scene!.server.actor.getSnapshot().context as { address: { port: number } }).address.port;
+        const acceptedBefore = stats().accepted;
         const client = await rawClient(port);
         scene!.clients.push(client);
         await client.startTls({ ca: pki.ca, servername: 'localhost' });
-        await until(() => stats().open === 1, 'the server to count the connection');
+        // The client's handshake can finish before the server's; until then the server counts an
+        // open handshake, which a shutdown would close. Wait for the server to take the connection.
+        await until(() => stats().open === 1 && stats().accepted === acceptedBefore + 1, 'the server to count the connection');
       },
       'a connection closes': async () => {
         const client = scene!.clients.shift()!;
