@@ -21,9 +21,12 @@ export type { ComponentInfo } from './kernel/registry.js';
 export { OneShot } from './components/OneShot.js';
 export { DataSource } from './components/DataSource.js';
 export { ConsoleReader } from './components/ConsoleReader.js';
+export type { ConsoleReaderOptions } from './components/ConsoleReader.js';
 export { ConsoleEchoer } from './components/ConsoleEchoer.js';
+export type { ConsoleEchoerOptions } from './components/ConsoleEchoer.js';
 export { EchoProtocol } from './components/EchoProtocol.js';
 export { RateControlledFileReader } from './components/RateControlledFileReader.js';
+export type { RateControlledFileReaderOptions } from './components/RateControlledFileReader.js';
 export { Lines, DEFAULT_MAX_LINE_LENGTH } from './components/Lines.js';
 export type { LinesOptions } from './components/Lines.js';
 export { fromReadable } from './components/fromReadable.js';
@@ -49,7 +52,7 @@ export {
   DEFAULT_SERVER_HANDSHAKE_TIMEOUT,
   MAX_DURATION_MS,
 } from './internet/options.js';
-export type { CSAOptions, ProtocolHandlerSignal, ServerSocketOptions, SniCertificates, TCPServerTlsOptions, TCPServerOptions } from './internet/TCPServer.js';
+export type { CSAOptions, ProtocolHandlerSignal, ServerStartTlsOptions, ServerSocketOptions, SniCertificates, TCPServerTlsOptions, TCPServerOptions } from './internet/TCPServer.js';
 export { ConnectedServer, FastRestartServer, SimpleServer } from './chassis/ConnectedServer.js';
 export type { ConnectedServerOptions, SimpleServerOptions } from './chassis/ConnectedServer.js';
 export type { CheckedHandler, HandlerMismatch } from './chassis/connectionHandler.js';
@@ -71,7 +74,8 @@ export type { ClusterOptions, WorkerRestartOptions } from './chassis/clusterPrim
 export type { ShutdownOnOptions, ShutdownTarget } from './chassis/shutdownOn.js';
 export type { TcpServerStats as ServerStats } from '../machines/tcpServer.js';
 export { createInspector, LifecycleTracker, LIFECYCLE_STATES } from '../inspector/index.js';
-export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState } from '../inspector/index.js';
+export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState, LifecycleTrackerOptions } from '../inspector/index.js';
+export type { ActorRecord, BoxRef, BytesRecord, DroppedRecord, EndRecord, HelloRecord, JoinRecord, LaneRecord, LogRecord, MachineRecord, PeerRecord, ReasonRecord, StateRecord, StepRecord, TlsRecord, WireRecord } from '../inspector/records.js';
 
 // Cluster workers send their connections' inspector records to the primary: the chassis lies below
 // the inspector, so the entry hands it the inspector's tracker.
