@@ -10,7 +10,7 @@
 //   descriptors; server-leak.test.ts covers accept errors with its own harness.
 import * as net from 'node:net';
 import { afterEach, expect } from 'vitest';
-import { TCPServer, run, serverStats, type RunHandle } from 'kamaelia-xstate';
+import { TCPServer, isNewCSA, run, serverStats, type RunHandle } from 'kamaelia-xstate';
 import { tcpServerMachine } from 'kamaelia-xstate/machines';
 import { createTestModel, rawClient, type LoopbackConnection, type TestPath } from 'kamaelia-xstate/testing';
 import { testPki, type TestPki } from './helpers/certs.js';
@@ -39,6 +39,8 @@ type Server = RunHandle<{ control: unknown }, { signal: unknown; listening: unkn
 interface Scene {
   server: Server;
   clients: LoopbackConnection[];
+  /** newCSA announcements: a connection whose handshake completed and whose CSA runs. */
+  established: number;
   cleanups: (() => unknown)[];
 }
 
@@ -73,7 +75,11 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
           tls: { key: pki.server.key, cert: pki.server.cert, secure: true },
         }),
       ) as unknown as Server;
-      scene = { server, clients: [], cleanups };
+      scene = { server, clients: [], established: 0, cleanups };
+      const current = scene;
+      void (async () => {
+        for await (const message of server.messages('protocolHandlerSignal')) if (isNewCSA(message)) current.established++;
+      })();
       return server;
     },
     events: {
@@ -82,13 +88,12 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
       control: (step) => scene!.server.send('control', step.event.data),
       'a connection opens': async () => {
         const port = (scene!.server.actor.getSnapshot().context as { address: { port: number } }).address.port;
-        const acceptedBefore = stats().accepted;
         const client = await rawClient(port);
         scene!.clients.push(client);
+        const before = scene!.established;
         await client.startTls({ ca: pki.ca, servername: 'localhost' });
-        // The client's handshake can finish before the server's; until then the server counts an
-        // open handshake, which a shutdown would close. Wait for the server to take the connection.
-        await until(() => stats().open === 1 && stats().accepted === acceptedBefore + 1, 'the server to count the connection');
+        // A handshake in progress counts as open too; wait for the server's side of it to finish.
+        await until(() => scene!.established === before + 1 && stats().open === 1, 'the server to establish the connection');
       },
       'a connection closes': async () => {
         const client = scene!.clients.shift()!;

@@ -9,3 +9,5 @@ export { assertFullCoverage, formatCoverage } from './coverage.js';
 export type { Coverage, MachineCoverage } from './coverage.js';
 export { rawClient, scriptedPeer } from './loopback.js';
 export type { LoopbackConnection, ScriptedPeer } from './loopback.js';
+export { watchActors } from './watchActors.js';
+export type { ActorWatch } from './watchActors.js';

@@ -108,6 +108,10 @@ export function transitionKey(transition: { source: { id: string; transitions: M
 function describeData(event: EventObject): string {
   const parts: string[] = [];
   const data = (event as { data?: unknown }).data;
+  if (typeof data === 'string' || data instanceof Uint8Array) {
+    const text = (typeof data === 'string' ? data : Buffer.from(data).toString('latin1')).trim();
+    return ` ${JSON.stringify(text.length > 32 ? `${text.slice(0, 31)}…` : text)}`;
+  }
   const kind = typeof data === 'object' && data !== null ? (data as { kind?: unknown }).kind : undefined;
   if (typeof kind === 'string') parts.push(kind);
   const reason = (event as { reason?: { code?: unknown } }).reason ?? (typeof data === 'object' && data !== null ? (data as { reason?: { code?: unknown } }).reason : undefined);
