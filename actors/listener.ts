@@ -116,14 +116,48 @@ function peerInfo(socket: net.Socket, fallbackPort: number, gated: GatedPeer | u
   return gated ? { ...own, ...gated } : own;
 }
 
-/** newCSA with its info read from the socket when first asked for: most handlers never ask. */
+/** Where a lazy PeerInfo reads its fields from, and what it read. */
+interface PeerInfoSource {
+  readonly socket: net.Socket;
+  readonly port: number;
+  readonly gated: GatedPeer | undefined;
+  readonly path: string | undefined;
+  resolved?: PeerInfo;
+}
+
+const infoSource = Symbol('peerInfoSource');
+
+function lazyField(key: keyof PeerInfo): PropertyDescriptor {
+  return {
+    enumerable: true,
+    get(this: { [infoSource]: PeerInfoSource }) {
+      const source = this[infoSource];
+      source.resolved ??= peerInfo(source.socket, source.port, source.gated, source.path);
+      return source.resolved[key];
+    },
+  };
+}
+
+const ownFields = ['peer', 'peerPort', 'localIp', 'localPort'] as const;
+const ownDescriptors = Object.fromEntries(ownFields.map((key) => [key, lazyField(key)]));
+const gatedDescriptors = Object.fromEntries([...ownFields, 'proxy', 'proxyPort', 'proxyHeader'].map((key) => [key, lazyField(key as keyof PeerInfo)]));
+
+/**
+ * A connection's PeerInfo whose addresses are read from the socket (getpeername, getsockname: ~10%
+ * of an accept) only when a field is first read. Every factory gets one however it is declared; most
+ * never look. The fields are own enumerable getters with shared functions, so spreading, JSON and
+ * deep equality see plain values.
+ */
+function lazyPeerInfo(socket: net.Socket, port: number, gated: GatedPeer | undefined, path: string | undefined): PeerInfo {
+  const info = {};
+  Object.defineProperty(info, infoSource, { value: { socket, port, gated, path } satisfies PeerInfoSource });
+  return Object.defineProperties(info, gated ? gatedDescriptors : ownDescriptors) as PeerInfo;
+}
+
+/** newCSA whose info reads the socket's addresses only when a handler asks for one. */
 class Announcement implements NewCSA<AnyActorRef> {
   readonly kind = 'newCSA' as const;
-  #info: PeerInfo | undefined;
-  readonly #socket: net.Socket;
-  readonly #port: number;
-  readonly #gated: GatedPeer | undefined;
-  readonly #path: string | undefined;
+  readonly info: PeerInfo;
 
   constructor(
     readonly id: number,
@@ -133,14 +167,7 @@ class Announcement implements NewCSA<AnyActorRef> {
     gated: GatedPeer | undefined,
     path: string | undefined,
   ) {
-    this.#socket = socket;
-    this.#port = port;
-    this.#gated = gated;
-    this.#path = path;
-  }
-
-  get info(): PeerInfo {
-    return (this.#info ??= peerInfo(this.#socket, this.#port, this.#gated, this.#path));
+    this.info = lazyPeerInfo(socket, port, gated, path);
   }
 }
 

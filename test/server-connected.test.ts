@@ -12,6 +12,7 @@ import {
   serverShutdown,
   serverStats,
   shutdownMicroprocess,
+  type PeerInfo,
   type AnyComponent,
   type Listening,
   type RunHandle,
@@ -72,6 +73,27 @@ describe('ConnectedServer', () => {
     const socket = await client(port);
     await echoes(socket, 'x');
     expect(log.infos[0]).toEqual({ peer: '127.0.0.1', peerPort: socket.localPort, localIp: '127.0.0.1', localPort: port });
+  });
+
+  it('gives info to a factory however it is declared (rest or default parameters too), with plain fields', async () => {
+    const seen: PeerInfo[] = [];
+    const rest = (...args: PeerInfo[]) => {
+      seen.push(args[0]);
+      return EchoProtocol();
+    };
+    const withDefault = (info: PeerInfo = { peer: 'none', peerPort: 0, localIp: 'none', localPort: 0 }) => {
+      seen.push(info);
+      return EchoProtocol();
+    };
+    for (const protocol of [rest, withDefault]) {
+      const { port } = await start(ConnectedServer({ host: '127.0.0.1', protocol }));
+      const socket = await client(port);
+      await echoes(socket, 'x');
+      const info = seen.at(-1);
+      expect(info?.peer).toBe('127.0.0.1');
+      expect({ ...info }).toEqual({ peer: '127.0.0.1', peerPort: socket.localPort, localIp: '127.0.0.1', localPort: port });
+      expect(JSON.parse(JSON.stringify(info))).toEqual({ peer: '127.0.0.1', peerPort: socket.localPort, localIp: '127.0.0.1', localPort: port });
+    }
   });
 
   it('SimpleServer calls protocol() with no arguments', async () => {

@@ -60,13 +60,8 @@ function isActive(ref: AnyActorRef): boolean {
   return ref.getSnapshot().status === 'active';
 }
 
-/**
- * Calls `protocol` with the connection's info, which is read from the socket only when asked for
- * (getpeername and getsockname are ~10% of an accept): a factory that declares no parameter, like
- * `() => EchoProtocol()`, is called without it.
- */
+/** Calls `protocol` with the connection's info (its addresses are read from the socket when first used). */
 function withInfo(protocol: (info: PeerInfo) => AnyComponent): (announced: NewCSA<AnyActorRef>) => AnyComponent {
-  if (typeof protocol === 'function' && protocol.length === 0) return () => (protocol as () => AnyComponent)();
   return (announced) => protocol(announced.info);
 }
 
