@@ -46,7 +46,7 @@ afterAll(() => {
   if (project) rmSync(project, { recursive: true, force: true });
 });
 
-describe('the packed package', () => {
+describe('the packed package', { timeout: 120_000 }, () => {
   it('ships the build with types, the inspector page, README and LICENSE, and no source maps', () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/index.d.ts', 'dist/machines/index.js', 'dist/machines/index.d.ts', 'inspector/page/index.html', 'inspector/page/app.js', 'README.md', 'LICENSE', 'package.json']));
@@ -84,7 +84,7 @@ describe('the packed package', () => {
   });
 });
 
-describe('the installed kamaelia-xstate command', () => {
+describe('the installed kamaelia-xstate command', { timeout: 120_000 }, () => {
   const bin = (): string => join(project, 'node_modules/.bin/kamaelia-xstate');
   const started: ChildProcessWithoutNullStreams[] = [];
   afterAll(() => {

@@ -15,10 +15,12 @@ export interface LoopbackConnection {
   waitForText(text: string, timeoutMs?: number): Promise<void>;
   write(data: Uint8Array | string): void;
   /**
-   * Switches to TLS in place (server side with `isServer: true`); bytes already buffered stay for
-   * the handshake. Resolves when the handshake completes.
+   * Switches to TLS in place (server side with `isServer: true`). Resolves when the handshake
+   * completes. `plainBytes`: how many of the bytes received so far were plain text; any received
+   * beyond them (a ClientHello right behind the last plain command) go to the handshake instead.
+   * Default: all of them were plain.
    */
-  startTls(options: tls.TLSSocketOptions & { servername?: string }): Promise<void>;
+  startTls(options: tls.TLSSocketOptions & { servername?: string }, plainBytes?: number): Promise<void>;
   /** Our FIN: we send no more, we still read. */
   halfClose(): void;
   /** An RST. */
@@ -68,8 +70,16 @@ function wrap(raw: net.Socket): LoopbackConnection {
     },
     waitForText: (text, timeoutMs = 5000) => until(() => received().toString('latin1').includes(text), `receiving ${JSON.stringify(text)}`, timeoutMs),
     write: (data) => void stream.write(data),
-    startTls: (options) => {
+    startTls: (options, plainBytes) => {
       raw.off('data', onData);
+      raw.pause();
+      if (plainBytes !== undefined && total > plainBytes) {
+        const all = received();
+        chunks.length = 0;
+        chunks.push(Buffer.from(all.subarray(0, plainBytes)));
+        total = plainBytes;
+        raw.unshift(all.subarray(plainBytes));
+      }
       const secure = options.isServer ? new tls.TLSSocket(raw, { ...options }) : tls.connect({ ...options, socket: raw });
       stream = secure;
       secure.on('data', onData);
