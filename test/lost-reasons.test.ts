@@ -6,8 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectedServer, EchoProtocol, SingleServer, TCPServer, run, type AnyComponent, type Listening, type RunHandle, type RunResult } from 'kamaelia-xstate';
+import { ConnectedServer, ConsoleEchoer, EchoProtocol, Graphline, OneShot, Pipeline, SingleServer, TCPClient, TCPServer, run, type AnyComponent, type Listening, type RunHandle, type RunResult } from 'kamaelia-xstate';
+import { PassThrough } from 'node:stream';
 import { testPki, type TestPki } from './helpers/certs.js';
+import { closedPort } from './helpers/net.js';
+import { localTlsEchoServer } from '../examples/tcpClientSsl.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 let pki: TestPki;
@@ -71,4 +74,51 @@ describe('a server whose TLS setup fails', () => {
     expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
     expect(stderr).toMatch(/^kamaelia-xstate serve: ERR_OSSL_X509_KEY_VALUES_MISMATCH /);
   }, 30_000);
+});
+
+/** Runs `node --import tsx <args>` from the repository root; resolves with its exit code and output. */
+function runScript(args: string[], stdin = ''): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  child.stdin.end(stdin);
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe('a Graphline whose child ends with a reason', () => {
+  const graph = (port: number) =>
+    Graphline(
+      { src: OneShot('x'), c: TCPClient('127.0.0.1', port), e: ConsoleEchoer({ stream: new PassThrough() }) },
+      { 'src.outbox': 'c.inbox', 'src.signal': 'c.control', 'c.outbox': 'e.inbox', 'c.signal': 'e.control' },
+    );
+
+  it('a Pipeline of the same children ends with ECONNREFUSED (the reference behaviour)', async () => {
+    const handle = run(Pipeline(OneShot('x'), TCPClient('127.0.0.1', await closedPort()), ConsoleEchoer({ stream: new PassThrough() })));
+    expect(await handle.done).toMatchObject({ status: 'error', reason: { code: 'ECONNREFUSED' } });
+  });
+
+  it('its own end signal and done carry the first child reason', async () => {
+    const handle = run(graph(await closedPort()));
+    const signals: unknown[] = [];
+    for await (const message of handle.messages('signal')) signals.push(message);
+    expect(signals.at(-1)).toMatchObject({ kind: 'producerFinished', source: 'Graphline', reason: { code: 'ECONNREFUSED' } });
+    expect(await handle.done).toMatchObject({ status: 'error', reason: { code: 'ECONNREFUSED' } });
+  });
+
+  it('the README SSL client example exits 1 naming a refused connection or a failed certificate check', async () => {
+    const refused = await runScript(['examples/tcpClientSsl.ts', '127.0.0.1', String(await closedPort())], 'hello\n');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^tcpClientSsl: ECONNREFUSED /m);
+    // A server whose certificate the client does not trust (no CA given: the system store has not signed it).
+    const server = await localTlsEchoServer();
+    try {
+      const untrusted = await runScript(['examples/tcpClientSsl.ts', 'localhost', String(server.port)], 'hello\n');
+      expect(untrusted.code).toBe(1);
+      expect(untrusted.stderr).toMatch(/^tcpClientSsl: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE) /m);
+    } finally {
+      server.close();
+    }
+  }, 60_000);
 });

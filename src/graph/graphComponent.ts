@@ -1,10 +1,10 @@
 // Shared by Pipeline and Graphline: turn a checked layout into a component whose logic is the
 // graph supervisor machine, with the kernel's child actors and routing provided into it.
 import { assign, fromCallback, type AnyActorRef } from 'xstate';
-import { graphSupervisorMachine } from '../../machines/graphSupervisor.js';
+import { CHILD_REASON, graphSupervisorMachine } from '../../machines/graphSupervisor.js';
 import { createChildActor, forgetChild, stopChildren, stopTree } from '../kernel/childActors.js';
 import type { Component, GraphLayout } from '../kernel/component.js';
-import { componentFailed, producerFinished, reasonFromError } from '../kernel/messages.js';
+import { componentFailed, isShutdownRequest, producerFinished, reasonFromError } from '../kernel/messages.js';
 import { componentPath } from '../kernel/registry.js';
 import { addInboxPassthrough, deliverFromOutbox, deliverToInbox, linkToInbox, linkToOwnOutbox } from '../kernel/routing.js';
 import { emitFrom, rootOf } from '../kernel/xstateInternals.js';
@@ -20,6 +20,14 @@ export const graphSupervisorLogic = graphSupervisorMachine.provide({
         // graphComponent below is the only maker of this machine's input: the layout holds components.
         const layout = context.layout.value as GraphLayout;
         const children = layout.children.map(({ name, component }, index) => createChildActor(self, component, String(index), `${index}:${name}`));
+        // A child that ends with a reason (TCPClient's ECONNREFUSED) tells the graph, whatever its
+        // signal is linked to: the graph's own end signal carries the first such reason.
+        layout.children.forEach(({ component }, index) => {
+          if (!component.outboxes.includes('signal')) return;
+          children[index]!.on('signal', (event: { data?: unknown }) => {
+            if (isShutdownRequest(event.data) && event.data.reason) self.send({ type: CHILD_REASON, data: event.data.reason });
+          });
+        });
         const refOf = (child: number | 'self'): AnyActorRef => (child === 'self' ? self : children[child]!);
         for (const { from, to } of layout.links) {
           if (from.child === 'self') addInboxPassthrough(self, from.box, refOf(to.child), to.box);
