@@ -11,8 +11,8 @@ import type { AnyComponent } from '../src/kernel/component.js';
 import { newCSA, producerFinished, reason, reasonFromError, shutdownCSA, type PeerInfo, type Reason } from '../src/kernel/messages.js';
 import { registerComponent } from '../src/kernel/registry.js';
 import { deliverToInbox } from '../src/kernel/routing.js';
-import { createChildActor, forgetChild, stopTree } from '../src/kernel/childActors.js';
-import { emitFrom, parentOf } from '../src/kernel/xstateInternals.js';
+import { createChildActor, forgetChild, parentOf, stopTree } from '../src/kernel/childActors.js';
+import { emitFrom } from '../src/kernel/xstateInternals.js';
 import type { ConnectionGate, GatedPeer } from './connectionGate.js';
 
 /** Socket options Node offers for a listening server and the sockets it accepts. */

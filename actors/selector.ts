@@ -4,7 +4,7 @@
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
 import type { AnyActorSystem } from '../src/kernel/events.js';
 import { deliverToInbox } from '../src/kernel/routing.js';
-import { parentOf } from '../src/kernel/xstateInternals.js';
+import { parentOf } from '../src/kernel/childActors.js';
 import {
   SELECTOR_SYSTEM_ID,
   selectorMachine,

@@ -8,7 +8,7 @@
 import type { ActorRefLike, AnyActorRef, AnyEventObject, InspectionEvent, Snapshot } from 'xstate';
 import { componentInfo, componentPath } from '../src/kernel/registry.js';
 import { linksFrom } from '../src/kernel/routing.js';
-import { parentOf } from '../src/kernel/xstateInternals.js';
+import { parentOf } from '../src/kernel/childActors.js';
 import { machineDefinitionOf } from './machineDefinition.js';
 import { messageKind, payloadHead, payloadSize, toReason } from './payload.js';
 import {

@@ -149,6 +149,12 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
     }, undefined, WAIT);
     expect(Number(await page.textContent('#count-total'))).toBeGreaterThan(4);
     expect(await page.locator('.log-row').count()).toBeGreaterThan(0);
+    // The event log shows messages between components; XState's internals only when asked.
+    const logTypes = (): Promise<string[]> => page.$$eval('.log-row .log-type', (cells) => cells.map((c) => c.textContent ?? ''));
+    expect((await logTypes()).filter((type) => type.startsWith('xstate.') || type.startsWith('selector.'))).toEqual([]);
+    await page.check('#log-internals');
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.log-row .log-type')).some((c) => c.textContent?.startsWith('xstate.')), undefined, WAIT);
+    await page.uncheck('#log-internals');
     await page.screenshot({ path: join(artifacts, 'inspector-e2e.png'), fullPage: true });
     await page.close();
   });

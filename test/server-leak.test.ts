@@ -3,7 +3,7 @@
 import type { AnyActorRef, InspectionEvent } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { ConnectedServer, EchoProtocol, run, serverShutdown, serverStats } from 'kamaelia-xstate';
-import { parentOf } from '../src/kernel/xstateInternals.js';
+import { parentOf } from '../src/kernel/childActors.js';
 import { activeResources, closed, connect, readBytes, until } from './server-helpers.js';
 
 const CYCLES = 1000;

@@ -2,12 +2,12 @@
 // graph supervisor machine, with the kernel's child actors and routing provided into it.
 import { assign, fromCallback, type AnyActorRef } from 'xstate';
 import { CHILD_REASON, graphSupervisorMachine } from '../../machines/graphSupervisor.js';
-import { createChildActor, forgetChild, stopChildren, stopTree } from '../kernel/childActors.js';
+import { createChildActor, forgetChild, rootOf, stopChildren, stopTree } from '../kernel/childActors.js';
 import type { Component, GraphLayout } from '../kernel/component.js';
 import { componentFailed, isShutdownRequest, producerFinished, reasonFromError } from '../kernel/messages.js';
 import { componentPath } from '../kernel/registry.js';
 import { addInboxPassthrough, deliverFromOutbox, deliverToInbox, linkToInbox, linkToOwnOutbox } from '../kernel/routing.js';
-import { emitFrom, rootOf } from '../kernel/xstateInternals.js';
+import { emitFrom } from '../kernel/xstateInternals.js';
 
 /** graphSupervisorMachine with the world provided: child actors, links, failure reports. */
 export const graphSupervisorLogic = graphSupervisorMachine.provide({

@@ -48,3 +48,15 @@ export function stopChildren(parent: AnyActorRef): void {
   childrenByParent.delete(parent);
   for (const child of children.values()) stopTree(child);
 }
+
+/** The actor `ref` was created under; undefined for a root. (`_parent` is on XState's public ActorRef type.) */
+export function parentOf(ref: AnyActorRef): AnyActorRef | undefined {
+  return ref._parent;
+}
+
+/** The root of `ref`'s actor tree. */
+export function rootOf(ref: AnyActorRef): AnyActorRef {
+  let current = ref;
+  for (let parent = parentOf(current); parent; parent = parentOf(current)) current = parent;
+  return current;
+}

@@ -1,17 +1,27 @@
-// The XState internals we lean on, kept in one place so an upgrade has one file to check.
-// - emit from outside a transition: a graph re-emits a child's outbox event as its own (Axon's
-//   outbox passthrough) without a machine transition per message.
-// - stop a child directly: XState leaves a failed machine's children running (statelyai/xstate#5153)
-//   and we keep large child sets out of its children table (see childActors.ts).
-// - whether an actor's mailbox is idle, and the inspection hook: a body component's data messages
-//   skip the mailbox when nothing is queued (componentLogic.ts, handleNow), and inspectors still
-//   see them.
-import type { AnyActorRef, EventObject } from 'xstate';
+// The XState internals we lean on, all in this file, each only where no public API can do the job,
+// and each checked when this module loads (checkInternals below): an XState upgrade that changes
+// one fails at import with the version named, instead of silently reordering or losing messages.
+//
+// - `_actorScope.emit` (emitFrom): routing re-emits a message out of a graph's, a CSA's or a
+//   server's outbox at delivery time, outside any transition of that actor. XState lets only an
+//   actor's own logic emit, inside a transition; making the machine emit instead costs a macrostep
+//   per message (~2 µs) and queues behind its mailbox, out of order with direct deliveries.
+// - `_stop()` (stopActor): ActorRef.stop() throws for a child, and our children are made with
+//   createActor({ parent }) outside the parent's snapshot.children (childActors.ts), so no stopChild
+//   action reaches them; XState also leaves a failed machine's children running (statelyai/xstate#5153).
+// - `_processingStatus` and `mailbox` (isMailboxIdle, holdMailbox): a body component's message runs
+//   its handler at once when nothing is queued for it (componentLogic.ts, handleNow), keeping the
+//   mailbox's order and one-at-a-time guarantees. XState has no public way to ask whether an actor
+//   is busy, nor to hold its line.
+// - `system._sendInspectionEvent` (inspectEvent, inspectSnapshot, inspectActor): inspectors still
+//   see the messages that skip the mailbox and the bodies hosted inside a connection's actor
+//   (hostedBody.ts). XState reports inspection events only for what passes through its own Actor.
+import { createRequire } from 'node:module';
+import { createActor, fromTransition, type AnyActorRef, type EventObject, type InspectionEvent } from 'xstate';
 
 interface ActorInternals {
   _actorScope: { emit(event: EventObject): void };
   _stop(): void;
-  _parent?: AnyActorRef;
   /** 1 = running (XState's ProcessingStatus.Running). */
   _processingStatus: number;
   /** `_current` is the event being processed or next in line; null when nothing is. */
@@ -45,16 +55,6 @@ export function emitFrom(ref: AnyActorRef, event: EventObject & { data?: unknown
 /** Stops `ref` even if it has a parent (XState's public stop() is for root actors only). */
 export function stopActor(ref: AnyActorRef): void {
   internals(ref)._stop();
-}
-
-export function parentOf(ref: AnyActorRef): AnyActorRef | undefined {
-  return internals(ref)._parent;
-}
-
-export function rootOf(ref: AnyActorRef): AnyActorRef {
-  let current = ref;
-  for (let parent = parentOf(current); parent; parent = parentOf(current)) current = parent;
-  return current;
 }
 
 /** Running, and neither processing an event nor holding one: an event sent now would run at once. */
@@ -100,3 +100,54 @@ export function holdMailbox(ref: AnyActorRef): () => void {
     }
   };
 }
+
+/**
+ * Runs each internal above on a throwaway actor and checks that it still does what we rely on.
+ * Throws naming the installed XState version and the internal that changed. Runs when this module
+ * loads; exported for tests.
+ */
+export function checkInternals(): void {
+  const version = (createRequire(import.meta.url)('xstate/package.json') as { version: string }).version;
+  const check = (ok: boolean, what: string): void => {
+    if (!ok) {
+      throw new Error(
+        `kamaelia-xstate: the installed XState ${version} changed ${what}, an internal this library relies on ` +
+          '(built against xstate 5.33.x; see src/kernel/xstateInternals.ts). Install xstate@~5.33.3 or update kamaelia-xstate.',
+      );
+    }
+  };
+  const inspected: InspectionEvent[] = [];
+  const counter = createActor(fromTransition((count: number) => count + 1, 0), { inspect: (event) => inspected.push(event) });
+  const actor = internals(counter);
+  check(typeof actor._actorScope?.emit === 'function', 'Actor._actorScope.emit');
+  check(typeof actor._stop === 'function', 'Actor._stop()');
+  check(typeof actor.system?._sendInspectionEvent === 'function', 'ActorSystem._sendInspectionEvent()');
+  const mailbox = actor.mailbox as Partial<Mailbox> | undefined;
+  check(!!mailbox && '_current' in mailbox && '_last' in mailbox && typeof mailbox.flush === 'function', 'Actor.mailbox (_current, _last, flush)');
+  counter.start();
+  check(isMailboxIdle(counter), 'Actor._processingStatus (1 = running) or an idle mailbox (_current null)');
+
+  let emitted: unknown;
+  counter.on('probe', (event) => {
+    emitted = (event as { data?: unknown }).data;
+  });
+  emitFrom(counter, { type: 'probe', data: 1 });
+  check(emitted === 1, 'Actor._actorScope.emit (listeners from actor.on)');
+
+  const release = holdMailbox(counter);
+  counter.send({ type: 'tick' });
+  check(counter.getSnapshot().context === 0 && !isMailboxIdle(counter), 'Actor.mailbox (an event sent while the line is held must wait)');
+  release();
+  check(counter.getSnapshot().context === 1 && isMailboxIdle(counter), 'Actor.mailbox.flush (a held line must run when released)');
+
+  const seen = inspected.length;
+  inspectEvent(counter, { type: 'probe' });
+  check(inspected.length === seen + 1 && inspected[seen]!.type === '@xstate.event', 'ActorSystem._sendInspectionEvent (inspectors must receive it)');
+
+  let stopped = false;
+  counter.subscribe({ complete: () => (stopped = true) });
+  stopActor(counter);
+  check(stopped && actor._processingStatus !== RUNNING, 'Actor._stop() (the actor must stop)');
+}
+
+checkInternals();

@@ -4,42 +4,34 @@
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { computeCoverage, type Coverage } from './coverage.js';
 import { libraryDefaults } from './libraryMachines.js';
-import { runPath, type PathTestParams, type PathTestResult } from './runPath.js';
+import { runPath, type TestPath, type TestStep } from './runPath.js';
 import type { StubHandle, StubReaction, WalkAction } from './stubActors.js';
-import { walk, type StepCause, type WalkEdge, type WalkGraph, type WalkNode } from './walk.js';
+import { walk, type WalkEdge, type WalkGraph, type WalkNode } from './walk.js';
 
 export type { StepCause } from './walk.js';
+export type { TestPath, TestStep } from './runPath.js';
 
-/** One step of a path: what happened (`event`) and the state it led to (`state`). */
-export interface TestStep {
-  /** The event the receiving machine saw: an outside event, an actor's event, `xstate.after.*`, `xstate.done.actor.*`. */
-  readonly event: AnyEventObject;
-  /** The root machine's snapshot after the step; `state.value` is the machine's state value. */
-  readonly state: AnyMachineSnapshot;
-  /** How to name this step in `test({ events })`: the event type. */
-  readonly name: string;
-  /** Human-readable: `control (producerFinished)`, `csa/socket sends socket.peerEnded`, `after closeTimeout`. */
-  readonly description: string;
-  /** What the walker did to cause it. */
-  readonly cause: StepCause;
-  /** Path of ids from the root to the machine that received `event` ('' for the root). */
-  readonly receiver: string;
-}
-
-/** A path through the machine, runnable against the real thing. */
-export interface TestPath {
-  /** The state the path ends in. */
-  readonly state: AnyMachineSnapshot;
-  readonly steps: readonly TestStep[];
-  /** The number of steps. */
-  readonly weight: number;
-  /** `reaches <state>: step → step → ...` */
-  readonly description: string;
+/** How the walk's stand-in for one actor (or one I/O provided as actions) behaves. */
+export interface ActorStubOptions {
   /**
-   * Runs the path: for each step calls the handler that causes it, then (with `start`) waits until
-   * the real actor reaches the step's state. A path that passes counts towards the model's coverage.
+   * The event types it sends its parent. Default: the parent's events whose prefix before the first
+   * dot begins the actor's name or id (`socket.closed` for `socket`).
    */
-  test(params?: PathTestParams): Promise<PathTestResult>;
+  readonly sends?: readonly string[];
+  /** What it completes with (its done step's output). Default: undefined. */
+  readonly output?: unknown;
+  /** Named steps it can take besides sending events (each gets the stub: its input, what it received, sendBack). Default: none. */
+  readonly effects?: Readonly<Record<string, (stub: StubHandle) => void>>;
+  /** What it does at once when its parent sends it an event, or right after it sent one (its contract: an abort is answered by a close). Default: nothing. */
+  readonly react?: StubReaction;
+  /** Whether it can send `event` now, given what it sent and received so far (its contract). Default: always. */
+  readonly can?: (event: EventObject, stub: StubHandle) => boolean;
+  /** Its part of the state key: what it has done that matters for what it can do next. Default: nothing. */
+  readonly key?: (stub: StubHandle) => string;
+  /** Makes this an I/O stub for I/O provided as actions: the named actions are its commands. */
+  readonly actions?: readonly string[];
+  /** Runs the real actor instead of a stub. Default: false. */
+  readonly real?: boolean;
 }
 
 /** Options for createTestModel; every one is optional. */
@@ -53,30 +45,11 @@ export interface TestModelOptions {
    */
   readonly events?: readonly AnyEventObject[] | ((state: AnyMachineSnapshot) => readonly AnyEventObject[]);
   /**
-   * Per actor (by its name in setup({ actors })): `sends` lists the event types it sends its parent
-   * (default: the parent's events whose prefix before the first dot begins the actor's name or id,
-   * e.g. `socket.closed` for `socket`), `output` what it completes with, `effects` named steps it
-   * can take besides sending events (each gets the stub: its input, what it received, sendBack),
-   * `actions` makes this an I/O stub for I/O provided as actions (the named actions are its
-   * commands; the key is a name of your choice, e.g. `socket`), `key` its part of the state key
-   * (what it has done that matters for what it can do next), `can` whether it can send an event now (given what it sent and received so far), `react` what it does at once when its parent sends it an event (its contract: e.g. an abort is
-   * answered by a close), `real: true` runs it instead of a stub.
+   * Per actor, by its name in setup({ actors }), or per I/O stub (a name of your choice with
+   * `actions`): how the walk's stand-in for it behaves. Default: for the library's machines, their
+   * I/O's contracts; otherwise stubs that may send any of their events at any time.
    */
-  readonly actors?: Readonly<
-    Record<
-      string,
-      {
-        readonly sends?: readonly string[];
-        readonly output?: unknown;
-        readonly effects?: Readonly<Record<string, (stub: StubHandle) => void>>;
-        readonly react?: StubReaction;
-        readonly can?: (event: EventObject, stub: StubHandle) => boolean;
-        readonly key?: (stub: StubHandle) => string;
-        readonly actions?: readonly string[];
-        readonly real?: boolean;
-      }
-    >
-  >;
+  readonly actors?: Readonly<Record<string, ActorStubOptions>>;
   /**
    * Replacements for actions during the walk (by name, at every machine level that has the
    * action), e.g. no-ops for routing or flow control the walk does not need, or timers on the
@@ -116,6 +89,7 @@ export interface SimplePathOptions extends PathOptions {
   readonly maxPaths?: number;
 }
 
+/** A walked machine: its paths (xstate/graph's interface), its states, and the coverage of the paths run so far. */
 export interface TestModel {
   readonly machine: AnyStateMachine;
   /** One path per reachable state: the shortest. */

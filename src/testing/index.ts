@@ -2,7 +2,7 @@
 // machine (its `after` timers and its actors' outcomes are steps), paths run against the real
 // component over loopback, coverage says what the executed paths reached.
 export { createTestModel } from './createTestModel.js';
-export type { PathOptions, SimplePathOptions, StepCause, TestModel, TestModelOptions, TestPath, TestStep } from './createTestModel.js';
+export type { ActorStubOptions, PathOptions, SimplePathOptions, StepCause, TestModel, TestModelOptions, TestPath, TestStep } from './createTestModel.js';
 export type { PathTestParams, PathTestResult, RealActor, StepHandler } from './runPath.js';
 export type { StubHandle, StubReaction, WalkAction, WalkTimers } from './stubActors.js';
 export { assertFullCoverage, formatCoverage } from './coverage.js';

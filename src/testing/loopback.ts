@@ -13,6 +13,7 @@ export interface LoopbackConnection {
   waitForBytes(bytes: number, timeoutMs?: number): Promise<Buffer>;
   /** Resolves once `text` was received (latin1); rejects after `timeoutMs` (default 5000). */
   waitForText(text: string, timeoutMs?: number): Promise<void>;
+  /** Sends `data` (over TLS once startTls has run). */
   write(data: Uint8Array | string): void;
   /**
    * Switches to TLS in place (server side with `isServer: true`). Resolves when the handshake

@@ -3,8 +3,40 @@
 // passes through quickly is still seen; states it passes through between two steps are allowed (the
 // real thing is finer-grained than one step: a peer's FIN then close is one model step).
 import { isDeepStrictEqual } from 'node:util';
-import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
-import type { TestPath, TestStep } from './createTestModel.js';
+import type { AnyActorRef, AnyEventObject, AnyMachineSnapshot } from 'xstate';
+import type { StepCause } from './walk.js';
+
+/** One step of a path: what happened (`event`) and the state it led to (`state`). */
+export interface TestStep {
+  /** The event the receiving machine saw: an outside event, an actor's event, `xstate.after.*`, `xstate.done.actor.*`. */
+  readonly event: AnyEventObject;
+  /** The root machine's snapshot after the step; `state.value` is the machine's state value. */
+  readonly state: AnyMachineSnapshot;
+  /** How to name this step in `test({ events })`: the event type. */
+  readonly name: string;
+  /** Human-readable: `control (producerFinished)`, `csa/socket sends socket.peerEnded`, `after closeTimeout`. */
+  readonly description: string;
+  /** What the walker did to cause it. */
+  readonly cause: StepCause;
+  /** Path of ids from the root to the machine that received `event` ('' for the root). */
+  readonly receiver: string;
+}
+
+/** A path through the machine, runnable against the real thing. */
+export interface TestPath {
+  /** The state the path ends in. */
+  readonly state: AnyMachineSnapshot;
+  readonly steps: readonly TestStep[];
+  /** The number of steps. */
+  readonly weight: number;
+  /** `reaches <state>: step → step → ...` */
+  readonly description: string;
+  /**
+   * Runs the path: for each step calls the handler that causes it, then (with `start`) waits until
+   * the real actor reaches the step's state. A path that passes counts towards the model's coverage.
+   */
+  test(params?: PathTestParams): Promise<PathTestResult>;
+}
 
 /** The real component: an actor, or anything with an `actor` (e.g. run()'s handle). */
 export type RealActor = AnyActorRef | { readonly actor: AnyActorRef };
@@ -12,6 +44,7 @@ export type RealActor = AnyActorRef | { readonly actor: AnyActorRef };
 /** Causes one step in the real world. */
 export type StepHandler = (step: TestStep, index: number) => unknown;
 
+/** How path.test() causes each step in the real world and checks the real component. */
 export interface PathTestParams {
   /**
    * Starts the real component for this path (given it, so it can set the scene: a closed port for a
@@ -33,6 +66,7 @@ export interface PathTestParams {
   readonly matches?: (model: AnyMachineSnapshot, real: { value: unknown; status: string }) => boolean;
 }
 
+/** What path.test() saw. */
 export interface PathTestResult {
   /** Per step: the real state values seen while reaching it (first = the previous step's). */
   readonly steps: readonly { readonly step: TestStep; readonly seen: readonly unknown[] }[];

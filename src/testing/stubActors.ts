@@ -21,6 +21,7 @@ export interface StubHandle {
   readonly owner: AnyStateMachine;
   /** The input its parent gave it (actors only). */
   readonly input: unknown;
+  /** Sends `event` to its machine (recorded in `sent`; the stub's reaction runs after). */
   sendBack(event: AnyEventObject): void;
   /** Events the machine sent it; for actions, `{ type: actionName, params }` per call. */
   readonly received: EventObject[];
@@ -47,7 +48,9 @@ export interface StubPlan {
 
 /** The walk's clock, for actions that stand in for timers: nothing fires until the walk says so. */
 export interface WalkTimers {
+  /** Runs `fn` when the walk lets `ms` pass (an `after` step); returns an id for clearTimeout. */
   setTimeout(fn: () => void, ms: number): unknown;
+  /** Forgets a timer set with setTimeout. */
   clearTimeout(id: unknown): void;
 }
 

@@ -2,6 +2,7 @@
 // handler has no handle of its own): pass `inspect` to run() and take them as they start.
 import type { AnyActorRef, AnyStateMachine, InspectionEvent } from 'xstate';
 
+/** The actors seen running one machine; see watchActors. */
 export interface ActorWatch {
   /** Give this to run(component, { inspect }) (or createActor's `inspect`). */
   readonly inspect: (event: InspectionEvent) => void;
