@@ -8,7 +8,7 @@ import tls from 'node:tls';
 import { fromCallback, type AnyActorRef, type EventObject } from 'xstate';
 import type { ListenerActorInput, ListenerCommand, ListenerReport, TcpServerEmitted } from '../machines/tcpServer.js';
 import type { AnyComponent } from '../src/kernel/component.js';
-import { newCSA, producerFinished, reason, reasonFromError, shutdownCSA, type PeerInfo, type Reason } from '../src/kernel/messages.js';
+import { producerFinished, reason, reasonFromError, shutdownCSA, type NewCSA, type PeerInfo, type Reason } from '../src/kernel/messages.js';
 import { registerComponent } from '../src/kernel/registry.js';
 import { deliverToInbox } from '../src/kernel/routing.js';
 import { createChildActor, forgetChild, parentOf, stopTree } from '../src/kernel/childActors.js';
@@ -114,6 +114,34 @@ function peerInfo(socket: net.Socket, fallbackPort: number, gated: GatedPeer | u
     localPort: socket.localPort ?? fallbackPort,
   };
   return gated ? { ...own, ...gated } : own;
+}
+
+/** newCSA with its info read from the socket when first asked for: most handlers never ask. */
+class Announcement implements NewCSA<AnyActorRef> {
+  readonly kind = 'newCSA' as const;
+  #info: PeerInfo | undefined;
+  readonly #socket: net.Socket;
+  readonly #port: number;
+  readonly #gated: GatedPeer | undefined;
+  readonly #path: string | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly csa: AnyActorRef,
+    socket: net.Socket,
+    port: number,
+    gated: GatedPeer | undefined,
+    path: string | undefined,
+  ) {
+    this.#socket = socket;
+    this.#port = port;
+    this.#gated = gated;
+    this.#path = path;
+  }
+
+  get info(): PeerInfo {
+    return (this.#info ??= peerInfo(this.#socket, this.#port, this.#gated, this.#path));
+  }
 }
 
 /** How a gated connection is found again once TLS has wrapped its socket: the proxy's end of it. */
@@ -240,7 +268,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     counts.open++;
     counts.accepted++;
     // Consumers link the CSA's boxes while handling newCSA, before it starts and reads its first byte.
-    announce(newCSA(id, csa, peerInfo(socket, input.port, gatedPeer, input.path)));
+    announce(new Announcement(id, csa, socket, input.port, gatedPeer, input.path));
     csa.start();
   };
 

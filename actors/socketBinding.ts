@@ -22,7 +22,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { AnyActorRef, AnyStateMachine, EventObject } from 'xstate';
 import { badMessage, describeValue, isBytes, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
-import { canSend, setDirectReceiver, setInboxOpen, whenCanSend, type DirectReceiver } from '../src/kernel/routing.js';
+import { canSend, deliverFromOutbox, directReceiverOf, ROUTES_ITS_OUTBOXES, setDirectReceiver, setInboxOpen, whenCanSend, type DirectReceiver } from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import {
   connectedSocketAdapterMachine,
@@ -65,14 +65,24 @@ function onSecuredClose(this: BoundSocket): void {
   this[BINDING]?.onClosed();
 }
 
-/** Each running CSA's binding. */
-const bindings = new WeakMap<AnyActorRef, SocketBinding>();
+/** The outboxes the binding sends on: it delivers along their links itself (no listener per link). */
+const SENT_BY_BINDING = ['outbox', 'sslready'] as const;
+
+/** Sends `data` out of the CSA's `box`: along its links, and to whoever listens on the actor. */
+function sendOut(owner: AnyActorRef, box: (typeof SENT_BY_BINDING)[number], data: unknown): void {
+  deliverFromOutbox(owner, box, data);
+  emitFrom(owner, { type: box, data });
+}
+
+/** A running CSA's binding: it is the CSA's direct receiver (one table entry serves both). */
+function bindingOf(owner: AnyActorRef): SocketBinding | undefined {
+  const receiver = directReceiverOf(owner);
+  return receiver instanceof SocketBinding ? receiver : undefined;
+}
 
 function open(owner: AnyActorRef, options: CsaBindingOptions, system: AnyActorSystem): void {
   try {
-    const binding = new SocketBinding(owner, options, system);
-    bindings.set(owner, binding);
-    binding.start();
+    new SocketBinding(owner, options, system).start();
   } catch (error) {
     // The actor fails to start; nothing else will close the socket.
     (options.socket as Socket).destroy();
@@ -85,10 +95,10 @@ const providedMachine = connectedSocketAdapterMachine.provide({
     openSocket: ({ context, self, system }) => open(self, context.binding.value, system as AnyActorSystem),
     forwardToSocket: ({ event, self }) => {
       const { type, data } = event as EventObject & { data?: unknown };
-      bindings.get(self)?.command(type, data);
+      bindingOf(self)?.command(type, data);
     },
-    flushSocket: ({ self }) => bindings.get(self)?.command(FLUSH, undefined),
-    abortSocket: ({ self }, params: SocketAbort) => bindings.get(self)?.command(ABORT, params),
+    flushSocket: ({ self }) => bindingOf(self)?.command(FLUSH, undefined),
+    abortSocket: ({ self }, params: SocketAbort) => bindingOf(self)?.command(ABORT, params),
     startTimer: ({ self }, { event, ms }) => startTimer(self, event, ms),
     cancelTimer: ({ self }, { event }) => cancelTimer(self, event),
     cancelTimers: ({ self }) => cancelTimers(self),
@@ -105,19 +115,20 @@ export const connectedSocketAdapterLogic: typeof providedMachine = Object.create
   transition: {
     value: function transition(this: AnyStateMachine, snapshot: never, event: EventObject, actorScope: { self: AnyActorRef }) {
       if (event.type === 'xstate.stop') {
-        bindings.get(actorScope.self)?.cleanup();
+        bindingOf(actorScope.self)?.cleanup();
         cancelTimers(actorScope.self);
       }
       try {
         return providedMachine.transition.call(this, snapshot, event as never, actorScope as never);
       } catch (error) {
-        bindings.get(actorScope.self)?.cleanup();
+        bindingOf(actorScope.self)?.cleanup();
         cancelTimers(actorScope.self);
         throw error;
       }
     },
   },
 }) as typeof providedMachine;
+Object.defineProperty(connectedSocketAdapterLogic, ROUTES_ITS_OUTBOXES, { value: SENT_BY_BINDING });
 
 class SocketBinding implements DirectReceiver {
   private readonly plain: Socket;
@@ -191,7 +202,6 @@ class SocketBinding implements DirectReceiver {
 
   cleanup(): void {
     setDirectReceiver(this.owner, undefined);
-    bindings.delete(this.owner);
     if (this.phase !== 'closed') {
       this.phase = 'closed';
       this.cancelReadWait?.();
@@ -341,7 +351,7 @@ class SocketBinding implements DirectReceiver {
       const chunk = this.current.read() as Buffer | null;
       if (chunk === null) return;
       this.bytesIn += chunk.length;
-      emitFrom(owner, { type: 'outbox', data: chunk });
+      sendOut(owner, 'outbox', chunk);
       if (this.phase !== 'open') return; // a listener closed us
       this.progress();
     }
@@ -421,7 +431,7 @@ class SocketBinding implements DirectReceiver {
   /** sslready out of the CSA: the handshake is done. */
   private announceSecure(socket: TLSSocket): SslReady {
     const ready: SslReady = { kind: 'sslReady', protocol: socket.getProtocol(), authorized: socket.authorized };
-    emitFrom(this.owner, { type: 'sslready', data: ready });
+    sendOut(this.owner, 'sslready', ready);
     return ready;
   }
 
@@ -443,7 +453,7 @@ class SocketBinding implements DirectReceiver {
       // may pipeline its ClientHello right behind the STARTTLS command.
       for (let chunk = plain.read() as Buffer | null; chunk !== null; chunk = plain.read() as Buffer | null) {
         this.bytesIn += chunk.length;
-        emitFrom(owner, { type: 'outbox', data: chunk });
+        sendOut(owner, 'outbox', chunk);
       }
       if (this.phase !== 'open') return;
     }

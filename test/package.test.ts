@@ -49,7 +49,7 @@ afterAll(() => {
 describe('the packed package', { timeout: 120_000 }, () => {
   it('ships the build with types, the inspector page, README and LICENSE, and no source maps', () => {
     const files = packed.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/index.d.ts', 'dist/machines/index.js', 'dist/machines/index.d.ts', 'inspector/page/index.html', 'inspector/page/app.js', 'README.md', 'LICENSE', 'package.json']));
+    expect(files).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/index.d.ts', 'dist/machines/index.js', 'dist/machines/index.d.ts', 'dist/src/testing/index.js', 'dist/src/testing/index.d.ts', 'dist/src/cli/index.js', 'inspector/page/index.html', 'inspector/page/app.js', 'README.md', 'LICENSE', 'package.json']));
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
@@ -68,9 +68,13 @@ describe('the packed package', { timeout: 120_000 }, () => {
     expect(seen).toEqual({
       echoed: 'hello\nworld\n',
       clientStatus: 'done',
+      framed: ['one', 'two'],
+      piped: 'through a pipeline\n',
+      togglePaths: expect.any(Number),
       page: { '/': 200, '/app.js': 200, '/style.css': 200, '/vendor/elk.bundled.js': 200 },
       machine: 'TCPClient',
     });
+    expect(seen.togglePaths).toBeGreaterThan(0);
   });
 
   it('can be require()d from CommonJS', async () => {

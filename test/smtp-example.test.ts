@@ -36,8 +36,10 @@ beforeAll(async () => {
       port: 0,
       protocol: () => SmtpHandler({ idleTimeoutMs: IDLE_MS }),
       tls: { key: pki.server.key, cert: pki.server.cert },
-      // A handler that ends during a handshake closes its connection once the handshake gives up.
+      // A handler that ends during a handshake closes its connection once the handshake, or the
+      // close that follows it, gives up: short, so a path's end is seen well within its timeout.
       handshakeTimeout: IDLE_MS,
+      closeTimeout: IDLE_MS,
     }),
     { inspect: handlers.inspect },
   ) as never;

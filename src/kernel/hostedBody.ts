@@ -12,7 +12,7 @@ import type { AnyComponent } from './component.js';
 import type { AnyActorSystem } from './events.js';
 import { bodyOf, createScope, end, handlerFor, newInstance, runHandler, type ComponentSnapshot, type Instance } from './componentLogic.js';
 import { registerComponent } from './registry.js';
-import { setDirectReceiver, type DirectReceiver } from './routing.js';
+import { deliverFromOutbox, RECEIVES_DIRECTLY, ROUTES_ITS_OUTBOXES, type DirectReceiver } from './routing.js';
 import { inspectActor, inspectEvent, inspectSnapshot } from './xstateInternals.js';
 
 type Outcome = NonNullable<Instance['pending']>;
@@ -35,7 +35,6 @@ export function hostBody(parent: AnyActorRef, component: AnyComponent, id: strin
   const hosted = new HostedBody(parent, component, id, onEnd);
   const ref = hosted as unknown as AnyActorRef;
   registerComponent(ref, { component, name, parent });
-  setDirectReceiver(ref, hosted);
   inspectActor(hosted.system, ref);
   return ref;
 }
@@ -135,11 +134,22 @@ class HostedBody implements DirectReceiver {
     return this;
   }
 
+  /** Messages to its boxes come straight to receive() (routing). */
+  get [RECEIVES_DIRECTLY](): DirectReceiver {
+    return this;
+  }
+
+  /** Its links need no listener: emit() delivers along them (routing). */
+  get [ROUTES_ITS_OUTBOXES](): true {
+    return true;
+  }
+
   toJSON(): { xstate$$type: number; id: string } {
     return { xstate$$type: 1, id: this.id };
   }
 
   private emit(box: string, data: unknown): void {
+    deliverFromOutbox(this as unknown as AnyActorRef, box, data);
     const listeners = this.listeners && Object.hasOwn(this.listeners, box) ? this.listeners[box] : undefined;
     if (listeners === undefined) return;
     const event = { type: box, data };
@@ -192,7 +202,6 @@ class HostedBody implements DirectReceiver {
 
   private record(snapshot: ComponentSnapshot, event: EventObject): void {
     this.snapshot = snapshot;
-    setDirectReceiver(this as unknown as AnyActorRef, undefined);
     this.listeners = undefined;
     inspectSnapshot(this as unknown as AnyActorRef, event, snapshot);
   }

@@ -34,25 +34,26 @@ const inboxPassthroughs = new WeakMap<AnyActorRef, readonly Passthrough[]>();
 const outboxDestinations = new WeakMap<AnyActorRef, PerBox<OutboxRoute>>();
 
 /**
- * A component's entries by box name. Most components have one routed outbox and one gated inbox,
- * so the entry itself is stored until a second box needs a Map (a Map is ~200 bytes, and every
- * connection has several).
+ * A component's entries by box name: the entry itself, or an array of them once a second box has
+ * one. A component has a few boxes, so a scan is as quick as a lookup, and a Map is ~240 bytes
+ * where a two-entry array is ~32 (every connection has several).
  */
-type PerBox<T extends { readonly box: string }> = T | Map<string, T>;
+type PerBox<T extends { readonly box: string }> = T | T[];
 
 function lookup<T extends { readonly box: string }>(table: WeakMap<AnyActorRef, PerBox<T>>, ref: AnyActorRef, box: string): T | undefined {
   const entry = table.get(ref);
   if (entry === undefined) return undefined;
-  if (entry instanceof Map) return entry.get(box);
-  return entry.box === box ? entry : undefined;
+  if (!Array.isArray(entry)) return entry.box === box ? entry : undefined;
+  for (const item of entry) if (item.box === box) return item;
+  return undefined;
 }
 
 /** Adds `item` for its box; the caller has checked that the box has no entry yet. */
 function insert<T extends { readonly box: string }>(table: WeakMap<AnyActorRef, PerBox<T>>, ref: AnyActorRef, item: T): void {
   const entry = table.get(ref);
   if (entry === undefined) table.set(ref, item);
-  else if (entry instanceof Map) entry.set(item.box, item);
-  else table.set(ref, new Map([[entry.box, entry], [item.box, item]]));
+  else if (Array.isArray(entry)) entry.push(item);
+  else table.set(ref, [entry, item]);
 }
 
 /**
@@ -90,6 +91,13 @@ export interface DirectReceiver {
 
 const directReceivers = new WeakMap<AnyActorRef, DirectReceiver>();
 
+/** A ref that is its own direct receiver (a hosted body) says so on its prototype: no table entry. */
+export const RECEIVES_DIRECTLY = Symbol('kamaelia.receivesDirectly');
+
+export function directReceiverOf(ref: AnyActorRef): DirectReceiver | undefined {
+  return directReceivers.get(ref);
+}
+
 /** Makes `receiver` take `ref`'s inbox messages it accepts; undefined removes it. */
 export function setDirectReceiver(ref: AnyActorRef, receiver: DirectReceiver | undefined): void {
   if (receiver) directReceivers.set(ref, receiver);
@@ -119,7 +127,8 @@ export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown):
       return;
     }
   }
-  if (directReceivers.get(ref)?.receive(box, message)) return;
+  const direct = (ref as { [RECEIVES_DIRECTLY]?: DirectReceiver })[RECEIVES_DIRECTLY] ?? directReceivers.get(ref);
+  if (direct?.receive(box, message)) return;
   if (!receiveNow(ref, box, message)) ref.send({ type: box, data: message });
 }
 
@@ -181,13 +190,29 @@ export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyAc
 export function removeLinksBetween(source: AnyActorRef, target: AnyActorRef): void {
   const entry = outboxDestinations.get(source);
   if (!entry) return;
-  for (const route of entry instanceof Map ? [...entry.values()] : [entry]) {
+  for (const route of Array.isArray(entry) ? entry : [entry]) {
     const destinations = route.destinations;
     for (let i = destinations.length - 1; i >= 0; i--) {
       if (destinations[i]!.ref === target) destinations.splice(i, 1);
     }
   }
   topologyVersion++;
+}
+
+/**
+ * Marks a source that delivers along its links itself (deliverFromOutbox) what it sends on some
+ * outboxes, so those links need no listener on it: `true` for every outbox, or the list. Set on a
+ * prototype or on an actor's logic, it costs an instance nothing; a listener costs ~0.5 KB a
+ * connection (XState's listener Map and Set, a bound function, a closure).
+ */
+export const ROUTES_ITS_OUTBOXES = Symbol('kamaelia.routesItsOutboxes');
+
+type RoutingMark = true | readonly string[] | undefined;
+
+function routesItself(source: AnyActorRef, outbox: string): boolean {
+  const mark = ((source as { [ROUTES_ITS_OUTBOXES]?: RoutingMark })[ROUTES_ITS_OUTBOXES] ??
+    (source as { logic?: { [ROUTES_ITS_OUTBOXES]?: RoutingMark } }).logic?.[ROUTES_ITS_OUTBOXES]) as RoutingMark;
+  return mark === true || (mark !== undefined && mark.includes(outbox));
 }
 
 function addDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
@@ -198,7 +223,7 @@ function addDestination(source: AnyActorRef, outbox: string, destination: Destin
     // One XState listener per outbox, not per link, and no closure per link.
     const created: OutboxRoute = { box: outbox, destinations: [destination], gates: undefined, gatesVersion: -1 };
     insert(outboxDestinations, source, created);
-    source.on(outbox, (event: { data?: unknown }) => deliverToDestinations(created.destinations, event.data));
+    if (!routesItself(source, outbox)) source.on(outbox, (event: { data?: unknown }) => deliverToDestinations(created.destinations, event.data));
   }
   topologyVersion++;
 }
@@ -208,7 +233,7 @@ export function linksFrom(source: AnyActorRef): { readonly outbox: string; reado
   const entry = outboxDestinations.get(source);
   if (!entry) return [];
   const links: { outbox: string; target: AnyActorRef; inbox: string }[] = [];
-  for (const route of entry instanceof Map ? entry.values() : [entry]) {
+  for (const route of Array.isArray(entry) ? entry : [entry]) {
     for (const destination of route.destinations) if (!destination.outward) links.push({ outbox: route.box, target: destination.ref, inbox: destination.box });
   }
   return links;
