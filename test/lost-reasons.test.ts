@@ -1,15 +1,16 @@
 // Errors that used to vanish on the way out: each one must reach the end signal, `done` and (for the
 // CLI) the exit code, exactly as the component that failed reported it.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectedServer, ConsoleEchoer, EchoProtocol, Graphline, OneShot, Pipeline, SingleServer, TCPClient, TCPServer, run, type AnyComponent, type Listening, type RunHandle, type RunResult } from 'kamaelia-xstate';
+import { ConnectedServer, ConsoleEchoer, EchoProtocol, Graphline, OneShot, Pipeline, RateControlledFileReader, SingleServer, TCPClient, TCPServer, producerFinished, reason, run, type AnyComponent, type Listening, type RunHandle, type RunResult } from 'kamaelia-xstate';
 import { PassThrough } from 'node:stream';
 import { testPki, type TestPki } from './helpers/certs.js';
-import { closedPort } from './helpers/net.js';
+import { closedPort, collect, listen, until } from './helpers/net.js';
 import { localTlsEchoServer } from '../examples/tcpClientSsl.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -24,6 +25,9 @@ beforeAll(async () => {
 afterAll(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A loopback listener whose sockets answer a FIN with theirs, as most peers do. */
+const politeListener = () => listen((socket) => socket.on('end', () => socket.end()));
 
 /** Everything a run sent on `signal`, its `done`, and what became of `listening`. */
 async function outcome(component: AnyComponent): Promise<{ signals: unknown[]; done: RunResult; listening: unknown }> {
@@ -121,4 +125,56 @@ describe('a Graphline whose child ends with a reason', () => {
       server.close();
     }
   }, 60_000);
+});
+
+describe('a TCPClient whose producer finished with a reason', () => {
+  it('closes gracefully, then passes the reason on: Pipeline(RateControlledFileReader(missing file), TCPClient)', async () => {
+    const server = await politeListener();
+    try {
+      const handle = run(Pipeline(RateControlledFileReader('/nonexistent/kamaelia-xstate-missing', { rate: 1000 }), TCPClient('127.0.0.1', server.port)));
+      const signals: unknown[] = [];
+      for await (const message of handle.messages('signal')) signals.push(message);
+      expect(signals.at(-1)).toMatchObject({ kind: 'producerFinished', source: 'TCPClient', unsentBytes: 0, reason: { code: 'ENOENT' } });
+      expect(await handle.done).toMatchObject({ status: 'error', reason: { code: 'ENOENT' } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('sends everything it was given before closing, then ends with the reason', async () => {
+    const server = await politeListener();
+    try {
+      const handle = run(TCPClient('127.0.0.1', server.port));
+      const socket = await server.nextConnection();
+      const peer = collect(socket);
+      handle.send('inbox', 'all of this arrives');
+      handle.send('control', producerFinished(reason('EUPSTREAM', 'the source broke'), { source: 'test' }));
+      await peer.ended; // a FIN, not a reset: the close was graceful
+      expect(peer.bytes().toString()).toBe('all of this arrives');
+      expect(await handle.done).toMatchObject({ status: 'error', reason: { code: 'EUPSTREAM', message: 'the source broke' } });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("the server side's CSA does the same: SingleServer sends what it has, closes, and its signal carries the reason", async () => {
+    const handle = run(SingleServer({ host: '127.0.0.1', port: 0 }));
+    try {
+      const { port } = await handle.next('listening', { timeoutMs: 5000 });
+      const client = net.connect(port, '127.0.0.1');
+      client.on('error', () => {});
+      const received = collect(client);
+      handle.send('inbox', 'goodbye');
+      // Once the client is being served (what was queued for it has arrived), upstream breaks.
+      await until(() => received.length() === 'goodbye'.length, 'the queued bytes at the client');
+      handle.send('control', producerFinished(reason('EUPSTREAM', 'the source broke'), { source: 'test' }));
+      await received.ended;
+      expect(received.bytes().toString()).toBe('goodbye');
+      client.end();
+      const signal = await handle.next('signal', { timeoutMs: 5000 });
+      expect(signal).toMatchObject({ kind: 'producerFinished', source: 'SingleServer', reason: { code: 'EUPSTREAM' } });
+    } finally {
+      handle.stop();
+    }
+  });
 });
