@@ -22,11 +22,14 @@ import {
   suspendAccepting,
   type AnyComponent,
   type Listening,
+  type PeerInfo,
   type RunHandle,
   type SignalMessage,
 } from 'kamaelia-xstate';
 import { closed, connect, readBytes, testCertificates, until } from './server-helpers.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
+import { v1 } from './helpers/proxyHeaders.js';
+import { StartTlsProtocol as StartTlsEcho } from '../examples/startTlsServer.js';
 
 type Server = RunHandle<{ control: SignalMessage }, { listening: Listening; signal: unknown }>;
 const cleanups = cleanupsAfterEach();
@@ -62,7 +65,8 @@ function tryConnect(options: net.NetConnectOpts): Promise<string> {
 
 async function eventually(attempt: () => Promise<string>, wanted: string, what: string): Promise<void> {
   let last = '';
-  for (let i = 0; i < 200 && (last = await attempt()) !== wanted; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  const deadline = Date.now() + 15_000;
+  while ((last = await attempt()) !== wanted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
   expect(last, what).toBe(wanted);
 }
 
@@ -90,7 +94,7 @@ function tlsPeer(port: number, servername?: string): Promise<{ socket: tls.TLSSo
 
 describe('shutdownOn', () => {
   it('on SIGTERM keeps accepting for `delay`, then refuses new clients, drains the open one and exits 0', async () => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/shutdown-on-sigterm.ts', '2000'], {
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/shutdown-on-sigterm.ts', '5000'], {
       cwd: new URL('..', import.meta.url),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -160,6 +164,46 @@ describe('replaceTlsCredentials', () => {
     expect(old.socket.getPeerCertificate().subject.CN).toBe('first');
     expect(() => replaceTlsCredentials(server.actor, { key: 'not a key', cert: second.cert })).toThrow(/replaceTlsCredentials: not a usable key and certificate/);
     await echoes(renewed.socket, 'server unharmed');
+  });
+});
+
+async function startTlsPeer(port: number, header?: Buffer): Promise<tls.TLSSocket> {
+  const plain = track(await connect(port));
+  plain.write(header ? Buffer.concat([header, Buffer.from('STARTTLS\n')]) : 'STARTTLS\n');
+  expect((await readBytes(plain, 3)).toString()).toBe('GO\n');
+  return new Promise((resolve, reject) => {
+    const secured = track(tls.connect({ socket: plain, rejectUnauthorized: false, servername: 'localhost' }));
+    secured.once('secureConnect', () => resolve(secured));
+    secured.once('error', reject);
+  });
+}
+
+describe('replaceTlsCredentials with STARTTLS', () => {
+  it('upgrades connections made after it with the new certificate; one upgraded before keeps the old', async () => {
+    const [first, second] = [await certificate('first', ['localhost']), await certificate('second', ['localhost'])];
+    const { server, listening } = await start(ConnectedServer({ host: '127.0.0.1', tls: first, protocol: () => StartTlsEcho() }));
+    const old = await startTlsPeer(listening.port);
+    expect(old.getPeerCertificate().subject.CN).toBe('first');
+    expect(replaceTlsCredentials(server.actor, second)).toBe(true);
+    const renewed = await startTlsPeer(listening.port);
+    expect(renewed.getPeerCertificate().subject.CN).toBe('second');
+    await echoes(old, 'old one still served');
+  });
+
+  it('reads a PROXY header before the plain-text part of a STARTTLS connection', async () => {
+    const certs = await testCertificates();
+    const infos: PeerInfo[] = [];
+    const { listening } = await start(
+      ConnectedServer({
+        host: '127.0.0.1',
+        tls: { key: certs.serverKey, cert: certs.serverCert },
+        proxyProtocol: { trusted: ['127.0.0.1'] },
+        protocol: (info) => (infos.push(info), StartTlsEcho()),
+      }),
+    );
+    const secured = await startTlsPeer(listening.port, v1('TCP4', '192.0.2.9', '127.0.0.1', 4321, listening.port));
+    await echoes(secured, 'proxied and upgraded');
+    expect(infos[0]).toMatchObject({ peer: '192.0.2.9', peerPort: 4321, proxy: '127.0.0.1' });
   });
 });
 
