@@ -178,3 +178,22 @@ describe('a TCPClient whose producer finished with a reason', () => {
     }
   });
 });
+
+describe('byte counts on a connection that goes quiet', () => {
+  it('become exact about 100 ms after one burst, while the connection stays open', async () => {
+    const burst = 'one burst, then silence';
+    const server = await listen((socket) => socket.write(burst));
+    const handle = run(TCPClient('127.0.0.1', server.port));
+    try {
+      const received = await handle.next('outbox', { timeoutMs: 5000 });
+      expect(Buffer.from(received).toString()).toBe(burst);
+      // The machine's context (what the inspector shows) catches up without further traffic.
+      const bytesIn = (): number => (handle.actor.getSnapshot() as { context: { bytesIn: number } }).context.bytesIn;
+      await until(() => bytesIn() === burst.length, `bytesIn ${burst.length} in the machine context (it was ${bytesIn()})`, 5000);
+      expect(handle.actor.getSnapshot().status).toBe('active');
+    } finally {
+      handle.stop();
+      await server.close();
+    }
+  });
+});
