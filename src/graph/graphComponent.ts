@@ -4,9 +4,9 @@ import { assign, fromCallback, type AnyActorRef } from 'xstate';
 import { CHILD_REASON, graphSupervisorMachine } from '../../machines/graphSupervisor.js';
 import { createChildActor, forgetChild, rootOf, stopChildren, stopTree } from '../kernel/childActors.js';
 import type { Component, GraphLayout } from '../kernel/component.js';
-import { componentFailed, isShutdownRequest, producerFinished, reasonFromError } from '../kernel/messages.js';
+import { componentFailed, isShutdownRequest, producerFinished, reason, reasonFromError, shutdownMicroprocess } from '../kernel/messages.js';
 import { componentPath } from '../kernel/registry.js';
-import { addInboxPassthrough, deliverFromOutbox, deliverToInbox, linkToInbox, linkToOwnOutbox } from '../kernel/routing.js';
+import { addInboxPassthrough, closeLinksInto, deliverFromOutbox, deliverToInbox, linkToInbox, linkToOwnOutbox } from '../kernel/routing.js';
 import { emitFrom } from '../kernel/xstateInternals.js';
 
 /** graphSupervisorMachine with the world provided: child actors, links, failure reports. */
@@ -37,7 +37,10 @@ export const graphSupervisorLogic = graphSupervisorMachine.provide({
         return children;
       },
     }),
-    forgetChild: ({ self }, { index }) => forgetChild(self, String(index)),
+    forgetChild: ({ self, context }, { index }) => {
+      closeLinksIntoEnded(context.children, context.layout.value as GraphLayout, index);
+      forgetChild(self, String(index));
+    },
     reportChildFailure: ({ self }, { child, error }) => {
       // XState leaves a failed machine's own children running; their sockets must close.
       stopTree(child);
@@ -52,6 +55,27 @@ export const graphSupervisorLogic = graphSupervisorMachine.provide({
     deliverToInbox: (_, { to, box, data }) => deliverToInbox(to, box, data),
   },
 });
+
+/**
+ * Child `index` has ended: the links into it close (routing.closeLinksInto), so its producers see
+ * canSend false for good; a producer whose data outbox (not `signal`) thereby lost its last consumer
+ * is also told, Kamaelia-style, with shutdownMicroprocess (reason ENOCONSUMER) on its control, so it
+ * ends instead of waiting forever and the graph can end.
+ */
+function closeLinksIntoEnded(children: readonly AnyActorRef[], layout: GraphLayout, index: number): void {
+  const ended = children[index];
+  if (!ended) return;
+  const producers = new Set<number>();
+  for (const { from, to } of layout.links) if (to.child === index && from.child !== 'self' && from.child !== index) producers.add(from.child);
+  for (const producerIndex of producers) {
+    const producer = children[producerIndex];
+    if (!producer) continue;
+    const orphaned = closeLinksInto(producer, ended).filter((box) => box !== 'signal');
+    if (orphaned.length === 0 || producer.getSnapshot().status !== 'active') continue;
+    const why = reason('ENOCONSUMER', `${componentPath(ended)} has ended: nothing takes ${componentPath(producer)}'s ${orphaned.join(', ')} any more`);
+    deliverToInbox(producer, 'control', shutdownMicroprocess(why));
+  }
+}
 
 export function graphComponent<In extends object, Out extends object>(
   name: string,

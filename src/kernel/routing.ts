@@ -64,6 +64,8 @@ interface OutboxRoute {
   /** The outbox. */
   readonly box: string;
   readonly destinations: Destination[];
+  /** Every consumer it fed has ended (closeLinksInto): nothing will take more, canSend is false for good. */
+  closed: boolean;
   gates: InboxGate[] | undefined;
   /** The value of `topologyVersion` when `gates` was computed. */
   gatesVersion: number;
@@ -200,6 +202,30 @@ export function removeLinksBetween(source: AnyActorRef, target: AnyActorRef): vo
 }
 
 /**
+ * `target` has ended: the links from `source`'s outboxes into it close. An outbox left with no link
+ * at all is closed for good (canSend false, whenCanSend never wakes): nothing will take what it
+ * sends. Returns the outboxes of `source` closed that way.
+ */
+export function closeLinksInto(source: AnyActorRef, target: AnyActorRef): string[] {
+  const entry = outboxDestinations.get(source);
+  if (!entry) return [];
+  const closed: string[] = [];
+  for (const route of Array.isArray(entry) ? [...entry] : [entry]) {
+    const destinations = route.destinations;
+    const before = destinations.length;
+    for (let i = destinations.length - 1; i >= 0; i--) {
+      if (destinations[i]!.ref === target && !destinations[i]!.outward) destinations.splice(i, 1);
+    }
+    if (destinations.length < before && destinations.length === 0) {
+      route.closed = true;
+      closed.push(route.box);
+    }
+  }
+  topologyVersion++;
+  return closed;
+}
+
+/**
  * Marks a source that delivers along its links itself (deliverFromOutbox) what it sends on some
  * outboxes, so those links need no listener on it: `true` for every outbox, or the list. Set on a
  * prototype or on an actor's logic, it costs an instance nothing; a listener costs ~0.5 KB a
@@ -219,9 +245,10 @@ function addDestination(source: AnyActorRef, outbox: string, destination: Destin
   const route = lookup(outboxDestinations, source, outbox);
   if (route) {
     route.destinations.push(destination);
+    route.closed = false;
   } else {
     // One XState listener per outbox, not per link, and no closure per link.
-    const created: OutboxRoute = { box: outbox, destinations: [destination], gates: undefined, gatesVersion: -1 };
+    const created: OutboxRoute = { box: outbox, destinations: [destination], closed: false, gates: undefined, gatesVersion: -1 };
     insert(outboxDestinations, source, created);
     if (!routesItself(source, outbox)) source.on(outbox, (event: { data?: unknown }) => deliverToDestinations(created.destinations, event.data));
   }
@@ -319,12 +346,17 @@ function gatesOf(ref: AnyActorRef, outbox: string): readonly InboxGate[] {
 
 /** The producer side: may `ref` send more on `outbox` without overfilling a consumer? */
 export function canSend(ref: AnyActorRef, outbox: string): boolean {
+  if (lookup(outboxDestinations, ref, outbox)?.closed) return false; // its consumers have ended
   for (const gate of gatesOf(ref, outbox)) if (gate.closed) return false;
   return true;
 }
 
-/** Calls `wake` once every consumer fed by `outbox` is open again (at once if they are). */
+/**
+ * Calls `wake` once every consumer fed by `outbox` is open again (at once if they are); never, if
+ * they have all ended (closeLinksInto), so a producer waiting on them stops instead of spinning.
+ */
 export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void): () => void {
+  if (lookup(outboxDestinations, ref, outbox)?.closed) return () => {};
   return whenAllOpen(() => gatesOf(ref, outbox), wake);
 }
 
