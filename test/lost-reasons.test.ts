@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectedServer, ConsoleEchoer, EchoProtocol, Graphline, OneShot, Pipeline, RateControlledFileReader, SingleServer, TCPClient, TCPServer, producerFinished, reason, run, type AnyComponent, type Listening, type RunHandle, type RunResult } from 'kamaelia-xstate';
+import { ConnectedServer, ConsoleEchoer, DataSource, EchoProtocol, box, defineComponent, type SignalMessage, Graphline, OneShot, Pipeline, RateControlledFileReader, SingleServer, TCPClient, TCPServer, producerFinished, reason, run, type AnyComponent, type Listening, type RunHandle, type RunResult } from 'kamaelia-xstate';
 import { PassThrough } from 'node:stream';
 import { testPki, type TestPki } from './helpers/certs.js';
 import { closedPort, collect, listen, until } from './helpers/net.js';
@@ -109,6 +109,21 @@ describe('a Graphline whose child ends with a reason', () => {
     for await (const message of handle.messages('signal')) signals.push(message);
     expect(signals.at(-1)).toMatchObject({ kind: 'producerFinished', source: 'Graphline', reason: { code: 'ECONNREFUSED' } });
     expect(await handle.done).toMatchObject({ status: 'error', reason: { code: 'ECONNREFUSED' } });
+  });
+
+  it('a producer told ENOCONSUMER because its consumer ended cleanly is not a failure of the graph', async () => {
+    function* endless(): Generator<string> {
+      for (;;) yield 'x';
+    }
+    const TakesOne = () =>
+      defineComponent({
+        name: 'TakesOne',
+        inboxes: { inbox: box<string>(), control: box<SignalMessage>() },
+        outboxes: { signal: box<SignalMessage>() },
+        body: ({ on, finish }) => on('inbox', () => finish()),
+      });
+    const handle = run(Graphline({ SOURCE: DataSource(endless()), SINK: TakesOne() }, { 'SOURCE.outbox': 'SINK.inbox' }));
+    expect(await handle.done).toEqual({ status: 'done' });
   });
 
   it('the README SSL client example exits 1 naming a refused connection or a failed certificate check', async () => {

@@ -9,6 +9,9 @@ import { componentPath } from '../kernel/registry.js';
 import { addInboxPassthrough, closeLinksInto, deliverFromOutbox, deliverToInbox, linkToInbox, linkToOwnOutbox } from '../kernel/routing.js';
 import { emitFrom } from '../kernel/xstateInternals.js';
 
+/** The code of the shutdownMicroprocess a producer gets when the consumer it fed has ended. */
+const NO_CONSUMER = 'ENOCONSUMER';
+
 /** graphSupervisorMachine with the world provided: child actors, links, failure reports. */
 export const graphSupervisorLogic = graphSupervisorMachine.provide({
   actors: {
@@ -25,7 +28,9 @@ export const graphSupervisorLogic = graphSupervisorMachine.provide({
         layout.children.forEach(({ component }, index) => {
           if (!component.outboxes.includes('signal')) return;
           children[index]!.on('signal', (event: { data?: unknown }) => {
-            if (isShutdownRequest(event.data) && event.data.reason) self.send({ type: CHILD_REASON, data: event.data.reason });
+            const why = isShutdownRequest(event.data) ? event.data.reason : undefined;
+            // ENOCONSUMER is the graph's own word to a producer whose consumer ended: not a failure.
+            if (why && why.code !== NO_CONSUMER) self.send({ type: CHILD_REASON, data: why });
           });
         });
         const refOf = (child: number | 'self'): AnyActorRef => (child === 'self' ? self : children[child]!);
@@ -72,7 +77,7 @@ function closeLinksIntoEnded(children: readonly AnyActorRef[], layout: GraphLayo
     if (!producer) continue;
     const orphaned = closeLinksInto(producer, ended).filter((box) => box !== 'signal');
     if (orphaned.length === 0 || producer.getSnapshot().status !== 'active') continue;
-    const why = reason('ENOCONSUMER', `${componentPath(ended)} has ended: nothing takes ${componentPath(producer)}'s ${orphaned.join(', ')} any more`);
+    const why = reason(NO_CONSUMER, `${componentPath(ended)} has ended: nothing takes ${componentPath(producer)}'s ${orphaned.join(', ')} any more`);
     deliverToInbox(producer, 'control', shutdownMicroprocess(why));
   }
 }
