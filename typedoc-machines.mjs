@@ -26,6 +26,7 @@ export function load(app) {
       for (const reflection of reflectionTypes(variable.type)) {
         for (const child of [...(reflection.declaration.children ?? [])]) project.removeReflection(child);
         for (const signature of [...(reflection.declaration.signatures ?? [])]) project.removeReflection(signature);
+        for (const index of [...(reflection.declaration.indexSignatures ?? [])]) project.removeReflection(index);
       }
     }
   });

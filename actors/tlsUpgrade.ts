@@ -36,6 +36,7 @@ function connectedHost(socket: Socket): string | undefined {
 /** node:tls options for the server side of a handshake (key and cert are required there). */
 export type ServerTlsOptions = tls.TlsOptions & { readonly isServer: true };
 
+/** node:tls options for a TLS upgrade (makessl): a client's, or a server's with `isServer: true`. */
 export type TlsUpgradeOptions = ClientTlsOptions | ServerTlsOptions;
 
 export interface TlsHandshakeCallbacks {

@@ -21,12 +21,13 @@ import {
   type ReasonRecord,
 } from './records.js';
 
+/** Options of {@link LifecycleTracker}. */
 export interface LifecycleTrackerOptions {
-  /** Leading payload bytes to put in log records (hex). 0, the default, sends sizes only. */
+  /** Leading payload bytes to put in log records (hex); 0 sends sizes only. @defaultValue 0 */
   readonly showPayloadBytes?: number;
-  /** Log records kept per drain; more are counted in a `dropped` record. Default 500. */
+  /** Log records kept per drain; more are counted in a `dropped` record. @defaultValue 500 */
   readonly logLimit?: number;
-  /** Clock for record timestamps (ms since the epoch). */
+  /** Clock for record timestamps (ms since the epoch). @defaultValue Date.now */
   readonly now?: () => number;
 }
 
@@ -154,6 +155,10 @@ function ownBytes(context: unknown): { in: number; out: number } | undefined {
   return { in: typeof bytesIn === 'number' ? bytesIn : 0, out: typeof bytesOut === 'number' ? bytesOut : 0 };
 }
 
+/**
+ * Turns XState inspection events into inspector records (actors, graphs, steps, connection lanes,
+ * byte counts): pass `tracker.observe` as `inspect`, and `drain()` the records. createInspector uses one.
+ */
 export class LifecycleTracker {
   private readonly showPayloadBytes: number;
   private readonly logLimit: number;

@@ -5,9 +5,11 @@
 
 /** The connection lifecycle states the swimlanes draw. */
 export const LIFECYCLE_STATES = ['delaying', 'connecting', 'connected', 'upgradingTls', 'flushing', 'closed', 'failed'] as const;
+/** A connection lifecycle state the inspector draws as a swimlane segment. */
 export type LifecycleState = (typeof LIFECYCLE_STATES)[number];
 export const TERMINAL_STATES: ReadonlySet<string> = new Set<LifecycleState>(['closed', 'failed']);
 
+/** Why a connection ended badly, as a record carries it. */
 export interface ReasonRecord {
   readonly code?: string;
   readonly message: string;
@@ -45,6 +47,7 @@ export interface ActorRecord {
   };
 }
 
+/** One end of a linkage in a graph record: a component's box. */
 export interface BoxRef {
   readonly child: number | 'self';
   readonly box: string;
@@ -167,6 +170,7 @@ export interface DroppedRecord {
   readonly count: number;
 }
 
+/** Everything the inspector sends its page or writes to a recording, one JSON object a record. */
 export type InspectorRecord =
   | HelloRecord
   | ActorRecord

@@ -16,28 +16,31 @@ import { LifecycleTracker } from './lifecycle.js';
 import type { HelloRecord, InspectorRecord } from './records.js';
 import type * as StatelyProtocol from './page/stately.js';
 
+/** Options of {@link createInspector}. */
 export interface InspectorOptions {
-  /** TCP port for the page and its WebSocket; 0 (the default) picks a free one. */
+  /** TCP port for the page and its WebSocket; 0 picks a free one. @defaultValue 0 */
   readonly port?: number;
-  /** Address to bind. Loopback unless told otherwise: the page shows what your system does. */
+  /** Address to bind. Loopback unless told otherwise: the page shows what your system does. @defaultValue '127.0.0.1' */
   readonly host?: string;
-  /** Writes every record as JSON lines to this file; the page can open it and replay it. */
+  /** Writes every record as JSON lines to this file; the page can open it and replay it. @defaultValue none */
   readonly record?: string;
-  /** Leading payload bytes shown in the event log (hex). 0, the default, sends sizes only. */
+  /** Leading payload bytes shown in the event log (hex); 0 sends sizes only. @defaultValue 0 */
   readonly showPayloadBytes?: number;
-  /** How often records are sent, in milliseconds (default 100). */
+  /** How often records are sent, in milliseconds. @defaultValue 100 */
   readonly flushIntervalMs?: number;
-  /** Log records per batch before the rest are only counted (default 500). */
+  /** Log records per batch before the rest are only counted. @defaultValue 500 */
   readonly logLimit?: number;
   /**
    * Host names (without port) the page may be reached by besides loopback names and addresses and
    * the bound address, e.g. `['inspector.lan']` behind a reverse proxy. Requests naming any other
    * `Host` get 403, so a web page whose name resolves to 127.0.0.1 (DNS rebinding) cannot read the
-   * session. Default: none.
+   * session.
+   * @defaultValue none
    */
   readonly allowedHosts?: readonly string[];
 }
 
+/** A running inspector, as {@link createInspector} resolves it. */
 export interface Inspector {
   /** The observer to pass as `inspect` to run() or createActor. */
   readonly inspect: (event: InspectionEvent) => void;
@@ -78,6 +81,19 @@ function findPageDir(): string {
   throw new Error('createInspector: the inspector page (inspector/page/index.html) is missing from this installation');
 }
 
+/**
+ * Starts the inspector: a small HTTP + WebSocket server (loopback by default) whose page draws the
+ * component graphs, statecharts and connection swimlanes of every system run with its `inspect`,
+ * live, and replays recordings. Everything it serves is local (no network needed).
+ *
+ * @param options - see {@link InspectorOptions}
+ * @example
+ * ```ts
+ * const inspector = await createInspector();
+ * console.log(inspector.url);
+ * run(ConnectedServer({ port: 1601, protocol: () => EchoProtocol() }), { inspect: inspector.inspect });
+ * ```
+ */
 export async function createInspector(options: InspectorOptions = {}): Promise<Inspector> {
   const host = options.host ?? '127.0.0.1';
   const flushIntervalMs = checkDuration('createInspector', 'flushIntervalMs', options.flushIntervalMs, 100);

@@ -57,6 +57,7 @@ export type SocketCommand =
 /** The abort command's parameters. */
 export type SocketAbort = Omit<Extract<SocketCommand, { type: 'socket.abort' }>, 'type'>;
 
+/** The events connectedSocketAdapterMachine takes: its inboxes and its socket binding's reports. */
 export type CsaEvent =
   | { type: 'inbox'; data: unknown }
   | { type: 'control'; data: SignalMessage }
@@ -77,6 +78,7 @@ export type CsaSignal = BadMessage | ProducerFinished | ShutdownCSA<AnyActorRef>
 /** The machine's timeouts: each is the event its timer sends when it runs out. */
 export type CsaTimeout = 'csa.halfOpenTimeout' | 'csa.handshakeTimeout' | 'csa.closeTimeout';
 
+/** What connectedSocketAdapterMachine emits: its outboxes. */
 export type CsaEmitted =
   | { type: 'outbox'; data: Buffer }
   | { type: 'CreatorFeedback'; data: SocketShutdown }
@@ -94,6 +96,7 @@ export interface CsaBindingOptions {
   readonly secure?: boolean;
 }
 
+/** What connectedSocketAdapterMachine is started with. */
 export interface CsaInput {
   readonly binding: CsaBindingOptions;
   /** Milliseconds a graceful close waits for the peer after our FIN before forcing it. */
@@ -104,6 +107,7 @@ export interface CsaInput {
   readonly id: number;
 }
 
+/** connectedSocketAdapterMachine's context. */
 export interface CsaContext {
   readonly binding: Opaque<CsaBindingOptions>;
   readonly closeTimeoutMs: number;
@@ -119,6 +123,7 @@ export interface CsaContext {
   readonly producerReason: Reason | undefined;
 }
 
+/** What connectedSocketAdapterMachine ends with. */
 export interface CsaOutput {
   readonly bytesIn: number;
   readonly bytesOut: number;
@@ -134,6 +139,7 @@ function endReason(context: CsaContext): Reason | undefined {
   return context.reason ?? context.producerReason;
 }
 
+/** The CSA's lifecycle: `connected` ⇄ `upgradingTls` → `flushing` → `closed`; the socket I/O is provided into it (see docs/csa.md). */
 export const connectedSocketAdapterMachine = setup({
   types: {} as {
     context: CsaContext;

@@ -20,11 +20,13 @@ export interface GraphShape {
   readonly links: readonly GraphLink[];
 }
 
+/** What graphSupervisorMachine is started with. */
 export interface GraphSupervisorInput {
   readonly name: string;
   readonly layout: GraphShape;
 }
 
+/** graphSupervisorMachine's context. */
 export interface GraphSupervisorContext {
   readonly name: string;
   /** The layout the children are made from (opaque: it holds the components' logic). */
@@ -60,6 +62,7 @@ function childIndex(eventType: string): number {
 
 const USE = 'use Pipeline() or Graphline()';
 
+/** Pipeline's and Graphline's lifecycle: `running` (children spawned, linkages routed, shutdown propagated) → `ended` once every child has. */
 export const graphSupervisorMachine = setup({
   types: {} as {
     context: GraphSupervisorContext;

@@ -26,6 +26,7 @@ export interface SelectorRemoval {
   readonly socket: Selectable;
 }
 
+/** What a CSA tells the Selector: watch a socket for a box, or stop. */
 export type SelectorNotice = SelectorRegistration | SelectorRemoval;
 
 /** What a reader's box receives. `end` is the peer's FIN after every byte it sent was read. */
@@ -40,28 +41,50 @@ export interface SendReadiness {
   readonly readiness: 'drain';
 }
 
+/**
+ * Asks the Selector to tell `target`'s `box` when `socket` is readable (Kamaelia's newReader).
+ * @param target - the actor to tell
+ * @param box - its inbox for ReadReady
+ * @param socket - the socket to watch
+ */
 export function newReader(target: AnyActorRef, box: string, socket: Selectable): SelectorRegistration {
   return { kind: 'newReader', target, box, socket };
 }
 
+/**
+ * Asks the Selector to tell `target`'s `box` when `socket` can take more writes (Kamaelia's newWriter).
+ * @param target - the actor to tell
+ * @param box - its inbox for SendReady
+ * @param socket - the socket to watch
+ */
 export function newWriter(target: AnyActorRef, box: string, socket: Selectable): SelectorRegistration {
   return { kind: 'newWriter', target, box, socket };
 }
 
+/**
+ * Stops watching `socket` for reads.
+ * @param socket - the watched socket
+ */
 export function removeReader(socket: Selectable): SelectorRemoval {
   return { kind: 'removeReader', socket };
 }
 
+/**
+ * Stops watching `socket` for writes.
+ * @param socket - the watched socket
+ */
 export function removeWriter(socket: Selectable): SelectorRemoval {
   return { kind: 'removeWriter', socket };
 }
 
+/** The events selectorMachine takes. */
 export type SelectorEvent =
   | { type: 'notify'; data: SelectorNotice }
   | { type: 'control'; data: unknown }
   | { type: 'selector.busy'; registrations: number }
   | { type: 'selector.idle' };
 
+/** selectorMachine's context. */
 export interface SelectorContext {
   /** Live registrations (reader and writer count separately), updated when the count crosses zero. */
   readonly registrations: number;
@@ -70,6 +93,7 @@ export interface SelectorContext {
 /** The Selector's system id: components find it with `system.get(SELECTOR_SYSTEM_ID)`. */
 export const SELECTOR_SYSTEM_ID = 'selector';
 
+/** The Selector's lifecycle (`idle` ⇄ `serving`): the one place socket readiness becomes ReadReady/SendReady for the CSA that registered it. */
 export const selectorMachine = setup({
   types: {} as { context: SelectorContext; events: SelectorEvent },
   actors: {

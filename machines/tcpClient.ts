@@ -58,8 +58,10 @@ export class PendingQueue {
   closeRequest: ControlMessage | undefined;
 }
 
+/** What the connector actor reports: connected (with the socket) or failed (with why). */
 export type ConnectorEvent = { type: 'connect.ok'; socket: Opaque<unknown> } | { type: 'connect.failed'; reason: Reason };
 
+/** The events tcpClientMachine takes: its inboxes and its actors' reports. */
 export type TcpClientEvent =
   | { type: 'inbox'; data: unknown }
   | { type: 'control'; data: SignalMessage }
@@ -70,11 +72,13 @@ export type TcpClientEvent =
   | { type: 'xstate.error.actor.connector'; error: unknown }
   | { type: 'xstate.error.actor.csa'; error: unknown };
 
+/** What tcpClientMachine emits: its outboxes. */
 export type TcpClientEmitted =
   | { type: 'outbox'; data: Buffer }
   | { type: 'signal'; data: SignalMessage }
   | { type: 'sslready'; data: SslReady };
 
+/** tcpClientMachine's context. */
 export interface TcpClientContext {
   readonly request: Opaque<ConnectRequest>;
   readonly host: string;
@@ -119,6 +123,7 @@ const beforeConnection = {
 
 const USE = 'use TCPClient()';
 
+/** TCPClient's lifecycle: `delaying` → `connecting` → `open` (`connected` ⇄ `upgradingTls`, `flushing`) → `closed`, or `failed`; once connected it runs a CSA as child `csa`. */
 export const tcpClientMachine = setup({
   types: {} as {
     context: TcpClientContext;

@@ -20,6 +20,7 @@ import {
   type SignalMessage,
 } from '../src/kernel/messages.js';
 
+/** What tcpServerMachine is started with. */
 export interface TcpServerInput {
   /** After serverShutdown, how long open connections may go on before they are asked to close. */
   readonly drainTimeout: number;
@@ -29,6 +30,7 @@ export interface TcpServerInput {
   readonly listener: unknown;
 }
 
+/** A server's counters, as serverStats(handle.actor) reports them. */
 export interface TcpServerStats {
   /** Connections accepted and not yet closed. */
   readonly open: number;
@@ -61,6 +63,7 @@ export interface ListenerActorInput {
   readonly connections: ConnectionCounts;
 }
 
+/** tcpServerMachine's context. */
 export interface TcpServerContext extends Omit<TcpServerStats, 'open' | 'accepted' | 'proxyRejected'> {
   readonly connections: ConnectionCounts;
   readonly drainTimeout: number;
@@ -90,8 +93,10 @@ export type ListenerCommand =
   /** Close every connection now. */
   | { type: 'destroyConnections' };
 
+/** The events tcpServerMachine takes: `control` and its listener's reports. */
 export type TcpServerEvent = { type: 'control'; data: SignalMessage } | ListenerReport;
 
+/** What tcpServerMachine emits: its outboxes (listening, signal, protocolHandlerSignal). */
 export type TcpServerEmitted =
   | { type: 'protocolHandlerSignal'; data: NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef> }
   | { type: 'listening'; data: Listening }
@@ -104,6 +109,7 @@ const unprovidedListener = fromCallback<ListenerCommand, ListenerActorInput>(({ 
 
 const isPromptShutdown = (message: unknown): boolean => isShutdownMicroprocess(message) && !isServerShutdown(message);
 
+/** TCPServer's lifecycle: `binding` → `listening` → `draining` → `closed` (or `failed`), its I/O provided by a listener actor. */
 export const tcpServerMachine = setup({
   types: {} as {
     context: TcpServerContext;

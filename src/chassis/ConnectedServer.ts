@@ -37,6 +37,7 @@ import { createChildActor, forgetChild, stopTree } from '../kernel/childActors.j
 import { hostBody, isHostable } from '../kernel/hostedBody.js';
 import type { CheckedHandler } from './connectionHandler.js';
 
+/** Options of {@link ConnectedServer} and FastRestartServer: the TCPServer and cluster options, and `protocol`. */
 export interface ConnectedServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions, ClusterOptions {
   /**
    * Makes the component that handles one connection. Called once per connection. Its boxes are
@@ -196,17 +197,39 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
   });
 }
 
-/** Kamaelia's ServerCore: `protocol(info)` makes each connection's handler. */
+/**
+ * Kamaelia's ServerCore: a TCPServer that gives every connection its own handler, made by
+ * `protocol(info)` and wired to the connection (its inbox gets the bytes, its outbox is written,
+ * its signal closes the connection). `listening` says where it is bound; `serverShutdown` on
+ * `control` stops accepting and drains. The handler's boxes are checked by the compiler.
+ *
+ * @param options - see {@link ConnectedServerOptions} (and TCPServerOptions)
+ * @example
+ * ```ts
+ * const server = run(ConnectedServer({ host: '127.0.0.1', port: 1601, protocol: () => EchoProtocol() }));
+ * const { address, port } = await server.next('listening');
+ * process.once('SIGINT', () => server.send('control', serverShutdown()));
+ * ```
+ */
 export function ConnectedServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
   return serverCore('ConnectedServer', options, withInfo(options.protocol));
 }
 
+/** Options of {@link SimpleServer}: as ConnectedServer's, with a `protocol` that takes no arguments. */
 export interface SimpleServerOptions<H extends AnyComponent = AnyComponent> extends TCPServerOptions, ClusterOptions {
   /** Makes the component that handles one connection; called with no arguments, as Kamaelia's SimpleServer. Checked as ConnectedServer's. */
   readonly protocol: () => H;
 }
 
-/** ConnectedServer whose protocol factory takes no arguments. */
+/**
+ * ConnectedServer whose protocol factory takes no arguments (Kamaelia's SimpleServer).
+ *
+ * @param options - see {@link SimpleServerOptions}
+ * @example
+ * ```ts
+ * run(SimpleServer({ port: 1601, protocol: () => EchoProtocol() }));
+ * ```
+ */
 export function SimpleServer<H extends AnyComponent>(options: CheckedServerOptions<SimpleServerOptions<H>, H>) {
   return serverCore('SimpleServer', options, () => options.protocol());
 }

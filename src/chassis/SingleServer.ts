@@ -23,6 +23,7 @@ import { deliverToInbox, linkToOwnOutbox, removeLinksBetween } from '../kernel/r
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { stopTree } from '../kernel/childActors.js';
 
+/** Options of {@link SingleServer}: TCPServer's, except maxConnections (it serves one client at a time). */
 export type SingleServerOptions = Omit<TCPServerOptions, 'maxConnections'>;
 
 interface Client {
@@ -32,6 +33,19 @@ interface Client {
   readonly unsubscribe: () => void;
 }
 
+/**
+ * Kamaelia's SingleServer: serves one client at a time. What the client sends comes out of
+ * `outbox`; what arrives on `inbox` goes to the client (queued until one is there). When the client
+ * leaves, `producerFinished` goes out of `signal` and the next one is served; others are refused
+ * meanwhile. `shutdownMicroprocess` on `control` stops it.
+ *
+ * @param options - see {@link SingleServerOptions}
+ * @example
+ * ```ts
+ * const server = run(SingleServer({ host: '127.0.0.1', port: 1600 }));
+ * for await (const bytes of server.messages('outbox')) console.log(String(bytes));
+ * ```
+ */
 export function SingleServer(options: SingleServerOptions = {}) {
   const input = tcpServerInput({ ...options, maxConnections: 1 }, 'SingleServer');
   return defineComponent({

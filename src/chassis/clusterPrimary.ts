@@ -36,13 +36,16 @@ export interface WorkerRestartOptions {
   readonly maxDelay?: number;
 }
 
+/** The cluster options of ConnectedServer and SimpleServer. */
 export interface ClusterOptions {
   /**
    * Run the server in this many worker processes (node:cluster), sharing its port. The primary
    * process forks them, running the same program, and supervises them; in each worker the same
-   * ConnectedServer call serves. Default: no workers (serve in this process).
+   * ConnectedServer call serves.
+   * @defaultValue none (serve in this process)
    */
   readonly workers?: number;
+  /** How crashed workers are restarted. @defaultValue see {@link WorkerRestartOptions} */
   readonly workerRestarts?: WorkerRestartOptions;
 }
 

@@ -9,16 +9,18 @@ import type { RunResult } from '../kernel/run.js';
 
 /** What shutdownOn needs of a run() handle. */
 export interface ShutdownTarget {
+  /** Puts a message into the server's control (run()'s handle does). */
   send(box: 'control', message: SignalMessage): boolean;
   readonly done: Promise<RunResult>;
 }
 
+/** Options of {@link shutdownOn}. */
 export interface ShutdownOnOptions {
-  /** Milliseconds to go on accepting after the signal before serverShutdown (endpoint propagation). Default 0. */
+  /** Milliseconds to go on accepting after the signal before serverShutdown (endpoint propagation). @defaultValue 0 */
   readonly delay?: number;
-  /** Exit the process once the server has ended: code 0, or 1 if an error ended it. Default true. */
+  /** Exit the process once the server has ended: code 0, or 1 if an error ended it. @defaultValue true */
   readonly exit?: boolean;
-  /** Told each signal as it arrives (for a log line). Default none. */
+  /** Told each signal as it arrives (for a log line). @defaultValue none */
   readonly onSignal?: (signal: NodeJS.Signals) => void;
 }
 

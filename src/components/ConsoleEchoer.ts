@@ -4,12 +4,13 @@ import type { Writable } from 'node:stream';
 import { box, defineComponent } from '../kernel/component.js';
 import { isShutdownRequest, type SignalMessage } from '../kernel/messages.js';
 
+/** Options of {@link ConsoleEchoer}. */
 export interface ConsoleEchoerOptions {
-  /** Also send every message on outbox. */
+  /** Also send every message on outbox. @defaultValue false */
   readonly forwarder?: boolean;
-  /** Written before each message. */
+  /** Written before each message. @defaultValue '' */
   readonly tag?: string;
-  /** Where to write; stdout by default. */
+  /** Where to write. @defaultValue process.stdout */
   readonly stream?: Writable;
 }
 
@@ -19,6 +20,14 @@ function render(message: unknown): string {
   return `${JSON.stringify(message)}\n`;
 }
 
+/**
+ * Writes each message on `inbox` to stdout (bytes and strings as text, anything else as JSON); a shutdown on `control` ends it and is passed on to `signal`.
+ * @param options - see {@link ConsoleEchoerOptions}
+ * @example
+ * ```ts
+ * await run(Pipeline(DataSource(['hello\n']), ConsoleEchoer({ tag: '> ' }))).done;
+ * ```
+ */
 export function ConsoleEchoer(options: ConsoleEchoerOptions = {}) {
   return defineComponent({
     name: 'ConsoleEchoer',

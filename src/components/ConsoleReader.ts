@@ -5,13 +5,28 @@ import type { Readable, Writable } from 'node:stream';
 import { box, defineComponent } from '../kernel/component.js';
 import { isShutdownRequest, producerFinished, type SignalMessage } from '../kernel/messages.js';
 
+/** Options of {@link ConsoleReader}. */
 export interface ConsoleReaderOptions {
+  /** Shown before each line when the input is a terminal. @defaultValue '>>> ' */
   readonly prompt?: string;
+  /** Appended to each line sent. @defaultValue '\n' */
   readonly eol?: string;
+  /** Where lines are read from. @defaultValue process.stdin */
   readonly input?: Readable;
+  /** Where the prompt is written. @defaultValue process.stdout */
   readonly output?: Writable;
 }
 
+/**
+ * Sends each line read from stdin (with `eol`) on `outbox`; at the end of input it sends
+ * `producerFinished` on `signal` and ends. A shutdown on `control` ends it at once.
+ *
+ * @param options - see {@link ConsoleReaderOptions}
+ * @example
+ * ```ts
+ * await run(Pipeline(ConsoleReader(), TCPClient('127.0.0.1', 7000))).done;
+ * ```
+ */
 export function ConsoleReader(options: ConsoleReaderOptions = {}) {
   return defineComponent({
     name: 'ConsoleReader',

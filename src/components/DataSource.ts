@@ -5,6 +5,16 @@ import { isShutdownRequest, producerFinished, type SignalMessage } from '../kern
 
 const BATCH = 1024;
 
+/**
+ * Sends each item of `items` on `outbox` (as fast as downstream takes them), then
+ * `producerFinished` on `signal`, and ends. A shutdown on `control` stops it early and is passed on.
+ *
+ * @param items - any iterable, read lazily (it may be endless)
+ * @example
+ * ```ts
+ * await run(Pipeline(DataSource(['hello ', 'world\n']), ConsoleEchoer())).done;
+ * ```
+ */
 export function DataSource<T>(items: Iterable<T>) {
   return defineComponent({
     name: 'DataSource',

@@ -32,6 +32,15 @@ const echoProtocol = defineComponent({
   },
 });
 
+/**
+ * A connection handler that sends back what it receives, holding its inbox while the connection
+ * cannot take more; a shutdown on `control` is passed on to `signal` and ends it.
+ *
+ * @example
+ * ```ts
+ * run(ConnectedServer({ port: 7000, protocol: () => EchoProtocol() }));
+ * ```
+ */
 export function EchoProtocol() {
   return echoProtocol;
 }

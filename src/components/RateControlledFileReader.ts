@@ -6,13 +6,26 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { box, defineComponent } from '../kernel/component.js';
 import { isShutdownRequest, producerFinished, reasonFromError, type SignalMessage } from '../kernel/messages.js';
 
+/** Options of {@link RateControlledFileReader}. */
 export interface RateControlledFileReaderOptions {
-  /** Bytes per second (default 100,000). */
+  /** Bytes per second. @defaultValue 100000 */
   readonly rate?: number;
-  /** Bytes per chunk (default rate/100, so at most 100 timer ticks a second). */
+  /** Bytes per chunk, so at most 100 timer ticks a second. @defaultValue rate / 100 */
   readonly chunkSize?: number;
 }
 
+/**
+ * Reads the file at `path` and sends it on `outbox` in chunks of `chunkSize` bytes at `rate` bytes
+ * a second (and no faster than downstream takes them), then `producerFinished` on `signal`. A file
+ * that cannot be read ends it with `producerFinished` carrying the error's code (ENOENT, ...).
+ *
+ * @param path - the file to read
+ * @param options - see {@link RateControlledFileReaderOptions}
+ * @example
+ * ```ts
+ * await run(Pipeline(RateControlledFileReader('myfile', { rate: 100_000 }), TCPClient('127.0.0.1', 1000))).done;
+ * ```
+ */
 export function RateControlledFileReader(path: string, options: RateControlledFileReaderOptions = {}) {
   if (typeof path !== 'string' || path.length === 0) throw new TypeError(`RateControlledFileReader: path must be a non-empty string, got ${String(path)}`);
   const rate = options.rate ?? 100_000;

@@ -39,6 +39,7 @@ export type TargetsAccepting<C, M> =
   | { [N in Names<C>]: { [B in InNames<C[N]>]: [M] extends [InboxesOf<C[N]>[B]] ? `${N}.${B}` : never }[InNames<C[N]>] }[Names<C>]
   | SelfBox;
 
+/** A Graphline's linkages, `'child.outbox': 'child.inbox'` (or `self.box` for the Graphline's own boxes), checked against the children's box names and message types. */
 export type Linkages<C> = { readonly [K in ChildSource<C>]?: TargetsAccepting<C, SourceMessage<C, K>> } & {
   readonly [K in SelfBox]?: ChildTarget<C> | SelfBox;
 };
@@ -56,6 +57,18 @@ export type GraphlineOutboxes<C, L> = Omit<{ outbox: never; signal: SignalMessag
 /** Rejects linkage keys that name no child outbox (and are not `self.<box>`). */
 type NoUnknownSources<C, L> = { readonly [K in Exclude<keyof L, ChildSource<C> | SelfBox>]: never };
 
+/**
+ * Named children wired by linkages. `self` names the Graphline's own boxes; a misspelt child or box, or a message type the target cannot take, is a compile error (and a TypeError at run time). It ends when every child has, with Kamaelia's shutdown rules.
+ * @param children - the children by name
+ * @param linkages - which outbox goes to which inbox
+ * @example
+ * ```ts
+ * run(Graphline(
+ *   { greeting: OneShot('hi\n'), echo: ConsoleEchoer() },
+ *   { 'greeting.outbox': 'echo.inbox', 'greeting.signal': 'echo.control' },
+ * ));
+ * ```
+ */
 export function Graphline<const C extends Readonly<Record<string, AnyComponent>>, const L extends Linkages<C>>(
   children: C,
   linkages: L & NoUnknownSources<C, L>,

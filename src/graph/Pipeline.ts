@@ -41,6 +41,14 @@ export type PipelineOutboxes<T extends readonly unknown[]> = {
   signal: BoxMessage<OutboxesOf<Last<T>>, 'signal'>;
 };
 
+/**
+ * Chains components: each one's `outbox` → the next one's `inbox`, `signal` → the next `control`; the pipeline's `inbox`/`control` go to the first and the last one's `outbox`/`signal` come out. It ends when every child has. A pair whose message types do not fit is a compile error.
+ * @param components - the stages, in order (at least one)
+ * @example
+ * ```ts
+ * await run(Pipeline(DataSource(['hello ', 'world\n']), ConsoleEchoer())).done;
+ * ```
+ */
 export function Pipeline<const T extends readonly AnyComponent[]>(
   ...components: T & CheckedPipeline<T>
 ): Component<PipelineInboxes<T>, PipelineOutboxes<T>> {

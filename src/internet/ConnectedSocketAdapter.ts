@@ -11,18 +11,19 @@ import { describeValue } from '../kernel/messages.js';
 import type { SignalMessage, SocketShutdown } from '../kernel/messages.js';
 import { checkDuration, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, DEFAULT_CLOSE_TIMEOUT } from './options.js';
 
+/** Options of {@link ConnectedSocketAdapter}. */
 export interface ConnectedSocketAdapterOptions {
-  /** node:tls options used when a message arrives on makessl. `{ isServer: true, key, cert, ... }` for the server side. */
+  /** node:tls options used when a message arrives on makessl. `{ isServer: true, key, cert, ... }` for the server side. @defaultValue none (makessl is refused) */
   readonly tls?: TlsUpgradeOptions;
-  /** The socket is a tls.TLSSocket whose handshake is done: makessl is refused. */
+  /** The socket is a tls.TLSSocket whose handshake is done: makessl is refused. @defaultValue false */
   readonly secure?: boolean;
-  /** How long a graceful close waits for the peer to close after our FIN (default {@link DEFAULT_CLOSE_TIMEOUT}, 5000 ms). */
+  /** Milliseconds a graceful close waits for the peer to close after our FIN. @defaultValue 5000 ({@link DEFAULT_CLOSE_TIMEOUT}) */
   readonly closeTimeout?: number;
-  /** How long a makessl handshake may take (default {@link DEFAULT_CLIENT_HANDSHAKE_TIMEOUT}, 30000 ms); then the CSA closes with ETIMEDOUT. */
+  /** Milliseconds a makessl handshake may take; then the CSA closes with ETIMEDOUT. @defaultValue 30000 ({@link DEFAULT_CLIENT_HANDSHAKE_TIMEOUT}) */
   readonly handshakeTimeout?: number;
-  /** The number carried in the shutdownCSA message on signal (a server's connection id; default 0). */
+  /** The number carried in the shutdownCSA message on signal (a server's connection id). @defaultValue 0 */
   readonly id?: number;
-  /** Bytes to send before anything that arrives on inbox. */
+  /** Bytes to send before anything that arrives on inbox. @defaultValue none */
   readonly initialWrites?: readonly (Uint8Array | string)[];
 }
 
@@ -64,6 +65,18 @@ const csaDefinition = defineComponent({
   logic: connectedSocketAdapterLogic,
 });
 
+/**
+ * Kamaelia's ConnectedSocketAdapter (CSA) for a socket you already have: bytes or strings on
+ * `inbox` are written, what the peer sends comes out of `outbox`, `makessl` upgrades to TLS, and
+ * the socket is read only while downstream can take more. See docs/csa.md for its machine.
+ *
+ * @param socket - a connected net.Socket (or tls.TLSSocket with `secure: true`)
+ * @param options - see {@link ConnectedSocketAdapterOptions}
+ * @example
+ * ```ts
+ * net.createServer((socket) => void run(Pipeline(ConnectedSocketAdapter(socket), ConsoleEchoer()))).listen(7000);
+ * ```
+ */
 export function ConnectedSocketAdapter(socket: Socket, options: ConnectedSocketAdapterOptions = {}): typeof csaDefinition {
   if (!(socket instanceof Socket)) {
     throw new TypeError(`ConnectedSocketAdapter: socket must be a connected net.Socket or tls.TLSSocket, got ${describeValue(socket)}`);

@@ -15,27 +15,29 @@ import { registerComponent } from '../kernel/registry.js';
 import { addInboxPassthrough, deliverToInbox, linkToOwnOutbox, removeInboxPassthroughsTo, removeLinksBetween, setInboxOpen } from '../kernel/routing.js';
 import { emitFrom } from '../kernel/xstateInternals.js';
 
+/** Options of {@link TCPClient}. Durations are in milliseconds. */
 export interface TCPClientOptions {
-  /** Milliseconds to wait after starting before connecting (default 0). Control works meanwhile. */
+  /** Milliseconds to wait after starting before connecting. Control works meanwhile. @defaultValue 0 */
   readonly delay?: number;
-  /** Milliseconds the connect (and, with `secure`, the TLS handshake) may take; 0 = no limit (default {@link DEFAULT_CONNECT_TIMEOUT}, 60000). */
+  /** Milliseconds the connect (and, with `secure`, the TLS handshake) may take; 0 = no limit. @defaultValue 60000 ({@link DEFAULT_CONNECT_TIMEOUT}) */
   readonly connectTimeout?: number;
-  /** Milliseconds a graceful close waits for the peer after our FIN (default {@link DEFAULT_CLOSE_TIMEOUT}, 5000). */
+  /** Milliseconds a graceful close waits for the peer after our FIN. @defaultValue 5000 ({@link DEFAULT_CLOSE_TIMEOUT}) */
   readonly closeTimeout?: number;
-  /** Milliseconds a makessl handshake may take (default {@link DEFAULT_CLIENT_HANDSHAKE_TIMEOUT}, 30000); then the client fails with ETIMEDOUT. */
+  /** Milliseconds a makessl handshake may take; then the client fails with ETIMEDOUT. @defaultValue 30000 ({@link DEFAULT_CLIENT_HANDSHAKE_TIMEOUT}) */
   readonly handshakeTimeout?: number;
-  /** node:tls options for makessl, or for TLS from the start with `secure: true`. Verification is on by default. */
+  /** node:tls options for makessl, or for TLS from the start with `secure: true`. Verification is on by default. @defaultValue none */
   readonly tls?: ClientTlsOptions;
-  /** TLS from the start (tls.connect) instead of plain TCP. */
+  /** TLS from the start (tls.connect) instead of plain TCP. @defaultValue false */
   readonly secure?: boolean;
-  /** Resolves the host name instead of dns.lookup (node:net's `lookup` option). */
+  /** Resolves the host name instead of dns.lookup (node:net's `lookup` option). @defaultValue dns.lookup */
   readonly lookup?: LookupFunction;
   /**
-   * Connect to this Unix domain socket instead of host:port (default none). `host` is then only a
-   * name (for TLS's servername) and `port` may be 0.
+   * Connect to this Unix domain socket instead of host:port. `host` is then only a name (for
+   * TLS's servername) and `port` may be 0.
+   * @defaultValue none
    */
   readonly path?: string;
-  /** Bytes queued before the connection is up above which the inbox gate closes (default 1 MiB). */
+  /** Bytes queued before the connection is up above which the inbox gate closes. @defaultValue 1048576 (1 MiB) */
   readonly pendingHighWaterMark?: number;
 }
 
@@ -94,6 +96,25 @@ export const tcpClientLogic = tcpClientMachine.provide({
   },
 });
 
+/**
+ * Kamaelia's TCP client: connects to `host`:`port`; bytes or strings on `inbox` are sent, what the
+ * server sends comes out of `outbox` as Buffers. `producerFinished` on `control` sends what is
+ * queued, then closes; `shutdownMicroprocess` closes now; anything on `makessl` switches to TLS
+ * (STARTTLS). It ends with exactly one `producerFinished` on `signal`, carrying `reason` (code
+ * ECONNREFUSED, ETIMEDOUT, ECONNRESET, ...) when an error ended it. A bad host or port throws.
+ *
+ * @param host - an IP address (v4 or v6) or a host name
+ * @param port - 1 to 65535 (0 with `path`)
+ * @param options - see {@link TCPClientOptions}
+ * @example
+ * ```ts
+ * const client = run(TCPClient('127.0.0.1', 7000));
+ * client.send('inbox', 'hello\n');
+ * console.log(String(await client.next('outbox')));
+ * client.send('control', producerFinished());
+ * await client.done;
+ * ```
+ */
 export function TCPClient(host: string, port: number, options: TCPClientOptions = {}) {
   const connectTo = connectableHost(host);
   if (connectTo === undefined) {

@@ -14,49 +14,56 @@ import { resolveSni } from './sni.js';
 
 export type { ServerSocketOptions, SniCertificates, TCPServerTlsOptions } from '../../actors/listener.js';
 
+/** Options of {@link TCPServer} (and of ConnectedServer, SimpleServer, SingleServer). Durations are in milliseconds. */
 export interface TCPServerOptions {
-  /** 0 (the default) means any free port; the chosen one is reported on `listening`. */
+  /** 0 means any free port; the chosen one is reported on `listening`. @defaultValue 0 */
   readonly port?: number;
-  /** Address to bind; default all interfaces. */
+  /** Address to bind. @defaultValue all interfaces */
   readonly host?: string;
-  /** Length of the kernel's queue of connections not yet accepted. Node's default is 511. */
+  /** Length of the kernel's queue of connections not yet accepted. @defaultValue 511 (Node's) */
   readonly backlog?: number;
-  /** Pick a free port in [low, high] (Kamaelia's makeTCPServerPort); replaces `port`. */
+  /** Pick a free port in [low, high] (Kamaelia's makeTCPServerPort); replaces `port`. @defaultValue none */
   readonly portRange?: readonly [number, number];
+  /** Options of each accepted socket (noDelay, keepAlive, ...). @defaultValue `{ noDelay: true }` */
   readonly socketOptions?: ServerSocketOptions;
   /**
    * TLS. With `secure: true` every connection speaks TLS from its first byte (implicit TLS).
    * Otherwise the options are given to each CSA for server-side STARTTLS (a message on its makessl).
+   * @defaultValue none (plain TCP)
    */
   readonly tls?: TCPServerTlsOptions;
-  /** Milliseconds a TLS handshake may take. Default {@link DEFAULT_SERVER_HANDSHAKE_TIMEOUT} (5000), as Ranch and Thousand Island. */
+  /** Milliseconds a TLS handshake may take, as Ranch and Thousand Island. @defaultValue 5000 ({@link DEFAULT_SERVER_HANDSHAKE_TIMEOUT}) */
   readonly handshakeTimeout?: number;
   /**
    * At most this many open connections. Beyond it a new connection is accepted and closed at once
    * (Node's server.maxConnections) and counted as refused; it does not wait.
+   * @defaultValue no limit
    */
   readonly maxConnections?: number;
-  /** Close a connection (gracefully: queued bytes are flushed) after this many ms without traffic. */
+  /** Close a connection (gracefully: queued bytes are flushed) after this many ms without traffic. @defaultValue none */
   readonly idleTimeout?: number;
-  /** After serverShutdown, how long open connections may continue before they are asked to close. Default {@link DEFAULT_DRAIN_TIMEOUT} (5000). */
+  /** After serverShutdown, how long open connections may continue before they are asked to close. @defaultValue 5000 ({@link DEFAULT_DRAIN_TIMEOUT}) */
   readonly drainTimeout?: number;
-  /** How long a connection asked to close may take to flush and close before it is destroyed. Default {@link DEFAULT_CLOSE_TIMEOUT} (5000). */
+  /** How long a connection asked to close may take to flush and close before it is destroyed. @defaultValue 5000 ({@link DEFAULT_CLOSE_TIMEOUT}) */
   readonly closeTimeout?: number;
-  /** Builds the CSA for an accepted socket (Kamaelia's TCPServer.CSA hook). */
+  /** Builds the CSA for an accepted socket (Kamaelia's TCPServer.CSA hook). @defaultValue ConnectedSocketAdapter */
   readonly csa?: (socket: net.Socket, options: CSAOptions) => AnyComponent;
   /**
    * Take HAProxy's PROXY protocol (v1 or v2): each connection must come from a `trusted` proxy and
    * start with a header, read before any TLS; the handler's info.peer/peerPort are then the client's.
-   * Others are closed unserved and counted in serverStats(...).proxyRejected. Default: off.
+   * Others are closed unserved and counted in serverStats(...).proxyRejected.
+   * @defaultValue off
    */
   readonly proxyProtocol?: ProxyProtocolOptions;
   /**
    * Listen on this Unix domain socket path instead of a TCP port (then `port`, `host` and
    * `portRange` are not given). The handler's info has localIp = the path, peer '' and ports 0.
+   * @defaultValue none
    */
   readonly path?: string;
 }
 
+/** What TCPServer's `protocolHandlerSignal` outbox sends: a connection opened (newCSA, with its CSA actor) or closed (shutdownCSA). */
 export type ProtocolHandlerSignal = NewCSA<AnyActorRef> | ShutdownCSA<AnyActorRef>;
 
 
@@ -85,6 +92,7 @@ export interface CSAOptions {
   readonly handshakeTimeout: number;
 }
 
+/** The node:tls options a server gives each CSA for server-side STARTTLS. */
 export type ServerStartTlsOptions = Omit<TCPServerTlsOptions, 'secure' | 'handshakeTimeout' | 'sni'> & { readonly isServer: true };
 
 function defaultCSA(socket: net.Socket, options: CSAOptions): AnyComponent {
@@ -155,6 +163,19 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
   return { drainTimeout, closeTimeout, listener };
 }
 
+/**
+ * Kamaelia's TCPServer: listens and makes a ConnectedSocketAdapter for each accepted connection,
+ * announcing it on `protocolHandlerSignal` (newCSA, then shutdownCSA); `listening` says where it is
+ * bound; `serverShutdown` on `control` stops accepting and drains. Most programs want
+ * ConnectedServer, which also gives each connection a handler.
+ *
+ * @param options - see {@link TCPServerOptions}
+ * @example
+ * ```ts
+ * const server = run(TCPServer({ host: '127.0.0.1', port: 0 }));
+ * console.log(await server.next('listening'));
+ * ```
+ */
 export function TCPServer(options: TCPServerOptions = {}) {
   return defineComponent({
     name: 'TCPServer',

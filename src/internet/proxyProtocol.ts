@@ -9,6 +9,7 @@ import type { ProxyHeader, ProxyTlv } from '../kernel/messages.js';
 
 export type { ProxyHeader, ProxyTlv } from '../kernel/messages.js';
 
+/** What parseProxyHeader made of the bytes so far: `incomplete` (read more), `invalid` (with why), or the header and how many bytes it took. */
 export type ProxyParseResult =
   | { readonly status: 'incomplete' }
   | { readonly status: 'invalid'; readonly message: string }

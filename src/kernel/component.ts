@@ -16,7 +16,9 @@ export function box<T>(): Box<T> {
   return {};
 }
 
+/** A component's boxes: box name → `box<T>()`. */
 export type BoxSpec = Record<string, Box<unknown>>;
+/** The message type of each box in a {@link BoxSpec}. */
 export type MessagesOf<S> = { [K in keyof S]: S[K] extends Box<infer T> ? T : never };
 
 /** How a graph describes its insides, for routing and for the inspector. */
@@ -31,6 +33,7 @@ export interface Link {
   readonly to: { readonly child: number | 'self'; readonly box: string };
 }
 
+/** A component: a definition, not yet running (start it with `run`, or put it in a Pipeline, Graphline or server). `In`/`Out` map each inbox/outbox to its message type. */
 export interface Component<In extends object, Out extends object> {
   readonly kind: 'kamaelia.component';
   readonly name: string;
@@ -45,8 +48,11 @@ export interface Component<In extends object, Out extends object> {
   readonly __types?: { readonly in: In; readonly out: Out };
 }
 
+/** Any component, whatever its boxes. */
 export type AnyComponent = Component<object, object>;
+/** The inbox message types of component type `C`. */
 export type InboxesOf<C> = C extends Component<infer In, object> ? In : never;
+/** The outbox message types of component type `C`. */
 export type OutboxesOf<C> = C extends Component<object, infer Out> ? Out : never;
 
 type LogicFor<In, Out> = ActorLogic<Snapshot<unknown>, InboxEvent<In> & EventObject, never, AnyActorSystem, OutboxEvent<Out> & EventObject>;
@@ -57,6 +63,7 @@ interface CommonOptions<IS extends BoxSpec, OS extends BoxSpec> {
   readonly outboxes: OS;
 }
 
+/** What {@link defineComponent} takes: a name, the boxes, and either a `body` or actor `logic`. */
 export type ComponentOptions<IS extends BoxSpec, OS extends BoxSpec> = CommonOptions<IS, OS> &
   (
     | {
@@ -77,8 +84,25 @@ export type ComponentOptions<IS extends BoxSpec, OS extends BoxSpec> = CommonOpt
   );
 
 /**
- * Defines a component. The box specs give names and message types; `logic` runs it.
+ * Defines a component. The box specs give names and message types; `body` or `logic` runs it.
  * Checks that the names are sane, because a typo here is otherwise a silent unlinked box.
+ *
+ * @param options - the name, `inboxes`, `outboxes`, and a `body` (plain handlers) or `logic` (any XState actor logic)
+ * @example
+ * ```ts
+ * const Upper = defineComponent({
+ *   name: 'Upper',
+ *   inboxes: { inbox: box<string>(), control: box<SignalMessage>() },
+ *   outboxes: { outbox: box<string>(), signal: box<SignalMessage>() },
+ *   body: ({ on, send, finish }) => {
+ *     on('inbox', (text) => send('outbox', text.toUpperCase()));
+ *     on('control', (message) => {
+ *       send('signal', message);
+ *       finish();
+ *     });
+ *   },
+ * });
+ * ```
  */
 export function defineComponent<IS extends BoxSpec, OS extends BoxSpec>(
   options: ComponentOptions<IS, OS>,
@@ -105,6 +129,10 @@ export function checkedLogic<In, Out>(logic: LogicFor<In, Out>): LogicFor<In, Ou
   return logic;
 }
 
+/**
+ * True for a component made by defineComponent, Pipeline, Graphline or a factory of this package.
+ * @param value - any value
+ */
 export function isComponent(value: unknown): value is AnyComponent {
   return value !== null && typeof value === 'object' && (value as { kind?: unknown }).kind === 'kamaelia.component';
 }

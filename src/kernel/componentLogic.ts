@@ -6,6 +6,7 @@ import type { AnyActorSystem, InboxEvent, OutboxEvent } from './events.js';
 import { canSend, setImmediateReceiver, setInboxOpen, whenCanSend } from './routing.js';
 import { holdMailbox, inspectEvent, inspectSnapshot, isMailboxIdle } from './xstateInternals.js';
 
+/** What a component body is given: register inbox handlers, send, finish, and take part in flow control. */
 export interface ComponentScope<In, Out> {
   /** Handles messages arriving on `box`. One handler a box; a later call replaces it. */
   on<K extends keyof In & string>(box: K, handler: (message: In[K]) => void): void;
@@ -32,6 +33,7 @@ export interface ComponentScope<In, Out> {
   readonly finished: boolean;
 }
 
+/** A component written as a plain function: it registers handlers on its scope and may return a cleanup, run when it ends. */
 export type ComponentBody<In, Out, Input> = (scope: ComponentScope<In, Out>, input: Input) => void | (() => void);
 
 export type ComponentSnapshot = Snapshot<undefined> & { input: unknown };
@@ -238,6 +240,10 @@ export function bodyOf(logic: unknown): ComponentBody<unknown, unknown, unknown>
   return typeof logic === 'object' && logic !== null ? (bodies.get(logic) as ComponentBody<unknown, unknown, unknown> | undefined) : undefined;
 }
 
+/**
+ * Turns a {@link ComponentBody} into XState actor logic (what `defineComponent({ body })` does).
+ * @param body - the body; it runs when the actor starts
+ */
 export function componentLogic<In, Out, Input = undefined>(
   body: ComponentBody<In, Out, Input>,
 ): ActorLogic<ComponentSnapshot, InboxEvent<In> & EventObject, Input, AnyActorSystem, OutboxEvent<Out> & EventObject> {

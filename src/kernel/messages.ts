@@ -8,6 +8,7 @@ export interface Reason {
   readonly message: string;
 }
 
+/** "I have no more to send" (Kamaelia's producerFinished): a component's last word on `signal`, and a request on `control` to finish after what is queued. */
 export interface ProducerFinished {
   readonly kind: 'producerFinished';
   /** Present when an error ended the producer. */
@@ -18,6 +19,7 @@ export interface ProducerFinished {
   readonly unsentBytes?: number;
 }
 
+/** "Stop now" (Kamaelia's shutdownMicroprocess): sent to `control` to end a component at once. */
 export interface ShutdownMicroprocess {
   readonly kind: 'shutdownMicroprocess';
   readonly reason?: Reason;
@@ -37,6 +39,7 @@ export interface ServerShutdown {
   readonly reason?: Reason;
 }
 
+/** Who is on the other end of an accepted connection: what a server's `protocol(info)` is called with. */
 export interface PeerInfo {
   /** The client's address: the socket's peer, or the source a trusted proxy's PROXY header gave. */
   readonly peer: string;
@@ -79,6 +82,7 @@ export interface NewCSA<Csa = unknown> {
   readonly info: PeerInfo;
 }
 
+/** A server's connection has closed (on TCPServer's `protocolHandlerSignal`); `reason` when an error closed it. */
 export interface ShutdownCSA<Csa = unknown> {
   readonly kind: 'shutdownCSA';
   readonly id: number;
@@ -86,6 +90,7 @@ export interface ShutdownCSA<Csa = unknown> {
   readonly reason?: Reason;
 }
 
+/** A server is bound and accepting: sent once on its `listening` outbox. */
 export interface Listening {
   readonly kind: 'listening';
   /** The bound address; for a Unix domain socket (`path`), the path. */
@@ -110,7 +115,9 @@ export interface BadMessage {
   readonly reason: Reason;
 }
 
+/** Every message that asks a component to end, or says one has: what `control` inboxes take. */
 export type ControlMessage = ProducerFinished | ShutdownMicroprocess | SocketShutdown | ServerShutdown;
+/** What `signal` outboxes send: a control message, a `componentFailed` report or a `badMessage` report. */
 export type SignalMessage = ControlMessage | ComponentFailed | BadMessage;
 
 /** Extra facts a finished-producer message may carry. */
@@ -127,38 +134,92 @@ function finished<K extends 'producerFinished' | 'socketShutdown'>(kind: K, reas
   return message;
 }
 
+/**
+ * Makes a {@link ProducerFinished}.
+ * @param reason - set when an error ended the producer
+ * @param details - who finished (`source`) and bytes never written (`unsentBytes`)
+ * @example
+ * ```ts
+ * handle.send('control', producerFinished()); // send what is queued, then close
+ * ```
+ */
 export function producerFinished(reason?: Reason, details: FinishedDetails = {}): ProducerFinished {
   return finished('producerFinished', reason, details);
 }
 
+/**
+ * Makes a {@link ShutdownMicroprocess}.
+ * @param reason - why, if an error is the cause
+ */
 export function shutdownMicroprocess(reason?: Reason): ShutdownMicroprocess {
   return reason ? { kind: 'shutdownMicroprocess', reason } : { kind: 'shutdownMicroprocess' };
 }
 
+/**
+ * Makes a {@link SocketShutdown}.
+ * @param reason - set when an error closed the connection
+ * @param details - who closed (`source`) and bytes never written (`unsentBytes`)
+ */
 export function socketShutdown(reason?: Reason, details: FinishedDetails = {}): SocketShutdown {
   return finished('socketShutdown', reason, details);
 }
 
+/**
+ * Makes a {@link ServerShutdown}: send it to a server's `control` to stop accepting and drain.
+ * @param reason - why, if an error is the cause
+ * @example
+ * ```ts
+ * process.once('SIGINT', () => server.send('control', serverShutdown()));
+ * ```
+ */
 export function serverShutdown(reason?: Reason): ServerShutdown {
   return reason ? { kind: 'serverShutdown', reason } : { kind: 'serverShutdown' };
 }
 
+/**
+ * Makes a {@link NewCSA} announcement.
+ * @param id - the connection's number within its server
+ * @param csa - the connection's CSA actor
+ * @param info - who is on the other end
+ */
 export function newCSA<Csa>(id: number, csa: Csa, info: PeerInfo): NewCSA<Csa> {
   return { kind: 'newCSA', id, csa, info };
 }
 
+/**
+ * Makes a {@link ShutdownCSA} announcement.
+ * @param id - the connection's number within its server
+ * @param csa - the connection's CSA actor
+ * @param reason - set when an error closed it
+ */
 export function shutdownCSA<Csa>(id: number, csa: Csa, reason?: Reason): ShutdownCSA<Csa> {
   return reason ? { kind: 'shutdownCSA', id, csa, reason } : { kind: 'shutdownCSA', id, csa };
 }
 
+/**
+ * Makes a {@link Listening} announcement.
+ * @param address - the bound address (a path for a Unix domain socket)
+ * @param port - the bound port (0 for a Unix domain socket)
+ * @param family - `'IPv4'`, `'IPv6'` or `'Unix'`
+ */
 export function listening(address: string, port: number, family: Listening['family']): Listening {
   return { kind: 'listening', address, port, family };
 }
 
+/**
+ * Makes a {@link ComponentFailed} report.
+ * @param component - the failed component's path in its graph
+ * @param reason - what it threw
+ */
 export function componentFailed(component: string, reason: Reason): ComponentFailed {
   return { kind: 'componentFailed', component, reason };
 }
 
+/**
+ * Makes a {@link BadMessage} report.
+ * @param box - the inbox the message arrived on
+ * @param reason - what is wrong with it
+ */
 export function badMessage(box: string, reason: Reason): BadMessage {
   return { kind: 'badMessage', box, reason };
 }
@@ -189,6 +250,11 @@ export function isBytes(value: unknown): value is Uint8Array | string {
   }
 }
 
+/**
+ * Makes a {@link Reason}.
+ * @param code - a stable code (`ECONNREFUSED`, `ETIMEDOUT`, ...)
+ * @param message - a sentence for people
+ */
 export function reason(code: string, message: string): Reason {
   return { code, message };
 }
@@ -245,10 +311,18 @@ export function isShutdownMicroprocess(message: unknown): message is ShutdownMic
   return kind === 'shutdownMicroprocess' || kind === 'serverShutdown';
 }
 
+/**
+ * True for {@link SocketShutdown} only (not a plain producerFinished).
+ * @param message - any value
+ */
 export function isSocketShutdown(message: unknown): message is SocketShutdown {
   return kindOf(message) === 'socketShutdown';
 }
 
+/**
+ * True for {@link ServerShutdown} only (not a plain shutdownMicroprocess).
+ * @param message - any value
+ */
 export function isServerShutdown(message: unknown): message is ServerShutdown {
   return kindOf(message) === 'serverShutdown';
 }
@@ -258,22 +332,42 @@ export function isShutdownRequest(message: unknown): message is ControlMessage {
   return isProducerFinished(message) || isShutdownMicroprocess(message);
 }
 
+/**
+ * True for a {@link NewCSA} announcement.
+ * @param message - any value
+ */
 export function isNewCSA(message: unknown): message is NewCSA {
   return kindOf(message) === 'newCSA';
 }
 
+/**
+ * True for a {@link ShutdownCSA} announcement.
+ * @param message - any value
+ */
 export function isShutdownCSA(message: unknown): message is ShutdownCSA {
   return kindOf(message) === 'shutdownCSA';
 }
 
+/**
+ * True for a {@link Listening} announcement.
+ * @param message - any value
+ */
 export function isListening(message: unknown): message is Listening {
   return kindOf(message) === 'listening';
 }
 
+/**
+ * True for a {@link ComponentFailed} report.
+ * @param message - any value
+ */
 export function isComponentFailed(message: unknown): message is ComponentFailed {
   return kindOf(message) === 'componentFailed';
 }
 
+/**
+ * True for a {@link BadMessage} report.
+ * @param message - any value
+ */
 export function isBadMessage(message: unknown): message is BadMessage {
   return kindOf(message) === 'badMessage';
 }

@@ -18,6 +18,10 @@ export function registerComponent(ref: AnyActorRef, info: ComponentInfo): void {
   infos.set(ref, info);
 }
 
+/**
+ * What is known about a running component (its definition, name and graph), or undefined for an actor that is not one.
+ * @param ref - the running actor
+ */
 export function componentInfo(ref: AnyActorRef): ComponentInfo | undefined {
   return infos.get(ref);
 }

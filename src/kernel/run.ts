@@ -8,10 +8,11 @@ import { registerComponent } from './registry.js';
 import { deliverToInbox, linkToInbox, setDirectReceiver, setInboxOpen } from './routing.js';
 import { stopTree } from './childActors.js';
 
+/** Options of {@link run}. */
 export interface RunOptions {
-  /** Passed to XState's createActor: observes every actor in the system (see createInspector). */
+  /** Passed to XState's createActor: observes every actor in the system (see createInspector). @defaultValue none */
   readonly inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void);
-  /** The root actor's id (defaults to the component's name). */
+  /** The root actor's id. @defaultValue the component's name */
   readonly id?: string;
   /** Aborting it stops the component, as `stop()` does; `done` then resolves `{ status: 'stopped', reason }` with code `ABORT_ERR`. */
   readonly signal?: AbortSignal;
@@ -64,6 +65,7 @@ export interface NextOptions {
   readonly signal?: AbortSignal;
 }
 
+/** A running component, as {@link run} returns it. */
 export interface RunHandle<In extends object, Out extends object> {
   /**
    * Puts `message` into the component's inbox `box`. Returns `false`, and drops the message, when the
@@ -83,6 +85,22 @@ export interface RunHandle<In extends object, Out extends object> {
   readonly actor: Actor<AnyActorLogic>;
 }
 
+/**
+ * Starts `component` as the root of an actor system and returns a handle to talk to its boxes:
+ * `send`, `next`, `messages`, `done`, `stop`. What its outboxes send is buffered from the start,
+ * bounded by `highWaterMark` (past it the component is held back, as by any full consumer).
+ *
+ * @param component - the component to run
+ * @param options - see {@link RunOptions}
+ * @example
+ * ```ts
+ * const client = run(TCPClient('127.0.0.1', 7000), { signal: AbortSignal.timeout(10_000) });
+ * client.send('inbox', 'hello\n');
+ * console.log(String(await client.next('outbox', { timeoutMs: 5000 })));
+ * client.send('control', producerFinished());
+ * console.log(await client.done); // { status: 'done' } or { status: 'error', reason }
+ * ```
+ */
 export function run<In extends object, Out extends object>(component: Component<In, Out>, options: RunOptions = {}): RunHandle<In, Out> {
   assertComponent(component, 'run');
   const actor = createActor(component.logic, {
