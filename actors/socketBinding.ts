@@ -37,7 +37,11 @@ import type { AnyActorSystem } from '../src/kernel/events.js';
 import { cancelTimer, cancelTimers, startTimer } from './connectionTimers.js';
 import { startTls, type TlsUpgradeOptions } from './tlsUpgrade.js';
 
-/** Byte counts reach the machine (and the inspector) at most this often while data flows. */
+/**
+ * Byte counts reach the machine (and the inspector) at most this often while data flows, and once
+ * more this long after the last report when counts moved meanwhile (so a burst followed by silence
+ * is shown exactly, not as the count before the burst).
+ */
 const PROGRESS_INTERVAL_MS = 100;
 const EMPTY = Buffer.alloc(0);
 const ignoreError = (): void => {};
@@ -130,6 +134,10 @@ export const connectedSocketAdapterLogic: typeof providedMachine = Object.create
 }) as typeof providedMachine;
 Object.defineProperty(connectedSocketAdapterLogic, ROUTES_ITS_OUTBOXES, { value: SENT_BY_BINDING });
 
+function reportTrailingProgress(binding: SocketBinding): void {
+  binding.reportProgress();
+}
+
 class SocketBinding implements DirectReceiver {
   private readonly plain: Socket;
   private readonly selector: AnyActorRef;
@@ -160,6 +168,8 @@ class SocketBinding implements DirectReceiver {
   private queued: unknown[] | undefined;
   // From bind time, so a connection shorter than the interval reports its counts once, when it closes.
   private lastProgress = performance.now();
+  /** The one-shot trailing report, armed only while counts have moved since the last report. */
+  private progressTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly owner: AnyActorRef,
@@ -202,6 +212,7 @@ class SocketBinding implements DirectReceiver {
 
   cleanup(): void {
     setDirectReceiver(this.owner, undefined);
+    this.cancelProgress();
     if (this.phase !== 'closed') {
       this.phase = 'closed';
       this.cancelReadWait?.();
@@ -305,9 +316,26 @@ class SocketBinding implements DirectReceiver {
 
   private progress(): void {
     const now = performance.now();
-    if (now - this.lastProgress < PROGRESS_INTERVAL_MS) return;
+    const wait = this.lastProgress + PROGRESS_INTERVAL_MS - now;
+    if (wait > 0) {
+      // A module-level callback with the binding as argument: no closure per connection.
+      this.progressTimer ??= setTimeout(reportTrailingProgress, wait, this).unref();
+      return;
+    }
+    this.reportProgress(now);
+  }
+
+  reportProgress(now = performance.now()): void {
+    clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
+    if (this.phase === 'closed') return; // socket.closed carries the final counts
     this.lastProgress = now;
     this.report({ type: 'socket.progress', bytesIn: this.bytesIn, bytesOut: this.bytesOut });
+  }
+
+  private cancelProgress(): void {
+    clearTimeout(this.progressTimer);
+    this.progressTimer = undefined;
   }
 
   private write(data: unknown): void {
@@ -362,6 +390,7 @@ class SocketBinding implements DirectReceiver {
     if (this.phase === 'closed') return;
     const wasUpgrading = this.phase === 'upgrading';
     this.phase = 'closed';
+    this.cancelProgress();
     this.cancelReadWait?.();
     this.cancelReadWait = undefined;
     if (!wasUpgrading) this.deregister(this.current);

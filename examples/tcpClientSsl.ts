@@ -57,11 +57,13 @@ export async function localTlsEchoServer(): Promise<{ port: number; ca: string; 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const { run } = await import('kamaelia-xstate');
   const [host, port] = process.argv.slice(2);
-  if (host && port) {
-    await run(sslGraphline(host, Number(port))).done;
-  } else {
-    const server = await localTlsEchoServer();
-    await run(sslGraphline('localhost', server.port, { tls: { ca: server.ca } })).done;
-    server.close();
+  const server = host && port ? undefined : await localTlsEchoServer();
+  const graphline = server ? sslGraphline('localhost', server.port, { tls: { ca: server.ca } }) : sslGraphline(host!, Number(port));
+  const result = await run(graphline).done;
+  server?.close();
+  // A refused connection or a certificate that fails the check ends the Graphline with its reason.
+  if (result.status === 'error') {
+    console.error(`tcpClientSsl: ${result.reason?.code ?? 'ERROR'} ${result.reason?.message ?? ''}`);
+    process.exitCode = 1;
   }
 }

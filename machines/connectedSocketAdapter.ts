@@ -119,6 +119,8 @@ export interface CsaContext {
   readonly peerEnded: boolean;
   readonly unsentBytes: number;
   readonly reason: Reason | undefined;
+  /** The reason our producer finished with (an upstream error), passed on after a graceful close. */
+  readonly producerReason: Reason | undefined;
 }
 
 /** What connectedSocketAdapterMachine ends with. */
@@ -126,7 +128,15 @@ export interface CsaOutput {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly unsentBytes: number;
+  /** Why it ended: the socket's error, or else the reason its producer finished with. */
   readonly reason?: Reason;
+  /** Set (the same object as `reason`) when the reason is the producer's and the close itself was graceful. */
+  readonly producerReason?: Reason;
+}
+
+/** The terminal reason: what went wrong with the socket, or else what the producer finished with. */
+function endReason(context: CsaContext): Reason | undefined {
+  return context.reason ?? context.producerReason;
 }
 
 /** The CSA's lifecycle: `connected` ⇄ `upgradingTls` → `flushing` → `closed`; the socket I/O is provided into it (see docs/csa.md). */
@@ -172,6 +182,7 @@ export const connectedSocketAdapterMachine = setup({
     peerEnded: false,
     unsentBytes: 0,
     reason: undefined,
+    producerReason: undefined,
   }),
   // One binding for the whole life of the socket. Stopping the actor runs no exit action, so the
   // provider also closes the socket when the actor stops (see actors/socketBinding.ts).
@@ -198,7 +209,11 @@ export const connectedSocketAdapterMachine = setup({
     },
     control: [
       { guard: 'isShutdownMicroprocess', actions: { type: 'abortSocket', params: {} } },
-      { guard: 'isProducerFinished', target: '.flushing' },
+      {
+        guard: 'isProducerFinished',
+        target: '.flushing',
+        actions: assign({ producerReason: ({ event }) => (event as { data: { reason?: Reason } }).data.reason }),
+      },
       {
         actions: emit(({ event }) => ({
           type: 'signal' as const,
@@ -273,17 +288,21 @@ export const connectedSocketAdapterMachine = setup({
         'cancelTimers',
         emit(({ context }) => ({
           type: 'CreatorFeedback' as const,
-          data: socketShutdown(context.reason, { source: 'ConnectedSocketAdapter', unsentBytes: context.unsentBytes }),
+          data: socketShutdown(endReason(context), { source: 'ConnectedSocketAdapter', unsentBytes: context.unsentBytes }),
         })),
-        emit(({ context, self }) => ({ type: 'signal' as const, data: shutdownCSA(context.id, self as AnyActorRef, context.reason) })),
+        emit(({ context, self }) => ({ type: 'signal' as const, data: shutdownCSA(context.id, self as AnyActorRef, endReason(context)) })),
       ],
     },
   },
-  output: ({ context }) => ({
-    bytesIn: context.bytesIn,
-    bytesOut: context.bytesOut,
-    unsentBytes: context.unsentBytes,
-    ...(context.reason ? { reason: context.reason } : {}),
-  }),
+  output: ({ context }) => {
+    const reason = endReason(context);
+    return {
+      bytesIn: context.bytesIn,
+      bytesOut: context.bytesOut,
+      unsentBytes: context.unsentBytes,
+      ...(reason ? { reason } : {}),
+      ...(reason && reason === context.producerReason ? { producerReason: reason } : {}),
+    };
+  },
 });
 

@@ -42,13 +42,19 @@ export interface GraphSupervisorContext {
   readonly signalLinked: boolean;
   /** The last shutdownMicroprocess received on control, re-emitted at the end (G10, G13). */
   readonly shutdownMessage: unknown;
-  /** The first child failure, carried by the end signal. */
+  /** The first child failure or reason a child ended with, carried by the end signal. */
   readonly failure: Reason | undefined;
 }
 
 /** Any message on any of the graph's own inboxes, plus child lifecycle events from XState. */
 export type GraphSupervisorEvent = { type: string; data?: unknown; error?: unknown };
 export type GraphSupervisorEmitted = { type: string; data: unknown };
+
+/**
+ * A child ended with a reason on its signal (`data`: the Reason). The dot keeps it apart from the
+ * graph's own boxes, whose names cannot contain one.
+ */
+export const CHILD_REASON = 'graph.childReason';
 
 function childIndex(eventType: string): number {
   return Number(eventType.slice(eventType.lastIndexOf('.') + 1));
@@ -129,6 +135,9 @@ export const graphSupervisorMachine = setup({
             enqueue.assign({ alive: context.alive - 1, failure: context.failure ?? reasonFromError(event.error) });
             enqueue({ type: 'forgetChild', params: { index } });
           }),
+        },
+        [CHILD_REASON]: {
+          actions: assign({ failure: ({ context, event }) => context.failure ?? (event.data as Reason) }),
         },
         '*': [
           {

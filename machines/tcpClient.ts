@@ -145,7 +145,8 @@ export const tcpClientMachine = setup({
     csaUpgrading: and([csaIn('upgradingTls'), not(stateIn({ open: 'upgradingTls' }))]),
     csaFlushing: and([csaIn('flushing'), not(stateIn({ open: 'flushing' }))]),
     csaConnected: and([csaIn('connected'), not(stateIn({ open: 'connected' }))]),
-    csaFailed: ({ event }) => event.type === 'xstate.done.actor.csa' && event.output.reason !== undefined,
+    // A reason that is only what our producer finished with (the close was graceful) is not a failure.
+    csaFailed: ({ event }) => event.type === 'xstate.done.actor.csa' && event.output.reason !== undefined && event.output.reason !== event.output.producerReason,
   },
   actions: {
     /** A control message that is neither kind of shutdown (or cannot even be read): reported, dropped. */
@@ -335,8 +336,9 @@ export const tcpClientMachine = setup({
     },
     closed: {
       type: 'final',
+      // The reason, if any, is the one our producer finished with: passed on after a graceful close.
       entry: enqueueActions(({ context, enqueue }) => {
-        enqueue(emit({ type: 'signal', data: producerFinished(undefined, { source: 'TCPClient', unsentBytes: context.unsentBytes }) }));
+        enqueue(emit({ type: 'signal', data: producerFinished(context.reason, { source: 'TCPClient', unsentBytes: context.unsentBytes }) }));
       }),
     },
     failed: {

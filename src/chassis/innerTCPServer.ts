@@ -3,7 +3,7 @@
 // and whose end ends the outer server with the TCPServer's terminal message.
 import { createActor, type AnyActorRef } from 'xstate';
 import type { TcpServerInput } from '../../machines/tcpServer.js';
-import { isBadMessage, isNewCSA, producerFinished, type Listening, type NewCSA, type ShutdownCSA, type SignalMessage } from '../kernel/messages.js';
+import { isBadMessage, isNewCSA, producerFinished, reasonFromError, type Listening, type NewCSA, type ShutdownCSA, type SignalMessage } from '../kernel/messages.js';
 import { registerComponent } from '../kernel/registry.js';
 import { registerServerStats } from '../internet/serverStats.js';
 import { tcpServerLogic } from '../internet/TCPServer.js';
@@ -42,12 +42,14 @@ export function innerTCPServer(input: TcpServerInput, hooks: InnerServerHooks): 
     if (isBadMessage(event.data)) hooks.send('signal', event.data);
     else endSignal = event.data;
   });
-  const ended = (): void => {
+  const ended = (failure?: { readonly error: unknown }): void => {
     hooks.beforeEnd();
-    hooks.send('signal', endSignal ?? producerFinished(undefined, { source: hooks.owner }));
+    // A TCPServer that failed (e.g. tls.createServer threw) sent no signal: its error is the reason.
+    const why = failure === undefined ? undefined : reasonFromError(failure.error);
+    hooks.send('signal', endSignal ?? producerFinished(why, { source: hooks.owner }));
     // After XState has relayed the TCPServer's done event to the owner, so it does not meet a stopped actor.
     queueMicrotask(hooks.finish);
   };
-  server.subscribe({ complete: ended, error: ended });
+  server.subscribe({ complete: () => ended(), error: (error) => ended({ error }) });
   return server;
 }

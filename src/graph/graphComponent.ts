@@ -1,13 +1,16 @@
 // Shared by Pipeline and Graphline: turn a checked layout into a component whose logic is the
 // graph supervisor machine, with the kernel's child actors and routing provided into it.
 import { assign, fromCallback, type AnyActorRef } from 'xstate';
-import { graphSupervisorMachine } from '../../machines/graphSupervisor.js';
+import { CHILD_REASON, graphSupervisorMachine } from '../../machines/graphSupervisor.js';
 import { createChildActor, forgetChild, rootOf, stopChildren, stopTree } from '../kernel/childActors.js';
 import type { Component, GraphLayout } from '../kernel/component.js';
-import { componentFailed, producerFinished, reason, reasonFromError, shutdownMicroprocess } from '../kernel/messages.js';
+import { componentFailed, isShutdownRequest, producerFinished, reason, reasonFromError, shutdownMicroprocess } from '../kernel/messages.js';
 import { componentPath } from '../kernel/registry.js';
 import { addInboxPassthrough, closeLinksInto, deliverFromOutbox, deliverToInbox, linkToInbox, linkToOwnOutbox } from '../kernel/routing.js';
 import { emitFrom } from '../kernel/xstateInternals.js';
+
+/** The code of the shutdownMicroprocess a producer gets when the consumer it fed has ended. */
+const NO_CONSUMER = 'ENOCONSUMER';
 
 /** graphSupervisorMachine with the world provided: child actors, links, failure reports. */
 export const graphSupervisorLogic = graphSupervisorMachine.provide({
@@ -20,6 +23,16 @@ export const graphSupervisorLogic = graphSupervisorMachine.provide({
         // graphComponent below is the only maker of this machine's input: the layout holds components.
         const layout = context.layout.value as GraphLayout;
         const children = layout.children.map(({ name, component }, index) => createChildActor(self, component, String(index), `${index}:${name}`));
+        // A child that ends with a reason (TCPClient's ECONNREFUSED) tells the graph, whatever its
+        // signal is linked to: the graph's own end signal carries the first such reason.
+        layout.children.forEach(({ component }, index) => {
+          if (!component.outboxes.includes('signal')) return;
+          children[index]!.on('signal', (event: { data?: unknown }) => {
+            const why = isShutdownRequest(event.data) ? event.data.reason : undefined;
+            // ENOCONSUMER is the graph's own word to a producer whose consumer ended: not a failure.
+            if (why && why.code !== NO_CONSUMER) self.send({ type: CHILD_REASON, data: why });
+          });
+        });
         const refOf = (child: number | 'self'): AnyActorRef => (child === 'self' ? self : children[child]!);
         for (const { from, to } of layout.links) {
           if (from.child === 'self') addInboxPassthrough(self, from.box, refOf(to.child), to.box);
@@ -64,7 +77,7 @@ function closeLinksIntoEnded(children: readonly AnyActorRef[], layout: GraphLayo
     if (!producer) continue;
     const orphaned = closeLinksInto(producer, ended).filter((box) => box !== 'signal');
     if (orphaned.length === 0 || producer.getSnapshot().status !== 'active') continue;
-    const why = reason('ENOCONSUMER', `${componentPath(ended)} has ended: nothing takes ${componentPath(producer)}'s ${orphaned.join(', ')} any more`);
+    const why = reason(NO_CONSUMER, `${componentPath(ended)} has ended: nothing takes ${componentPath(producer)}'s ${orphaned.join(', ')} any more`);
     deliverToInbox(producer, 'control', shutdownMicroprocess(why));
   }
 }

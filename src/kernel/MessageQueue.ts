@@ -12,6 +12,8 @@ export class MessageQueue<T> implements AsyncIterable<T> {
   private head = 0;
   private readonly takers: { resolve: (item: T) => void; reject: (error: Error) => void }[] = [];
   private closed = false;
+  /** Why the component ended, when an error ended it: takers that find the queue closed are told. */
+  private endReason: { readonly code?: string; readonly message: string } | undefined;
   /** Bytes held in buffered byte messages (Uint8Array, Buffer). */
   private heldBytes = 0;
   /** Buffered messages that are not bytes. */
@@ -54,13 +56,22 @@ export class MessageQueue<T> implements AsyncIterable<T> {
     this.account(item, 1);
   }
 
-  /** No more items will come: waiting takers are rejected, buffered items can still be taken. */
-  close(): void {
+  /**
+   * No more items will come: waiting takers are rejected, buffered items can still be taken. With
+   * `reason` (an error ended the component) the rejection names it and carries its `code`.
+   */
+  close(reason?: { readonly code?: string; readonly message: string }): void {
     if (this.closed) return;
     this.closed = true;
-    for (const taker of this.takers.splice(0)) {
-      taker.reject(new Error(`the component ended before a message arrived on "${this.label}"`));
-    }
+    this.endReason = reason;
+    for (const taker of this.takers.splice(0)) taker.reject(this.endedError());
+  }
+
+  private endedError(): Error {
+    const why = this.endReason;
+    const message = `the component ended before a message arrived on "${this.label}"`;
+    if (!why) return new Error(message);
+    return Object.assign(new Error(`${message}: ${why.code ? `${why.code} ` : ''}${why.message}`), why.code === undefined ? {} : { code: why.code });
   }
 
   private take(): T {
@@ -78,7 +89,7 @@ export class MessageQueue<T> implements AsyncIterable<T> {
     const { timeoutMs, signal } = options;
     if (signal?.aborted) return Promise.reject(abortError(signal, `waiting for a message on "${this.label}"`));
     if (this.length > 0) return Promise.resolve(this.take());
-    if (this.closed) return Promise.reject(new Error(`the component ended before a message arrived on "${this.label}"`));
+    if (this.closed) return Promise.reject(this.endedError());
     return new Promise<T>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const forget = (): void => {

@@ -149,7 +149,7 @@ export function run<In extends object, Out extends object>(component: Component<
   const end = (result: RunResult): void => {
     if (ended) return;
     ended = true;
-    for (const queue of queues.values()) queue.close();
+    for (const queue of queues.values()) queue.close(result.status === 'error' ? result.reason : undefined);
     resolveDone(result);
   };
 
