@@ -49,9 +49,10 @@ afterAll(() => {
 describe('the packed package', { timeout: 120_000 }, () => {
   it('ships the build with types, the inspector page, README and LICENSE, and no source maps', () => {
     const files = packed.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/index.d.ts', 'dist/machines/index.js', 'dist/machines/index.d.ts', 'dist/src/testing/index.js', 'dist/src/testing/index.d.ts', 'dist/src/cli/index.js', 'inspector/page/index.html', 'inspector/page/app.js', 'README.md', 'LICENSE', 'package.json']));
+    expect(files).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/index.d.ts', 'dist/machines/index.js', 'dist/machines/index.d.ts', 'dist/src/testing/index.js', 'dist/src/testing/index.d.ts', 'dist/src/cli/index.js', 'inspector/page/index.html', 'inspector/page/app.js', 'README.md', 'LICENSE', 'package.json', 'docs/testing.md', 'docs/deploy.md', 'examples/echoServer.ts']));
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
-    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
+    // The README's links: docs/*.md and examples/ (read as documentation); no other TypeScript source.
+    expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !f.startsWith('examples/'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
   });
 

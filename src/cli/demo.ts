@@ -19,7 +19,7 @@ import { EchoChat } from './demo/EchoChat.js';
 import { Talker } from './demo/Talker.js';
 import { fullAcceptQueue, refusedPort } from './demo/unreachable.js';
 
-const usage = `usage: npm start -- [options]
+const usage = `usage: kamaelia-xstate demo [options]   (in a clone of this repository: npm start -- [options])
   --duration <s>        stop after this many seconds (default: run until Ctrl-C)
   --port <n>            inspector port (default 0: any free port)
   --host <addr>         inspector address (default 127.0.0.1)
