@@ -209,7 +209,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     ...(input.socketOptions.highWaterMark !== undefined ? { highWaterMark: input.socketOptions.highWaterMark } : {}),
   };
   const tlsServer = input.tls
-    ? tls.createServer({ ...input.tls, ...serverOptions, handshakeTimeout: input.tls.handshakeTimeout ?? input.handshakeTimeout })
+    ? tls.createServer({ ...input.tls, ...serverOptions, handshakeTimeout: input.handshakeTimeout })
     : undefined;
   // With a gate, a plain listener takes the connection first and hands it to TLS once it has passed.
   const server: net.Server = tlsServer && !input.gate ? tlsServer : net.createServer(serverOptions);

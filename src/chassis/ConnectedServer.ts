@@ -60,13 +60,11 @@ function isActive(ref: AnyActorRef): boolean {
   return ref.getSnapshot().status === 'active';
 }
 
-/** Calls `protocol` with the connection's info (its addresses are read from the socket when first used). */
-function withInfo(protocol: (info: PeerInfo) => AnyComponent): (announced: NewCSA<AnyActorRef>) => AnyComponent {
-  return (announced) => protocol(announced.info);
-}
-
-/** Shared by ConnectedServer, SimpleServer and FastRestartServer; `callProtocol` is how the factory is called. */
-function serverCore(name: string, options: ConnectedServerOptions, callProtocol: (announced: NewCSA<AnyActorRef>) => AnyComponent) {
+/**
+ * Shared by ConnectedServer, SimpleServer and FastRestartServer; `callProtocol` is how the factory is
+ * called. The info it gets reads the socket's addresses only when a field is first read.
+ */
+function serverCore(name: string, options: ConnectedServerOptions, callProtocol: (info: PeerInfo) => AnyComponent) {
   if (options === null || typeof options !== 'object') throw new TypeError(`${name}: options must be an object`);
   if (typeof options.protocol !== 'function') {
     throw new TypeError(`${name}: protocol must be a function returning the component that handles one connection`);
@@ -125,7 +123,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
         const { id, csa } = announced;
         let component: AnyComponent;
         try {
-          component = callProtocol(announced);
+          component = callProtocol(announced.info);
           assertComponent(component, `${name}: protocol(info)`);
         } catch (error) {
           deliverToInbox(csa, 'control', producerFinished(reasonFromError(error), { source: name }));
@@ -207,7 +205,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
  * ```
  */
 export function ConnectedServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
-  return serverCore('ConnectedServer', options, withInfo(options.protocol));
+  return serverCore('ConnectedServer', options, options.protocol);
 }
 
 /** Options of {@link SimpleServer}: as ConnectedServer's, with a `protocol` that takes no arguments. */
@@ -235,5 +233,5 @@ export function SimpleServer<H extends AnyComponent>(options: CheckedServerOptio
  * here it is ConnectedServer under another name, kept for Kamaelia programs.
  */
 export function FastRestartServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
-  return serverCore('FastRestartServer', options, withInfo(options.protocol));
+  return serverCore('FastRestartServer', options, options.protocol);
 }

@@ -22,7 +22,8 @@ function lookupIn(contexts: ReadonlyMap<string, tls.SecureContext>, servername: 
 
 function sniCallback(sni: SniCertificates, where: string): NonNullable<tls.TlsOptions['SNICallback']> {
   if (typeof sni === 'function') {
-    const cache = new Map<tls.SecureContextOptions, tls.SecureContext>();
+    // Keyed weakly: a function that returns a new options object per call must not grow the cache.
+    const cache = new WeakMap<tls.SecureContextOptions, tls.SecureContext>();
     return (servername, callback) => {
       try {
         const options = sni(servername);
