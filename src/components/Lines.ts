@@ -51,10 +51,9 @@ export function Lines(options: LinesOptions = {}) {
         send('signal', message);
         finish();
       };
-      const lineOf = (bytes: Buffer): string => {
-        const length = bytes.length > 0 && bytes[bytes.length - 1] === RETURN ? bytes.length - 1 : bytes.length;
-        return bytes.toString('utf8', 0, length);
-      };
+      /** The line's length in bytes without a trailing '\r' (the first half of its '\r\n'). */
+      const contentLength = (bytes: Buffer): number => (bytes.length > 0 && bytes[bytes.length - 1] === RETURN ? bytes.length - 1 : bytes.length);
+      const lineOf = (bytes: Buffer): string => bytes.toString('utf8', 0, contentLength(bytes));
       on('inbox', (data) => {
         if (ended) return;
         let chunk: Buffer;
@@ -70,9 +69,9 @@ export function Lines(options: LinesOptions = {}) {
         for (let end = chunk.indexOf(NEWLINE); end >= 0; end = chunk.indexOf(NEWLINE, start)) {
           const piece = carried.length > 0 ? Buffer.concat([carried, chunk.subarray(start, end)]) : chunk.subarray(start, end);
           carried = Buffer.alloc(0);
-          const bytes = piece.length > 0 && piece[piece.length - 1] === RETURN ? piece.length - 1 : piece.length;
+          const bytes = contentLength(piece);
           if (bytes > maxLineLength) return tooLong(bytes);
-          send('outbox', lineOf(piece));
+          send('outbox', piece.toString('utf8', 0, bytes));
           start = end + 1;
         }
         const rest = chunk.subarray(start);

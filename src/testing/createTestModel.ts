@@ -168,18 +168,22 @@ export function createTestModel(machine: AnyStateMachine, options: TestModelOpti
     onStub: options.onStub ?? defaults.onStub,
   });
 
-  const coveredStates = new Set<string>();
-  const coveredTransitions = new Set<string>();
-  const record = (edges: readonly WalkEdge[]): void => {
-    for (const id of graph.initialStates) coveredStates.add(id);
+  /** Adds the initial states and what `edges` pass through to the two sets. */
+  const addCovered = (edges: readonly WalkEdge[], states: Set<string>, transitions: Set<string>): void => {
+    for (const id of graph.initialStates) states.add(id);
     for (const edge of edges) {
-      for (const id of edge.states) coveredStates.add(id);
-      for (const key of edge.transitions) coveredTransitions.add(key);
+      for (const id of edge.states) states.add(id);
+      for (const key of edge.transitions) transitions.add(key);
     }
   };
+  const endOf = (edges: readonly WalkEdge[]) => (edges.length ? edges[edges.length - 1]!.snapshot : graph.initial.snapshot);
+
+  const coveredStates = new Set<string>();
+  const coveredTransitions = new Set<string>();
+  const record = (edges: readonly WalkEdge[]): void => addCovered(edges, coveredStates, coveredTransitions);
 
   const toTestPath = (edges: readonly WalkEdge[]): TestPath => {
-    const end = edges.length ? edges[edges.length - 1]!.snapshot : graph.initial.snapshot;
+    const end = endOf(edges);
     const steps = edges.map(toTestStep);
     const status = end.status === 'active' ? '' : ` (${end.status})`;
     const description = `reaches ${valueName(end.value)}${status}${steps.length ? `: ${steps.map((s) => s.description).join(' → ')}` : ' (initial state)'}`;
@@ -199,7 +203,7 @@ export function createTestModel(machine: AnyStateMachine, options: TestModelOpti
 
   const select = (paths: WalkEdge[][], pathOptions: PathOptions): TestPath[] => {
     const accepted = pathOptions.toState
-      ? paths.filter((edges) => pathOptions.toState!(edges.length ? edges[edges.length - 1]!.snapshot : graph.initial.snapshot))
+      ? paths.filter((edges) => pathOptions.toState!(endOf(edges)))
       : paths;
     return (pathOptions.allowDuplicatePaths ? accepted : withoutPrefixes(accepted)).map(toTestPath);
   };
@@ -238,12 +242,9 @@ export function createTestModel(machine: AnyStateMachine, options: TestModelOpti
     },
     getCoverage: ({ walked = false } = {}) => {
       if (!walked) return computeCoverage(graph.machines, coveredStates, coveredTransitions);
-      const states = new Set(graph.initialStates);
+      const states = new Set<string>();
       const transitions = new Set<string>();
-      for (const edge of graph.edges) {
-        for (const id of edge.states) states.add(id);
-        for (const key of edge.transitions) transitions.add(key);
-      }
+      addCovered(graph.edges, states, transitions);
       return computeCoverage(graph.machines, states, transitions);
     },
   };
