@@ -293,10 +293,12 @@ export function isUnreadable(message: unknown): boolean {
   return kindOf(message) === UNREADABLE_KIND;
 }
 
-/** True for the messages a control inbox understands: producerFinished, shutdownMicroprocess and their subclasses. */
+/**
+ * True for the messages a control inbox understands: producerFinished, shutdownMicroprocess and their
+ * subclasses. The same test as {@link isShutdownRequest}, under the name control inboxes use.
+ */
 export function isControlMessage(message: unknown): message is ControlMessage {
-  const kind = kindOf(message);
-  return kind === 'producerFinished' || kind === 'socketShutdown' || kind === 'shutdownMicroprocess' || kind === 'serverShutdown';
+  return isShutdownRequest(message);
 }
 
 /** True for producerFinished and its Kamaelia subclass socketShutdown. */
@@ -329,7 +331,8 @@ export function isServerShutdown(message: unknown): message is ServerShutdown {
 
 /** Either way of asking a component to end. */
 export function isShutdownRequest(message: unknown): message is ControlMessage {
-  return isProducerFinished(message) || isShutdownMicroprocess(message);
+  const kind = kindOf(message); // read once: a hostile getter may answer differently each time
+  return kind === 'producerFinished' || kind === 'socketShutdown' || kind === 'shutdownMicroprocess' || kind === 'serverShutdown';
 }
 
 /**
