@@ -42,7 +42,11 @@ export interface TcpServerStats {
   readonly lastHandshakeFailure: Reason | undefined;
   /** accept() errors (EMFILE, ...) that did not stop the server. */
   readonly acceptErrors: number;
-  /** Connections closed at the PROXY protocol gate: untrusted address, bad or missing header, timeout. */
+  /**
+   * Connections closed at the PROXY protocol gate after judging them: an untrusted address, a bad
+   * header, or no complete header within the timeout. A peer that closes or resets before it can be
+   * judged (a load balancer's health check) is not counted.
+   */
   readonly proxyRejected: number;
 }
 
