@@ -75,6 +75,22 @@ describe('TCPClient TLS', () => {
     expect((signal as { reason?: unknown }).reason).toBeUndefined();
   });
 
+  it('producerFinished during the handshake: what was sent goes out encrypted once it is done, then our FIN; a clean end', async () => {
+    const pki = await testPki();
+    const server = await startTlsServer(pki);
+    const handle = run(TCPClient('127.0.0.1', server.port, { tls: { ca: pki.ca, servername: 'localhost' } }));
+    cleanups.push(() => handle.stop());
+    expect(Buffer.from(await handle.next('outbox', { timeoutMs: 5000 })).toString()).toBe('WELCOME (plain)\n');
+    handle.send('inbox', 'STARTTLS\n');
+    expect(Buffer.from(await handle.next('outbox', { timeoutMs: 5000 })).toString()).toBe('GO\n');
+    handle.send('makessl', 'now');
+    handle.send('inbox', 'last words');
+    handle.send('control', producerFinished()); // the handshake has only just begun
+    expect(Buffer.from(await handle.next('outbox', { timeoutMs: 5000 })).toString()).toBe('echo:last words');
+    expect(await handle.done).toEqual({ status: 'done' });
+    expect(server.plainSeen()).not.toContain('last words');
+  });
+
   it('makessl sent before the connection exists upgrades once connected, after the plain bytes queued before it', async () => {
     const pki = await testPki();
     const server = await startTlsServer(pki, true);

@@ -11,7 +11,9 @@
 // of its own (kernel/hostedBody.ts), so a connection costs one actor, its CSA.
 import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from '../kernel/component.js';
+import type { ComponentRef } from '../kernel/componentRef.js';
 import { assertComponent, box, defineComponent } from '../kernel/component.js';
+import { ownActor } from '../kernel/componentLogic.js';
 import {
   badMessage,
   describeValue,
@@ -51,12 +53,12 @@ type CheckedServerOptions<O extends { readonly protocol: (...args: never[]) => A
 
 interface Connection {
   readonly csa: AnyActorRef;
-  readonly handler: AnyActorRef;
+  readonly handler: ComponentRef;
   /** Ends the subscriptions made in openConnection (the CSA's signal; the handler's serversignal). */
   readonly unsubscribe: () => void;
 }
 
-function isActive(ref: AnyActorRef): boolean {
+function isActive(ref: ComponentRef): boolean {
   return ref.getSnapshot().status === 'active';
 }
 
@@ -78,7 +80,8 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     name,
     inboxes: { control: box<SignalMessage>() },
     outboxes: { listening: box<Listening>(), signal: box<SignalMessage>() },
-    body: ({ on, onChildEnded, send, finish, self }) => {
+    body: ({ on, onChildEnded, send, finish, actor }) => {
+      const self = ownActor(actor, name);
       const connections = new Map<number, Connection>();
 
       // `from` names where the message came from when it was not our own control inbox. Reading a

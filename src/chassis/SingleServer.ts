@@ -6,6 +6,7 @@
 // as refused) instead of being accepted into a CSA first; control stops it; stopping with no client is fine.
 import type { AnyActorRef } from 'xstate';
 import { box, defineComponent } from '../kernel/component.js';
+import { ownActor } from '../kernel/componentLogic.js';
 import {
   badMessage,
   describeValue,
@@ -52,7 +53,8 @@ export function SingleServer(options: SingleServerOptions = {}) {
     name: 'SingleServer',
     inboxes: { inbox: box<Uint8Array | string>(), control: box<SignalMessage>() },
     outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>(), listening: box<Listening>() },
-    body: ({ on, send, finish, self }) => {
+    body: ({ on, send, finish, actor }) => {
+      const self = ownActor(actor, 'SingleServer');
       let client: Client | undefined;
       const waiting: (Uint8Array | string)[] = [];
       const server = innerTCPServer(input, {

@@ -1,12 +1,14 @@
 // run(component): start a component as the root of an actor system and talk to its boxes.
-import { createActor, type Actor, type AnyActorLogic, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type AnyActorLogic, type InspectionEvent, type Observer } from 'xstate';
 import { assertComponent, type Component } from './component.js';
 import { abortError } from './abort.js';
 import { componentFailed, isShutdownRequest, reasonFromError, type Reason } from './messages.js';
 import { MessageQueue } from './MessageQueue.js';
 import { registerComponent } from './registry.js';
-import { deliverToInbox, linkToInbox, setDirectReceiver, setInboxOpen } from './routing.js';
+import { deliverToInbox, linkToInbox, setInboxOpen } from './routing.js';
 import { stopTree } from './childActors.js';
+import type { AnyActorSystem } from './events.js';
+import { HandleSink } from './handleSink.js';
 
 /** Options of {@link run}. */
 export interface RunOptions {
@@ -114,19 +116,13 @@ export function run<In extends object, Out extends object>(component: Component<
   // stand-in actor that only routing sees), whose gate closes while the handle holds too much.
   const highWaterBytes = positiveLimit(options.highWaterMark?.bytes, DEFAULT_HANDLE_HIGH_WATER_BYTES, 'bytes');
   const highWaterMessages = positiveLimit(options.highWaterMark?.messages, DEFAULT_HANDLE_HIGH_WATER_MESSAGES, 'messages');
-  const sink = { id: `${options.id ?? component.name} (run handle)` } as unknown as AnyActorRef;
   const queues = new Map<string, MessageQueue<unknown>>();
+  const sink = new HandleSink(`${options.id ?? component.name} (run handle)`, actor.system as AnyActorSystem, queues);
   for (const outbox of component.outboxes) {
     const queue = new MessageQueue<unknown>(outbox, (q) => setInboxOpen(sink, outbox, q.bufferedBytes < highWaterBytes && q.bufferedMessages < highWaterMessages));
     queues.set(outbox, queue);
     linkToInbox(actor, outbox, sink, outbox);
   }
-  setDirectReceiver(sink, {
-    receive: (box, data) => {
-      queues.get(box)?.push(data);
-      return true;
-    },
-  });
   const queueOf = (box: string): MessageQueue<unknown> => {
     const queue = queues.get(box);
     if (!queue) throw new TypeError(`${component.name} has no outbox "${box}" (it has ${component.outboxes.join(', ')})`);
