@@ -59,7 +59,7 @@ export type { CheckedHandler, HandlerMismatch } from './chassis/connectionHandle
 export { SingleServer } from './chassis/SingleServer.js';
 export type { SingleServerOptions } from './chassis/SingleServer.js';
 export { serverStats } from './internet/serverStats.js';
-export { parseProxyHeader } from './internet/proxyProtocol.js';
+export { parseProxyHeader, PROXY_V2_MAX_LENGTH } from './internet/proxyProtocol.js';
 export type { ProxyParseResult } from './internet/proxyProtocol.js';
 export type { ProxyProtocolOptions } from './internet/proxyGate.js';
 export { replaceTlsCredentials, resumeAccepting, suspendAccepting } from './internet/acceptControl.js';
