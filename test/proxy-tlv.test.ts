@@ -67,8 +67,10 @@ describe('PROXY v2 TLVs', () => {
         { control: SignalMessage },
         { listening: Listening; signal: unknown }
       >;
+      cleanups.push(() => server.stop());
       const { port } = await server.next('listening', { timeoutMs: 5000 });
       const sockets: net.Socket[] = [];
+      cleanups.push(() => sockets.forEach((socket) => socket.destroy()));
       const before = used();
       for (let i = 0; i < count; i++) {
         const socket = await connect(port);
