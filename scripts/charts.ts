@@ -61,9 +61,12 @@ export function mermaidOf(machine: AnyStateMachine): string {
         // A transition on a state (or on the machine) is taken from any state inside it: drawn from
         // each of its children when it targets one of them, since a drawing cannot point a box at
         // its own contents.
-        // A child that takes the same event unconditionally itself never lets it reach this state.
+        // A child that takes the same event unconditionally itself never lets it reach this state;
+        // and a child re-entering itself through its parent's transition (a mirror of another
+        // machine's state, say) is left out as noise.
         const sources = (node === machine.root || isDescendant(target, node) ? leavesUnder(node) : [node]).filter(
-          (source) => source === node || !source.transitions.get(transition.eventType)?.some((own) => own.guard === undefined),
+          (source) =>
+            source === node || (source !== target && !source.transitions.get(transition.eventType)?.some((own) => own.guard === undefined)),
         );
         for (const source of sources) edges.push(`${idOf(source)} --> ${idOf(target)} : ${text}`);
       }
