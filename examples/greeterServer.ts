@@ -61,5 +61,5 @@ export const Greeter = (input: { idleMs?: number } = {}) =>
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const server = run(ConnectedServer({ host: '127.0.0.1', port: Number(process.argv[2] ?? 1605), protocol: () => Greeter() }));
-  console.log('listening on', (await server.next('listening')).port);
+  console.log('listening on port', (await server.next('listening')).port);
 }

@@ -7,9 +7,9 @@
 // block, invisible on the page: `<!-- ts-prelude: declare const key: string; -->`. An abridged
 // block says which file it is cut from, `<!-- ts-excerpt: examples/smtpServer.ts -->`: each of its
 // lines (but `// ...` ones) must then be in that file, in order, instead of type-checking alone.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -144,6 +144,24 @@ describe('code in README.md and docs/', () => {
     }
   });
 
+  it('every relative link in README.md and docs/ points at a file (and a heading) that exists', () => {
+    const slug = (heading: string) =>
+      heading.trim().toLowerCase().replace(/[`*_]/g, '').replace(/[^\p{L}\p{N} -]/gu, '').replace(/ /g, '-');
+    const anchorsOf = (doc: string) => new Set([...readFileSync(join(root, doc), 'utf8').matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1]!)));
+    const broken: string[] = [];
+    for (const doc of markdownFiles()) {
+      const text = readFileSync(join(root, doc), 'utf8').replace(/^```[\s\S]*?^```/gm, '');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target!)) continue;
+        const [path, anchor] = target!.split('#') as [string, string | undefined];
+        const file = path === '' ? doc : join(doc, '..', path);
+        if (!existsSync(join(root, file))) broken.push(`${doc}: ${target} (no such file)`);
+        else if (anchor && file.endsWith('.md') && !anchorsOf(file).has(anchor)) broken.push(`${doc}: ${target} (no such heading)`);
+      }
+    }
+    expect(broken).toEqual([]);
+  });
+
   it('a block that does not type-check is caught, at its line', { timeout: 120_000 }, () => {
     const bad: Block = { doc: 'docs/x.md', line: 10, code: "import { TCPClient } from 'kamaelia-xstate';\nTCPClient('127.0.0.1', '80');\n", prelude: '' };
     expect(typeCheck([bad]).get(bad)).toEqual([expect.stringMatching(/^docs\/x\.md:11: Argument of type 'string' is not assignable/)]);
@@ -175,5 +193,39 @@ describe('quoted examples run', () => {
   it.each(runs)('%s runs', async (file, args, expected) => {
     const { stdout } = await exec(process.execPath, ['--import', 'tsx', file, ...args()], { cwd: root, timeout: 20_000 });
     expect(stdout).toMatch(expected);
+  });
+});
+
+// The servers of the reference pages: started on a free port, a client gets its greeting or echo.
+describe('quoted server examples serve', () => {
+  it.each([
+    ['examples/tcpServer.ts', 'x\n', 'hello\r\n'],
+    ['examples/csaServer.ts', 'echo me\n', 'echo me\n'],
+    ['examples/greeterServer.ts', 'NAME ada\r\n', 'who are you? (NAME you)\r\nhello\r\n'],
+  ])('%s', async (file, send, expected) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', file, '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const port = await new Promise<number>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${file} printed no port: ${out}`)), 20_000);
+        child.stdout.on('data', () => {
+          const found = /port:? (\d+)/.exec(out);
+          if (found) (clearTimeout(timer), resolve(Number(found[1])));
+        });
+      });
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1', () => socket.write(send));
+        let text = '';
+        socket.on('data', (chunk) => {
+          text += chunk.toString();
+          if (text.length >= expected.length) (socket.destroy(), resolve(text));
+        });
+        socket.on('error', reject);
+      });
+      expect(received).toBe(expected);
+    } finally {
+      child.kill();
+    }
   });
 });
