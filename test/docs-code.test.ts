@@ -211,7 +211,9 @@ describe('quoted server examples serve', () => {
         const timer = setTimeout(() => reject(new Error(`${file} printed no port: ${out}`)), 20_000);
         child.stdout.on('data', () => {
           const found = /port:? (\d+)/.exec(out);
-          if (found) (clearTimeout(timer), resolve(Number(found[1])));
+          if (!found) return;
+          clearTimeout(timer);
+          resolve(Number(found[1]));
         });
       });
       const received = await new Promise<string>((resolve, reject) => {
@@ -219,7 +221,9 @@ describe('quoted server examples serve', () => {
         let text = '';
         socket.on('data', (chunk) => {
           text += chunk.toString();
-          if (text.length >= expected.length) (socket.destroy(), resolve(text));
+          if (text.length < expected.length) return;
+          socket.destroy();
+          resolve(text);
         });
         socket.on('error', reject);
       });
