@@ -8,7 +8,8 @@ export type GatedPeer = Partial<Omit<PeerInfo, 'localIp' | 'localPort'>>;
 
 /**
  * Called with each new socket (before any TLS). Calls `admit` once the socket may be served, with
- * what it learnt, having put back any bytes it read past its own; or `reject` with why it may not.
- * Exactly one of them, at most once.
+ * what it learnt, having put back any bytes it read past its own; `reject` with why it may not (a
+ * judgment: counted as a rejection); or `drop` when the peer went away before it could be judged
+ * (not counted: a load balancer's health check connects and closes). Exactly one of them, at most once.
  */
-export type ConnectionGate = (socket: net.Socket, admit: (peer: GatedPeer) => void, reject: (why: Reason) => void) => void;
+export type ConnectionGate = (socket: net.Socket, admit: (peer: GatedPeer) => void, reject: (why: Reason) => void, drop: () => void) => void;

@@ -318,6 +318,10 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
         socket.destroy();
         if (accepting && !ended) counts.proxyRejected++;
       },
+      () => {
+        gating.delete(socket);
+        socket.destroy();
+      },
     );
   };
   if (gate) server.on('connection', passGate);

@@ -205,9 +205,17 @@ class SocketBinding implements DirectReceiver {
       if (this.secured) this.announceSecure(this.secured);
       this.register(plain);
       for (const data of options.initialWrites ?? []) this.write(data);
-      if (plain.readableEnded) this.onReadiness({ readiness: 'end' });
-      this.pump();
+      // Read only once the actor has started: what its handler sent while the CSA was being made
+      // (a greeting) waits in the actor's mailbox until then, and must leave before any echo of
+      // bytes already buffered (a PROXY gate puts the client's first bytes back before we start).
+      queueMicrotask(() => this.startReading());
     }
+  }
+
+  private startReading(): void {
+    if (this.phase === 'closed') return;
+    if (this.plain.readableEnded) this.onReadiness({ readiness: 'end' });
+    this.pump();
   }
 
   cleanup(): void {

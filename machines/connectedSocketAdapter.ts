@@ -1,5 +1,6 @@
 // The ConnectedSocketAdapter's lifecycle: connected → (upgradingTls → connected) → flushing → closed.
-// A peer's FIN leaves it connected (writable) until our producer finishes or closeTimeout passes.
+// A peer's FIN ends our side too (queued bytes go out, then our FIN), as node:net does by default;
+// with allowHalfOpen it leaves it connected (writable) until our producer finishes or closeTimeout passes.
 // The machine decides; its socket I/O is provided into it as actions (actors/socketBinding.ts), so a
 // connection is this one actor, not the machine plus an I/O actor. Data does not pass through the
 // machine: the binding takes inbox/makessl/ReadReady/SendReady as they are delivered (a direct
@@ -105,6 +106,12 @@ export interface CsaInput {
   readonly handshakeTimeoutMs: number;
   /** The id carried in shutdownCSA (a server's connection number). */
   readonly id: number;
+  /**
+   * After the peer's FIN, keep our write side open until our producer finishes (node:net's
+   * allowHalfOpen). When false (node's default), the peer's FIN ends our side as soon as what is
+   * queued is written. Absent means false.
+   */
+  readonly allowHalfOpen?: boolean;
 }
 
 /** connectedSocketAdapterMachine's context. */
@@ -113,6 +120,7 @@ export interface CsaContext {
   readonly closeTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
   readonly id: number;
+  readonly allowHalfOpen: boolean;
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly secure: boolean;
@@ -168,6 +176,7 @@ export const connectedSocketAdapterMachine = setup({
   guards: {
     isProducerFinished: ({ event }) => event.type === 'control' && isProducerFinished(event.data),
     isShutdownMicroprocess: ({ event }) => event.type === 'control' && isShutdownMicroprocess(event.data),
+    allowsHalfOpen: ({ context }) => context.allowHalfOpen,
   },
 }).createMachine({
   id: 'ConnectedSocketAdapter',
@@ -176,6 +185,7 @@ export const connectedSocketAdapterMachine = setup({
     closeTimeoutMs: input.closeTimeoutMs,
     handshakeTimeoutMs: input.handshakeTimeoutMs,
     id: input.id,
+    allowHalfOpen: input.allowHalfOpen === true,
     bytesIn: 0,
     bytesOut: 0,
     secure: input.binding.secure === true,
@@ -226,21 +236,29 @@ export const connectedSocketAdapterMachine = setup({
     ],
   },
   states: {
-    // After the peer's FIN (a half-close) our write side stays open, as node:net's allowHalfOpen:
-    // what our producers still send goes out until they finish (producerFinished), we are shut
-    // down, or closeTimeout passes; then flushing. producerFinished on signal says the peer's
-    // stream has ended (a server gives it to the connection's handler).
+    // The peer's FIN: producerFinished (source 'peer') on signal says its stream has ended (a server
+    // gives it to the connection's handler). Without allowHalfOpen (node:net's default) our side
+    // ends too: what is queued is written, then our FIN (flushing), and the connection closes at
+    // once. With allowHalfOpen our write side stays open: what our producers still send goes out
+    // until they finish, we are shut down, or closeTimeout passes.
     connected: {
       on: {
         'socket.upgrading': 'upgradingTls',
-        'socket.peerEnded': {
-          guard: ({ context }) => !context.peerEnded,
-          actions: [
-            assign({ peerEnded: true }),
-            { type: 'startTimer', params: ({ context }) => ({ event: 'csa.halfOpenTimeout', ms: context.closeTimeoutMs }) },
-            emit({ type: 'signal' as const, data: producerFinished(undefined, { source: 'peer' }) }),
-          ],
-        },
+        // The binding reports the FIN once.
+        'socket.peerEnded': [
+          {
+            guard: 'allowsHalfOpen',
+            actions: [
+              assign({ peerEnded: true }),
+              { type: 'startTimer', params: ({ context }) => ({ event: 'csa.halfOpenTimeout', ms: context.closeTimeoutMs }) },
+              emit({ type: 'signal' as const, data: producerFinished(undefined, { source: 'peer' }) }),
+            ],
+          },
+          {
+            target: 'flushing',
+            actions: [assign({ peerEnded: true }), emit({ type: 'signal' as const, data: producerFinished(undefined, { source: 'peer' }) })],
+          },
+        ],
         'csa.halfOpenTimeout': 'flushing',
       },
     },
@@ -274,10 +292,14 @@ export const connectedSocketAdapterMachine = setup({
       on: {
         'socket.peerEnded': { actions: assign({ peerEnded: true }) },
         control: [{ guard: 'isShutdownMicroprocess', actions: { type: 'abortSocket', params: {} } }, {}],
+        // The peer may still have been sending: a cut close is never reported as a clean one.
         'csa.closeTimeout': {
           actions: {
             type: 'abortSocket',
-            params: { reason: { code: 'ETIMEDOUT', message: 'the peer did not close the connection within the close timeout' } },
+            params: ({ context }) => ({
+              always: true,
+              reason: { code: 'ECLOSETIMEOUT', message: `the peer did not close the connection within the close timeout (${context.closeTimeoutMs} ms)` },
+            }),
           },
         },
       },

@@ -45,6 +45,8 @@ export interface TcpClientInput extends ConnectRequest {
   readonly handshakeTimeoutMs: number;
   /** Queued bytes above this close TCPClient's inbox gate until the connection is up. */
   readonly pendingHighWaterMark: number;
+  /** Keep our write side open after the server's FIN (node:net's allowHalfOpen). Absent means false. */
+  readonly allowHalfOpen?: boolean;
 }
 
 const MAKESSL = Symbol('makessl');
@@ -87,6 +89,7 @@ export interface TcpClientContext {
   readonly closeTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
   readonly pendingHighWaterMark: number;
+  readonly allowHalfOpen: boolean;
   readonly pending: Opaque<PendingQueue>;
   readonly socket: Opaque<unknown> | undefined;
   readonly csa: AnyActorRef | undefined;
@@ -251,6 +254,7 @@ export const tcpClientMachine = setup({
     closeTimeoutMs: input.closeTimeoutMs,
     handshakeTimeoutMs: input.handshakeTimeoutMs,
     pendingHighWaterMark: input.pendingHighWaterMark,
+    allowHalfOpen: input.allowHalfOpen === true,
     pending: new Opaque(new PendingQueue(), 'pending writes'),
     socket: undefined,
     csa: undefined,
@@ -290,6 +294,7 @@ export const tcpClientMachine = setup({
                 closeTimeoutMs: context.closeTimeoutMs,
                 handshakeTimeoutMs: context.handshakeTimeoutMs,
                 id: 0,
+                allowHalfOpen: context.allowHalfOpen,
               };
               if (firstMakessl < 0) pending.items.length = 0;
               else pending.items.splice(0, firstMakessl);

@@ -40,9 +40,21 @@ export interface TcpServerStats {
   /** TLS handshakes that failed or timed out (implicit TLS). */
   readonly handshakeFailures: number;
   readonly lastHandshakeFailure: Reason | undefined;
-  /** accept() errors (EMFILE, ...) that did not stop the server. */
+  /**
+   * Connections the server could not take after accepting began: an error Node reported on the
+   * listening socket (`EMFILE`, `ENFILE`, ... when libuv could not absorb it), or a connection whose
+   * CSA could not be made (`ECSA`: the `csa` option threw). None stops the server. Under file
+   * descriptor exhaustion libuv usually accepts and closes the excess connections itself, without
+   * telling Node: those are not counted (nothing in Node says they happened); see docs/deploy.md.
+   */
   readonly acceptErrors: number;
-  /** Connections closed at the PROXY protocol gate: untrusted address, bad or missing header, timeout. */
+  /** The most recent of those errors. */
+  readonly lastAcceptError: Reason | undefined;
+  /**
+   * Connections closed at the PROXY protocol gate after judging them: an untrusted address, a bad
+   * header, or no complete header within the timeout. A peer that closes or resets before it can be
+   * judged (a load balancer's health check) is not counted.
+   */
   readonly proxyRejected: number;
 }
 
@@ -146,6 +158,7 @@ export const tcpServerMachine = setup({
     handshakeFailures: 0,
     lastHandshakeFailure: undefined,
     acceptErrors: 0,
+    lastAcceptError: undefined,
   }),
   invoke: {
     id: 'listener',
@@ -160,7 +173,9 @@ export const tcpServerMachine = setup({
         lastHandshakeFailure: ({ event }) => event.reason,
       }),
     },
-    'listener.acceptError': { actions: assign({ acceptErrors: ({ context }) => context.acceptErrors + 1 }) },
+    'listener.acceptError': {
+      actions: assign({ acceptErrors: ({ context }) => context.acceptErrors + 1, lastAcceptError: ({ event }) => event.reason }),
+    },
     // Whatever no state took: a control message of no kind we know (or one that cannot be read) is
     // reported and dropped; producerFinished and repeated shutdowns are simply not acted on.
     control: {

@@ -56,8 +56,11 @@ export function mermaidOf(machine: AnyStateMachine): string {
   const transitionsOf = (node: AnyStateNode): void => {
     const all = [...node.transitions.values()].flat();
     for (const transition of [...all, ...(node.always ?? [])]) {
+      // An unguarded transition listed after guarded ones for the same event is their 'else'.
+      const siblings = transition.eventType === '' ? (node.always ?? []) : (node.transitions.get(transition.eventType) ?? []);
+      const otherwise = transition.guard === undefined && siblings.indexOf(transition) > 0;
       for (const target of transition.target ?? []) {
-        const text = label(transition.eventType, (transition as { delay?: unknown }).delay, transition.guard);
+        const text = label(transition.eventType, (transition as { delay?: unknown }).delay, otherwise ? 'else' : transition.guard);
         // A transition on a state (or on the machine) is taken from any state inside it: drawn from
         // each of its children when it targets one of them, since a drawing cannot point a box at
         // its own contents.

@@ -30,12 +30,21 @@ const EXCLUDED = [
   'ConnectedSocketAdapter.upgradingTls: socket.peerEnded → ConnectedSocketAdapter.flushing',
 ];
 
-const model = createTestModel(connectedSocketAdapterMachine, {
-  input: { binding: { socket: {} }, closeTimeoutMs: TIMEOUT_MS, handshakeTimeoutMs: TIMEOUT_MS, id: 1 },
-  omit: ['inbox', 'makessl', 'ReadReady', 'SendReady'],
-  // Data flows only on a plain connection here (the peer reads plain bytes).
-  filter: (step, from) => step.name !== 'socket.progress' || from.value === 'connected',
-});
+// Walked twice: as node:net's default (the peer's FIN ends our side) and with allowHalfOpen. Each
+// walk leaves out the peer's-FIN branch that belongs to the other.
+const HALF_OPEN_ONLY = [
+  'ConnectedSocketAdapter.connected: socket.peerEnded #1 → (stays)',
+  'ConnectedSocketAdapter.connected: csa.halfOpenTimeout → ConnectedSocketAdapter.flushing',
+];
+const CLOSING_ONLY = ['ConnectedSocketAdapter.connected: socket.peerEnded #2 → ConnectedSocketAdapter.flushing'];
+
+const modelFor = (allowHalfOpen: boolean) =>
+  createTestModel(connectedSocketAdapterMachine, {
+    input: { binding: { socket: {} }, closeTimeoutMs: TIMEOUT_MS, handshakeTimeoutMs: TIMEOUT_MS, id: 1, allowHalfOpen },
+    omit: ['inbox', 'makessl', 'ReadReady', 'SendReady'],
+    // Data flows only on a plain connection here (the peer reads plain bytes).
+    filter: (step, from) => step.name !== 'socket.progress' || from.value === 'connected',
+  });
 
 interface Scene {
   csa: ReturnType<typeof run<object, { outbox: Buffer; CreatorFeedback: unknown; signal: SignalMessage; sslready: unknown }>> & { send(box: string, message: unknown): void };
@@ -51,7 +60,7 @@ afterEach(async () => {
   scene = undefined;
 });
 
-async function runPath(path: TestPath, pki: TestPki): Promise<void> {
+async function runPath(path: TestPath, pki: TestPki, allowHalfOpen: boolean): Promise<void> {
   const names = path.steps.map((step) => step.name);
   await path.test({
     start: async () => {
@@ -59,7 +68,7 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
       const socket = net.connect({ port: peer.port, host: peer.host, allowHalfOpen: true });
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       const connection = await peer.connection();
-      const csa = run(ConnectedSocketAdapter(socket, { closeTimeout: TIMEOUT_MS, handshakeTimeout: TIMEOUT_MS, tls: { ca: pki.ca, servername: 'localhost' } })) as unknown as Scene['csa'];
+      const csa = run(ConnectedSocketAdapter(socket, { allowHalfOpen, closeTimeout: TIMEOUT_MS, handshakeTimeout: TIMEOUT_MS, tls: { ca: pki.ca, servername: 'localhost' } })) as unknown as Scene['csa'];
       scene = { csa, peer, connection, feedback: [] };
       const feedback = scene.feedback;
       void (async () => {
@@ -94,4 +103,5 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
 }
 
 const pkiReady = testPki();
-describeModelPaths('ConnectedSocketAdapter', model, async (path) => runPath(path, await pkiReady), EXCLUDED);
+describeModelPaths('ConnectedSocketAdapter', modelFor(false), async (path) => runPath(path, await pkiReady, false), [...EXCLUDED, ...HALF_OPEN_ONLY]);
+describeModelPaths('ConnectedSocketAdapter (allowHalfOpen)', modelFor(true), async (path) => runPath(path, await pkiReady, true), [...EXCLUDED, ...CLOSING_ONLY]);

@@ -22,6 +22,14 @@ describe('lifecycle charts in docs/reference', () => {
     expect(mermaidOf(after)).toContain('a --> c : stop');
   });
 
+  it("labels an unguarded transition after guarded ones for the same event as their 'else'", () => {
+    const machine = setup({ guards: { ready: () => true } }).createMachine({
+      initial: 'a',
+      states: { a: { on: { go: [{ guard: 'ready', target: 'b' }, { target: 'c' }] } }, b: {}, c: {} },
+    });
+    expect(mermaidOf(machine)).toContain('a --> b : go [ready]\n  a --> c : go [else]');
+  });
+
   it('draws nesting, parallel regions, timers, guards and transitions from a parent', () => {
     const machine = setup({ guards: { ready: () => true } }).createMachine({
       type: 'parallel',

@@ -1,4 +1,4 @@
-// A peer's half-close (FIN) does not close our write side (as node:net's allowHalfOpen): what our
+// With allowHalfOpen, a peer's half-close (FIN) does not close our write side (as node:net's allowHalfOpen): what our
 // producers still send is delivered until they finish, we are shut down, or closeTimeout passes;
 // bytes dropped after that are counted in unsentBytes with a reason. Real peers: python3 sockets.
 import { describe, expect } from 'vitest';
@@ -67,11 +67,11 @@ function csaOf(handle: { actor: AnyActorRef }): { value: unknown; context: { pee
 
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-describe('after the peer half-closes', () => {
+describe('after the peer half-closes, with allowHalfOpen', () => {
   it('TCPClient: the server sends BYE and half-closes; everything the client still sends reaches it, then a clean end', async () => {
     const peer = await halfClosingServer();
     startReading(peer);
-    const handle = run(TCPClient('127.0.0.1', peer.port));
+    const handle = run(TCPClient('127.0.0.1', peer.port, { allowHalfOpen: true }));
     cleanups.push(() => handle.stop());
     expect(Buffer.from(await handle.next('outbox', { timeoutMs: 5000 })).toString()).toBe('BYE\n');
     await until(() => csaOf(handle)?.context.peerEnded === true, 'the client to see the FIN');
@@ -91,7 +91,7 @@ describe('after the peer half-closes', () => {
 
   it('TCPClient: closeTimeout after the FIN without producerFinished the write side ends; bytes sent after that are counted as unsent, with a reason', async () => {
     const peer = await halfClosingServer();
-    const handle = run(TCPClient('127.0.0.1', peer.port, { closeTimeout: 1000 }));
+    const handle = run(TCPClient('127.0.0.1', peer.port, { closeTimeout: 1000, allowHalfOpen: true }));
     cleanups.push(() => handle.stop());
     expect(Buffer.from(await handle.next('outbox', { timeoutMs: 5000 })).toString()).toBe('BYE\n');
     // More than the kernel's buffers hold while the server does not read: our FIN waits behind it.

@@ -77,7 +77,7 @@ interface Slot {
   abandoned: boolean;
 }
 
-const ZERO: TcpServerStats = { open: 0, accepted: 0, refused: 0, handshakeFailures: 0, lastHandshakeFailure: undefined, acceptErrors: 0, proxyRejected: 0 };
+const ZERO: TcpServerStats = { open: 0, accepted: 0, refused: 0, handshakeFailures: 0, lastHandshakeFailure: undefined, acceptErrors: 0, lastAcceptError: undefined, proxyRejected: 0 };
 
 function add(total: TcpServerStats, stats: TcpServerStats, withOpen: boolean): TcpServerStats {
   return {
@@ -87,6 +87,7 @@ function add(total: TcpServerStats, stats: TcpServerStats, withOpen: boolean): T
     handshakeFailures: total.handshakeFailures + stats.handshakeFailures,
     lastHandshakeFailure: stats.lastHandshakeFailure ?? total.lastHandshakeFailure,
     acceptErrors: total.acceptErrors + stats.acceptErrors,
+    lastAcceptError: stats.lastAcceptError ?? total.lastAcceptError,
     proxyRejected: total.proxyRejected + stats.proxyRejected,
   };
 }

@@ -9,7 +9,7 @@ import type { ReadReadiness, SendReadiness } from '../../machines/selector.js';
 import { box, defineComponent } from '../kernel/component.js';
 import { describeValue } from '../kernel/messages.js';
 import type { SignalMessage, SocketShutdown } from '../kernel/messages.js';
-import { checkDuration, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, DEFAULT_CLOSE_TIMEOUT } from './options.js';
+import { checkBoolean, checkDuration, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, DEFAULT_CLOSE_TIMEOUT } from './options.js';
 
 /** Options of {@link ConnectedSocketAdapter}. */
 export interface ConnectedSocketAdapterOptions {
@@ -25,6 +25,14 @@ export interface ConnectedSocketAdapterOptions {
   readonly id?: number;
   /** Bytes to send before anything that arrives on inbox. @defaultValue none */
   readonly initialWrites?: readonly (Uint8Array | string)[];
+  /**
+   * What the peer's FIN does to our side. `false`, as in node:net: what is already queued is
+   * written, then our FIN, and the CSA ends. `true`: our write side stays open until our producer
+   * finishes, a shutdownMicroprocess, or `closeTimeout` after the FIN (servers made by TCPServer use
+   * `true`, so a handler may still answer a client that has half-closed).
+   * @defaultValue false
+   */
+  readonly allowHalfOpen?: boolean;
 }
 
 /** The CSA machine with its node:net binding. */
@@ -42,6 +50,7 @@ export function csaInput(socket: Socket, options: ConnectedSocketAdapterOptions)
     closeTimeoutMs,
     handshakeTimeoutMs: checkDuration('ConnectedSocketAdapter', 'handshakeTimeout', options.handshakeTimeout, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT),
     id: options.id ?? 0,
+    allowHalfOpen: checkBoolean('ConnectedSocketAdapter', 'allowHalfOpen', options.allowHalfOpen, false),
   };
 }
 

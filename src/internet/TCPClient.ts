@@ -9,7 +9,7 @@ import { connectedSocketAdapterMachine, type SslReady } from '../../machines/con
 import { tcpClientMachine, type TcpClientInput } from '../../machines/tcpClient.js';
 import { box, defineComponent } from '../kernel/component.js';
 import { connectedSocketAdapterLogic } from './ConnectedSocketAdapter.js';
-import { checkDuration, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT } from './options.js';
+import { checkBoolean, checkDuration, DEFAULT_CLIENT_HANDSHAKE_TIMEOUT, DEFAULT_CLOSE_TIMEOUT, DEFAULT_CONNECT_TIMEOUT } from './options.js';
 import { describeValue, isBadMessage, type SignalMessage } from '../kernel/messages.js';
 import { registerComponent } from '../kernel/registry.js';
 import { addInboxPassthrough, deliverToInbox, linkToOwnOutbox, removeInboxPassthroughsTo, removeLinksBetween, setInboxOpen } from '../kernel/routing.js';
@@ -39,6 +39,15 @@ export interface TCPClientOptions {
   readonly path?: string;
   /** Bytes queued before the connection is up above which the inbox gate closes. @defaultValue 1048576 (1 MiB) */
   readonly pendingHighWaterMark?: number;
+  /**
+   * What the server's FIN (its end of the stream) does to our side. `false`, as in node:net: what
+   * is already queued is written, then our FIN, and the client ends at once (later sends are
+   * counted in `unsentBytes`, reason EUNSENT). `true`: our write side stays open until our own
+   * producerFinished or shutdownMicroprocess, or `closeTimeout` after the FIN, for protocols that
+   * go on sending after the peer has finished.
+   * @defaultValue false
+   */
+  readonly allowHalfOpen?: boolean;
 }
 
 const DEFAULT_PENDING_HIGH_WATER_MARK = 1024 * 1024;
@@ -144,6 +153,7 @@ export function TCPClient(host: string, port: number, options: TCPClientOptions 
     ...(options.lookup ? { lookup: options.lookup } : {}),
     ...(path !== undefined ? { path } : {}),
     pendingHighWaterMark,
+    allowHalfOpen: checkBoolean('TCPClient', 'allowHalfOpen', options.allowHalfOpen, false),
   };
   return defineComponent({
     name: 'TCPClient',

@@ -8,7 +8,7 @@ import { tcpServerMachine, type ListenerActorInput, type ListenerCommand, type T
 import { box, defineComponent, type AnyComponent } from '../kernel/component.js';
 import { ConnectedSocketAdapter } from './ConnectedSocketAdapter.js';
 import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from '../kernel/messages.js';
-import { checkDuration, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SERVER_HANDSHAKE_TIMEOUT } from './options.js';
+import { checkBoolean, checkDuration, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SERVER_HANDSHAKE_TIMEOUT } from './options.js';
 import { proxyGate, type ProxyProtocolOptions } from './proxyGate.js';
 import { resolveSni } from './sni.js';
 
@@ -46,6 +46,14 @@ export interface TCPServerOptions {
   readonly drainTimeout?: number;
   /** How long a connection asked to close may take to flush and close before it is destroyed. @defaultValue 5000 ({@link DEFAULT_CLOSE_TIMEOUT}) */
   readonly closeTimeout?: number;
+  /**
+   * What a client's FIN does to the server's side of that connection. `true`: the handler gets
+   * producerFinished on control and may still answer; our side ends when the handler finishes (or
+   * `closeTimeout` after the FIN). `false` (node:net's default): what is queued is written, then our
+   * FIN, and the connection ends at once. See ConnectedSocketAdapterOptions.allowHalfOpen.
+   * @defaultValue true
+   */
+  readonly allowHalfOpen?: boolean;
   /** Builds the CSA for an accepted socket (Kamaelia's TCPServer.CSA hook). @defaultValue ConnectedSocketAdapter */
   readonly csa?: (socket: net.Socket, options: CSAOptions) => AnyComponent;
   /**
@@ -90,6 +98,8 @@ export interface CSAOptions {
   readonly closeTimeout: number;
   /** Milliseconds a STARTTLS handshake may take. */
   readonly handshakeTimeout: number;
+  /** Keep the server's side writable after the client's FIN (TCPServerOptions.allowHalfOpen). */
+  readonly allowHalfOpen: boolean;
 }
 
 /** The node:tls options a server gives each CSA for server-side STARTTLS. */
@@ -142,6 +152,7 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
     checkDuration(where, 'handshakeTimeout', options.handshakeTimeout, DEFAULT_SERVER_HANDSHAKE_TIMEOUT),
   );
   const drainTimeout = checkDuration(where, 'drainTimeout', options.drainTimeout, DEFAULT_DRAIN_TIMEOUT);
+  const allowHalfOpen = checkBoolean(where, 'allowHalfOpen', options.allowHalfOpen, true);
   const listener: ListenerInput = {
     port: options.port ?? 0,
     host: options.host,
@@ -158,7 +169,7 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
     replaceStartTls: (credentials) => {
       if (starttls) starttls = { ...starttls, ...credentials };
     },
-    createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, handshakeTimeout, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
+    createCSA: (socket, id) => makeCSA(socket, { id, closeTimeout, handshakeTimeout, allowHalfOpen, ...(starttls ? { tls: starttls } : {}), ...(tls?.secure ? { secure: true } : {}) }),
   };
   return { drainTimeout, closeTimeout, listener };
 }

@@ -29,3 +29,10 @@ export function checkDuration(owner: string, name: string, value: unknown, fallb
   }
   return value;
 }
+
+/** Validates a boolean option: `undefined` gives `fallback`; anything but a boolean throws a TypeError naming the option. */
+export function checkBoolean(owner: string, name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean') throw new TypeError(`${owner}: ${name} must be true or false, got ${describeValue(value)}`);
+  return value;
+}

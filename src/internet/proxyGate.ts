@@ -56,8 +56,13 @@ export function proxyGate(options: ProxyProtocolOptions, where: string): Connect
   const trusted = parseTrusted(options.trusted, where);
   const timeout = checkDuration(where, 'proxyProtocol.timeout', options.timeout, DEFAULT_PROXY_TIMEOUT);
 
-  return (socket, admit, reject) => {
+  return (socket, admit, reject, drop) => {
     const proxy = socket.remoteAddress;
+    // Gone before we looked (a reset right after connecting): nothing to judge.
+    if (proxy === undefined) {
+      drop();
+      return;
+    }
     if (!isTrusted(trusted, proxy)) {
       reject(reason('EPROXYUNTRUSTED', `${proxy ?? 'an unknown address'} is not a trusted proxy`));
       return;
@@ -73,7 +78,11 @@ export function proxyGate(options: ProxyProtocolOptions, where: string): Connect
       settle();
       reject(reason(code, message));
     };
-    const onEnd = (): void => refuse('EPROXYHEADER', `the proxy closed the connection before a complete PROXY header (${received.length} bytes)`);
+    // The peer left before a complete header: not a judgment on it (HAProxy's health checks do this).
+    const onEnd = (): void => {
+      settle();
+      drop();
+    };
     const onReadable = (): void => {
       let chunk: Buffer | null;
       while ((chunk = socket.read() as Buffer | null) !== null) {

@@ -25,6 +25,15 @@ export function serverStats(ref: AnyActorRef): TcpServerStats | undefined {
   const snapshot = found.getSnapshot() as { context?: Partial<TcpServerContext> };
   const context = snapshot.context;
   if (!context || typeof context.connections?.open !== 'number') return undefined;
-  const { connections, refused, handshakeFailures, lastHandshakeFailure, acceptErrors } = context as TcpServerContext;
-  return { open: connections.open, accepted: connections.accepted, refused, handshakeFailures, lastHandshakeFailure, acceptErrors, proxyRejected: connections.proxyRejected };
+  const { connections, refused, handshakeFailures, lastHandshakeFailure, acceptErrors, lastAcceptError } = context as TcpServerContext;
+  return {
+    open: connections.open,
+    accepted: connections.accepted,
+    refused,
+    handshakeFailures,
+    lastHandshakeFailure,
+    acceptErrors,
+    lastAcceptError,
+    proxyRejected: connections.proxyRejected,
+  };
 }
