@@ -1,5 +1,5 @@
 // examples/csaServer.ts: a ConnectedSocketAdapter for each socket of your own net.Server; each
-// connection is a Pipeline of the CSA and an EchoProtocol, so what a client sends comes back.
+// connection is a Graphline of the CSA and an EchoProtocol, so what a client sends comes back.
 // npx tsx examples/csaServer.ts [port]    then: nc 127.0.0.1 1606
 import { createServer } from 'node:net';
 import { pathToFileURL } from 'node:url';
