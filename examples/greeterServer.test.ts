@@ -5,11 +5,11 @@ import { assertFullCoverage, createTestModel, rawClient, watchActors } from 'kam
 import { Greeter, greeterMachine } from './greeterServer.js';
 
 const model = createTestModel(greeterMachine, {
-  input: { idleMs: 200 },
+  input: { idleMs: 1000 },
   events: [...['NAME ada', 'hi', 'QUIT'].map((data) => ({ type: 'inbox', data })), { type: 'control', data: socketShutdown() }],
 });
 const handlers = watchActors(greeterMachine); // finds each connection's greeter actor
-const server = run(ConnectedServer({ host: '127.0.0.1', port: 0, protocol: () => Greeter({ idleMs: 200 }) }), { inspect: handlers.inspect });
+const server = run(ConnectedServer({ host: '127.0.0.1', port: 0, protocol: () => Greeter({ idleMs: 1000 }) }), { inspect: handlers.inspect });
 const { port } = await server.next('listening');
 afterAll(() => server.stop());
 
