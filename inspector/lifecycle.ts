@@ -25,6 +25,8 @@ import {
 export interface LifecycleTrackerOptions {
   /** Leading payload bytes to put in log records (hex); 0 sends sizes only. @defaultValue 0 */
   readonly showPayloadBytes?: number;
+  /** Sends context values in machine definitions; by default keys and types only. @defaultValue false */
+  readonly showContext?: boolean;
   /** Log records kept per drain; more are counted in a `dropped` record. @defaultValue 500 */
   readonly logLimit?: number;
   /** Clock for record timestamps (ms since the epoch). @defaultValue Date.now */
@@ -161,6 +163,7 @@ function ownBytes(context: unknown): { in: number; out: number } | undefined {
  */
 export class LifecycleTracker {
   private readonly showPayloadBytes: number;
+  private readonly showContext: boolean;
   private readonly logLimit: number;
   private readonly now: () => number;
   private readonly actors = new Map<string, ActorEntry>();
@@ -176,6 +179,7 @@ export class LifecycleTracker {
 
   constructor(options: LifecycleTrackerOptions = {}) {
     this.showPayloadBytes = Math.max(0, Math.floor(options.showPayloadBytes ?? 0));
+    this.showContext = options.showContext === true;
     this.logLimit = options.logLimit ?? 500;
     this.now = options.now ?? Date.now;
   }
@@ -427,7 +431,7 @@ export class LifecycleTracker {
     if (typeof logic === 'object' && logic !== null) {
       machine = this.machines.get(logic);
       if (machine === undefined) {
-        const definition = machineDefinitionOf(logic);
+        const definition = machineDefinitionOf(logic, this.showContext);
         if (definition !== undefined) {
           machine = `m${++this.machineCount}`;
           this.machines.set(logic, machine);
