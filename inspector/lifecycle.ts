@@ -463,7 +463,7 @@ export class LifecycleTracker {
     const ref = actorRef;
     const parent = parentOf(actorRef)?.sessionId ?? null;
     const info = componentInfo(actorRef);
-    if (!info) return { k: 'actor', t, id: ref.sessionId, parent, path: pathOf(ref), name: actorRef.id, component: null };
+    if (!info) return { k: 'actor', t, id: ref.sessionId, parent, path: pathOf(ref), name: parent === null ? rootName(actorRef) : actorRef.id, component: null };
     const { component } = info;
     const graph = component.graph
       ? {
@@ -515,7 +515,17 @@ function pathOf(ref: ActorRefLike): string {
   const actorRef = ref as AnyActorRef;
   if (componentInfo(actorRef)) return componentPath(actorRef);
   const parent = parentOf(actorRef);
-  return parent ? `${pathOf(parent)}/${actorRef.id}` : actorRef.id;
+  return parent ? `${pathOf(parent)}/${actorRef.id}` : rootName(actorRef);
+}
+
+/**
+ * A plain root actor's name: the id it was given (`createActor(logic, { id })`), else its machine's
+ * id (`door`), else its session id.
+ */
+function rootName(ref: AnyActorRef): string {
+  if (ref.id !== ref.sessionId) return ref.id;
+  const id = (ref as { logic?: { id?: unknown } }).logic?.id;
+  return typeof id === 'string' && id !== '' ? id : ref.id;
 }
 
 function hostPort(host: string, port: unknown): string {
