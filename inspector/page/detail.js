@@ -217,6 +217,18 @@ export function createDetailView({ panel, title, facts, machines, chart, steps, 
     return { all, current, numberOf, gapAt, dropped };
   }
 
+  stepControls.querySelector('.step-prev').addEventListener('click', () => {
+    const count = Number(stepControls.dataset.steps ?? 0);
+    pinned = Math.max(0, (pinned ?? count - 1) - 1);
+    render(true);
+  });
+  stepControls.querySelector('.step-next').addEventListener('click', () => {
+    const count = Number(stepControls.dataset.steps ?? 0);
+    pinned = Math.min(count - 1, (pinned ?? count - 1) + 1);
+    if (pinned === count - 1) pinned = undefined;
+    render(true);
+  });
+
   function renderEvents(ids) {
     const mine = new Set(ids);
     const rows = [];
