@@ -57,9 +57,8 @@ interface Lane {
 interface ActorEntry {
   readonly ref: ActorRefLike;
   lane: Lane | undefined;
-  /** The last state value a step record was made for, and its JSON for an object value. */
+  /** The last state value a step record was made for. */
   value: unknown;
-  valueKey: string | undefined;
 }
 
 /** Both ends of a connection, as far as known. */
@@ -150,11 +149,18 @@ function reasonFrom(snapshot: MachineLikeSnapshot, event: AnyEventObject | undef
   );
 }
 
-function ownBytes(context: unknown): { in: number; out: number } | undefined {
-  if (context === null || typeof context !== 'object') return undefined;
-  const { bytesIn, bytesOut } = context as { bytesIn?: unknown; bytesOut?: unknown };
-  if (typeof bytesIn !== 'number' && typeof bytesOut !== 'number') return undefined;
-  return { in: typeof bytesIn === 'number' ? bytesIn : 0, out: typeof bytesOut === 'number' ? bytesOut : 0 };
+/** Whether two state values are the same (`'a'`, `{ a: 'b' }`, ...), without building strings: runs on every snapshot. */
+function sameValue(a: unknown, b: unknown, depth = 0): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || depth > 16) return false;
+  let count = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(a, key)) continue;
+    if (!Object.hasOwn(b, key) || !sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], depth + 1)) return false;
+    count++;
+  }
+  for (const key in b) if (Object.hasOwn(b, key)) count--;
+  return count === 0;
 }
 
 /**
@@ -256,7 +262,7 @@ export class LifecycleTracker {
 
   private entryOf(ref: ActorRefLike): ActorEntry {
     let entry = this.actors.get(ref.sessionId);
-    if (!entry) this.actors.set(ref.sessionId, (entry = { ref, lane: undefined, value: undefined, valueKey: undefined }));
+    if (!entry) this.actors.set(ref.sessionId, (entry = { ref, lane: undefined, value: undefined }));
     return entry;
   }
 
@@ -316,18 +322,9 @@ export class LifecycleTracker {
   /** A step record when a machine's state value is not the one last sent. */
   private noteValue(entry: ActorEntry, value: unknown, event: AnyEventObject): void {
     if (value === entry.value) return;
-    let key: string | undefined;
-    if (typeof value === 'object' && value !== null) {
-      key = JSON.stringify(value);
-      if (key === entry.valueKey) {
-        entry.value = value;
-        return;
-      }
-    } else if (entry.valueKey === undefined && entry.value === value) {
-      return;
-    }
+    const same = sameValue(value, entry.value);
     entry.value = value;
-    entry.valueKey = key;
+    if (same) return;
     this.pending.push({ k: 'step?', t: this.now(), id: entry.ref.sessionId, value, event });
   }
 
@@ -351,11 +348,19 @@ export class LifecycleTracker {
   }
 
   private noteContext(lane: Lane, sessionId: string, context: unknown): void {
-    const bytes = ownBytes(context);
-    if (bytes) {
+    if (context === null || typeof context !== 'object') return;
+    // Runs on every snapshot of a connection: read the totals without building anything.
+    const { bytesIn, bytesOut } = context as { bytesIn?: unknown; bytesOut?: unknown };
+    if (typeof bytesIn === 'number' || typeof bytesOut === 'number') {
+      const nextIn = typeof bytesIn === 'number' ? bytesIn : 0;
+      const nextOut = typeof bytesOut === 'number' ? bytesOut : 0;
       const before = lane.contextBytes.get(sessionId);
-      if (!before || before.in !== bytes.in || before.out !== bytes.out) {
-        lane.contextBytes.set(sessionId, bytes);
+      if (!before) {
+        lane.contextBytes.set(sessionId, { in: nextIn, out: nextOut });
+        this.bytesChanged(lane);
+      } else if (before.in !== nextIn || before.out !== nextOut) {
+        before.in = nextIn;
+        before.out = nextOut;
         this.bytesChanged(lane);
       }
     }
