@@ -34,6 +34,8 @@ export interface LifecycleTrackerOptions {
 }
 
 const LIFECYCLE: ReadonlySet<string> = new Set(LIFECYCLE_STATES);
+/** Snapshots of a connection in which its addresses are looked for (a client's socket adapter joins later: it counts anew). */
+const ADDRESS_TRIES = 6;
 const CLIENT_OPENING: ReadonlySet<string> = new Set(['delaying', 'connecting']);
 
 interface Lane {
@@ -52,6 +54,8 @@ interface Lane {
   peer: string | undefined;
   local: string | undefined;
   tls: string | undefined;
+  /** Snapshots in which the addresses were looked for: a socket's getters make system calls, so a few tries only. */
+  addressTries: number;
 }
 
 interface ActorEntry {
@@ -364,7 +368,7 @@ export class LifecycleTracker {
         this.bytesChanged(lane);
       }
     }
-    if (lane.peer === undefined || lane.local === undefined) {
+    if ((lane.peer === undefined || lane.local === undefined) && lane.addressTries++ < ADDRESS_TRIES) {
       const addresses = addressesOf(context);
       if (addresses !== undefined) this.notePeer(lane, addresses);
     }
@@ -378,9 +382,10 @@ export class LifecycleTracker {
       lane = this.ancestorLane(entry.ref);
       if (lane) {
         lane.feeders.push(id);
+        lane.addressTries = 0;
         this.pending.push({ k: 'join', t: this.now(), lane: lane.id, id });
       } else {
-        lane = { id, state: undefined, terminal: false, feeders: [id], contextBytes: new Map(), inboxBytes: 0, bytesDirty: false, bytesAt: 0, peer: undefined, local: undefined, tls: undefined };
+        lane = { id, state: undefined, terminal: false, feeders: [id], contextBytes: new Map(), inboxBytes: 0, bytesDirty: false, bytesAt: 0, peer: undefined, local: undefined, tls: undefined, addressTries: 0 };
         this.lanes.set(id, lane);
         this.pending.push({ k: 'lane?', t: this.now(), ref: entry.ref, lane: id, side: CLIENT_OPENING.has(state) ? 'client' : 'server' });
       }
