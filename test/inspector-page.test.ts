@@ -146,12 +146,18 @@ suite('inspector page under real use (Chromium)', { timeout: 60_000 }, () => {
     await page.fill('#lane-filter', 'connected');
     await page.click('.lane.client');
     await page.waitForSelector('#detail-chart svg.statechart', WAIT);
-    expect(await page.getAttribute('#detail-chart', 'data-zoom')).toBe('1');
+    // Drawn at 80 % or more (labels ~9 px and up), not shrunk to the panel's width.
+    const zoom = Number(await page.getAttribute('#detail-chart', 'data-zoom'));
+    expect(zoom).toBeGreaterThanOrEqual(0.8);
     const natural = await page.$eval('#detail-chart svg.statechart', (svg) => ({ drawn: svg.getBoundingClientRect().width, laidOut: Number(svg.getAttribute('viewBox')!.split(' ')[2]) }));
-    expect(natural.drawn / natural.laidOut).toBeGreaterThan(0.95);
+    expect(natural.drawn / natural.laidOut).toBeGreaterThanOrEqual(0.79);
     await page.click('.chart-toolbar button[aria-label="zoom in"]');
-    expect(await page.getAttribute('#detail-chart', 'data-zoom')).toBe('1.25');
-    const before = await page.$eval('.chart-viewport', (v) => v.scrollLeft + v.scrollTop);
+    expect(Number(await page.getAttribute('#detail-chart', 'data-zoom'))).toBeGreaterThan(zoom);
+    const before = await page.$eval('.chart-viewport', (v) => {
+      v.scrollLeft = 0;
+      v.scrollTop = 0;
+      return 0;
+    });
     const view = (await page.locator('.chart-viewport').boundingBox())!;
     await page.mouse.move(view.x + view.width / 2, view.y + view.height / 2);
     await page.mouse.down();
@@ -159,7 +165,7 @@ suite('inspector page under real use (Chromium)', { timeout: 60_000 }, () => {
     await page.mouse.up();
     expect(await page.$eval('.chart-viewport', (v) => v.scrollLeft + v.scrollTop)).toBeGreaterThan(before);
     await page.click('.chart-toolbar button[aria-label="fit the chart to the view"]');
-    expect(Number(await page.getAttribute('#detail-chart', 'data-zoom'))).toBeLessThan(1.25);
+    expect(Number(await page.getAttribute('#detail-chart', 'data-zoom'))).toBeLessThan(zoom);
 
     // The refused client's component is marked failed in the graph.
     await page.keyboard.press('Escape');

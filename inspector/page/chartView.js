@@ -36,11 +36,11 @@ export function createChartView(container) {
   toolbar.className = 'chart-toolbar';
   const zoomOut = button('−', 'zoom out');
   const zoomFit = button('fit', 'fit the chart to the view');
-  const zoomOne = button('100 %', '100 %, actual size');
+  const zoomOne = button('1:1', '1:1, actual size');
   const zoomIn = button('+', 'zoom in');
   const zoomLabel = document.createElement('span');
   zoomLabel.className = 'muted zoom-label';
-  toolbar.append(zoomOut, zoomFit, zoomOne, zoomIn, zoomLabel, Object.assign(document.createElement('span'), { className: 'muted', textContent: 'drag to pan, Ctrl + wheel to zoom' }));
+  toolbar.append(zoomOut, zoomFit, zoomOne, zoomIn, zoomLabel, Object.assign(document.createElement('span'), { className: 'muted', textContent: '· drag to pan, Ctrl + wheel to zoom' }));
   toolbar.hidden = true;
   const viewport = document.createElement('div');
   viewport.className = 'chart-viewport';
@@ -111,6 +111,29 @@ export function createChartView(container) {
     { passive: false },
   );
   let drag;
+  /** When the user last panned or zoomed: the view follows the active state only when they have not lately. */
+  let touchedAt = 0;
+  viewport.addEventListener('pointerdown', () => (touchedAt = performance.now()));
+  for (const control of [zoomIn, zoomOut, zoomOne, zoomFit]) control.addEventListener('click', () => (touchedAt = performance.now()));
+  viewport.addEventListener('wheel', () => (touchedAt = performance.now()), { passive: true });
+
+  /** Scrolls the deepest active state into the middle of the view (the view follows the machine). */
+  function follow(active) {
+    if (performance.now() - touchedAt < 5_000 || !shown.element) return;
+    let deepest;
+    for (const id of active) if (id !== '' && (!deepest || id.split('.').length > deepest.split('.').length)) deepest = id;
+    const box = deepest !== undefined ? shown.boxes.get(deepest)?.querySelector('rect') : undefined;
+    if (!box) return;
+    const scale = zooms.get(shown.key) ?? 1;
+    const x = Number(box.getAttribute('x')) * scale;
+    const y = Number(box.getAttribute('y')) * scale;
+    const w = Number(box.getAttribute('width')) * scale;
+    const h = Number(box.getAttribute('height')) * scale;
+    const visible = x >= viewport.scrollLeft && y >= viewport.scrollTop && x + w <= viewport.scrollLeft + viewport.clientWidth && y + h <= viewport.scrollTop + viewport.clientHeight;
+    if (visible) return;
+    viewport.scrollLeft = x + w / 2 - viewport.clientWidth / 2;
+    viewport.scrollTop = y + h / 2 - viewport.clientHeight / 2;
+  }
   viewport.addEventListener('pointerdown', (event) => {
     if (event.button !== 0 || !shown.element) return;
     drag = { x: event.clientX, y: event.clientY, left: viewport.scrollLeft, top: viewport.scrollTop, id: event.pointerId };
@@ -211,6 +234,7 @@ export function createChartView(container) {
       badge.tip.textContent = count > 0 ? `entered ${count} time${count === 1 ? '' : 's'}, at step${count === 1 ? '' : 's'} ${steps.slice(0, 30).join(', ')}${count > 30 ? ', …' : ''}` : '';
     }
     container.dataset.active = [...active].filter((id) => id !== '').join(' ');
+    follow(active);
   }
 
   /**
@@ -229,6 +253,9 @@ export function createChartView(container) {
       shown = draw(key, layout.chart, layout.laidOut);
       viewport.replaceChildren(shown.element);
       toolbar.hidden = false;
+      // First time: the width of the view if the chart is wider, but never smaller than 80 %
+      // (labels stay readable; the rest is a drag away).
+      if (!zooms.has(key)) zooms.set(key, Math.min(1, Math.max(0.8, (viewport.clientWidth - 8) / shown.width)));
       applyZoom();
     }
     warning.hidden = !truncated || truncated.length === 0;
