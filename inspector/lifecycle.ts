@@ -17,6 +17,7 @@ import {
   type ActorRecord,
   type EndRecord,
   type InspectorRecord,
+  type LogRecord,
   type LifecycleState,
   type ReasonRecord,
 } from './records.js';
@@ -76,8 +77,7 @@ type Pending =
   | InspectorRecord
   | { readonly k: 'actor?'; readonly t: number; readonly ref: ActorRefLike }
   | { readonly k: 'lane?'; readonly t: number; readonly ref: ActorRefLike; readonly lane: string; readonly side: 'client' | 'server' }
-  | { readonly k: 'log?'; readonly t: number; readonly ref: ActorRefLike; readonly source: ActorRefLike | undefined; readonly event: AnyEventObject; readonly head?: string }
-  | { readonly k: 'step?'; readonly t: number; readonly id: string; readonly value: unknown; readonly event: AnyEventObject };
+  ;
 
 type MachineLikeSnapshot = Snapshot<unknown> & { value?: unknown; context?: unknown };
 
@@ -236,14 +236,8 @@ export class LifecycleTracker {
         case 'actor?':
           this.pushActor(records, item.t, item.ref);
           break;
-        case 'step?':
-          records.push({ k: 'step', t: item.t, id: item.id, value: item.value, event: item.event.type });
-          break;
         case 'lane?':
           records.push({ k: 'lane', t: item.t, lane: item.lane, side: item.side, path: pathOf(item.ref) });
-          break;
-        case 'log?':
-          records.push(this.logRecord(item));
           break;
         default:
           records.push(item);
@@ -302,7 +296,7 @@ export class LifecycleTracker {
     this.logCount++;
     // Hex is taken now: a sender may reuse its buffer once the event is delivered.
     const head = this.showPayloadBytes > 0 ? payloadHead((event as { data?: unknown }).data, this.showPayloadBytes) : undefined;
-    this.pending.push(head === undefined ? { k: 'log?', t: this.now(), ref, source, event } : { k: 'log?', t: this.now(), ref, source, event, head });
+    this.pending.push(logRecord(this.now(), ref, source, event, head));
   }
 
   private noteSnapshot(ref: ActorRefLike, snapshot: MachineLikeSnapshot, event: AnyEventObject): void {
@@ -329,7 +323,8 @@ export class LifecycleTracker {
     const same = sameValue(value, entry.value);
     entry.value = value;
     if (same) return;
-    this.pending.push({ k: 'step?', t: this.now(), id: entry.ref.sessionId, value, event });
+    // The record itself (no intermediate): a busy machine makes one per transition.
+    this.pending.push({ k: 'step', t: this.now(), id: entry.ref.sessionId, value, event: event.type });
   }
 
   private noteTls(ref: ActorRefLike, protocol: string): void {
@@ -489,27 +484,33 @@ export class LifecycleTracker {
       path: pathOf(ref),
       name: info.name,
       component: component.name,
-      inboxes: [...component.inboxes],
-      outboxes: [...component.outboxes],
+      ...boxesOf(component),
       ...(graph ? { graph } : {}),
     };
   }
 
-  private logRecord(item: Extract<Pending, { k: 'log?' }>): InspectorRecord {
-    const data = (item.event as { data?: unknown }).data;
-    const size = payloadSize(data);
-    const kind = messageKind(data);
-    return {
-      k: 'log',
-      t: item.t,
-      id: item.ref.sessionId,
-      type: item.event.type,
-      ...(item.source ? { from: item.source.sessionId } : {}),
-      ...(size !== undefined ? { size } : {}),
-      ...(item.head !== undefined ? { head: item.head } : {}),
-      ...(kind !== undefined ? { kind } : {}),
-    };
-  }
+
+}
+
+/** A log record, built at once from what the event holds (sizes and kinds only; sessions ids are strings). */
+function logRecord(t: number, ref: ActorRefLike, source: ActorRefLike | undefined, event: AnyEventObject, head: string | undefined): LogRecord {
+  const data = (event as { data?: unknown }).data;
+  const size = payloadSize(data);
+  const kind = messageKind(data);
+  const record: { -readonly [K in keyof LogRecord]: LogRecord[K] } = { k: 'log', t, id: ref.sessionId, type: event.type };
+  if (source) record.from = source.sessionId;
+  if (size !== undefined) record.size = size;
+  if (head !== undefined) record.head = head;
+  if (kind !== undefined) record.kind = kind;
+  return record;
+}
+
+/** Component boxes as records carry them: one frozen copy per component definition, not one per actor. */
+const boxLists = new WeakMap<object, { inboxes: readonly string[]; outboxes: readonly string[] }>();
+function boxesOf(component: { readonly inboxes: Iterable<string>; readonly outboxes: Iterable<string> }): { inboxes: readonly string[]; outboxes: readonly string[] } {
+  let lists = boxLists.get(component);
+  if (!lists) boxLists.set(component, (lists = { inboxes: Object.freeze([...component.inboxes]), outboxes: Object.freeze([...component.outboxes]) }));
+  return lists;
 }
 
 /** Whether a component is one its graph declares (not one spawned at run time, like a connection's handler). */
