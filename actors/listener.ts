@@ -107,7 +107,7 @@ export const listenerLogic = fromCallback<ListenerEvent | ListenerOperation | Ev
 
   socket.bind();
   return () => {
-    socket.stop();
+    socket.close();
     gate?.dropAll();
     handshakes?.closeAll();
     connections.stop();

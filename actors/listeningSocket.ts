@@ -3,6 +3,8 @@
 // bound, could not bind, an error while accepting, a connection turned away over maxConnections.
 // Whether it should be listening is tcpServerMachine's decision (binding, listening, suspended,
 // resuming, draining); this holds no such state: Node's own `server.listening` is the only fact read.
+// close() cancels a listen still in flight (a host name being looked up, a cluster worker asking
+// its primary): Node then emits neither 'listening' nor an error for it (nodejs/node#51929).
 import net from 'node:net';
 import tls from 'node:tls';
 import type { ListenerReport } from '../machines/tcpServer.js';
@@ -41,10 +43,6 @@ function portsToTry(range: readonly [number, number]): number[] {
   return Array.from({ length: count }, (_, i) => low + ((start + i) % count));
 }
 
-function ignore(): void {
-  // After stop() nothing is reported: the machine that would hear it has ended.
-}
-
 export class ListeningSocket {
   /**
    * The listen in flight: the ports it may still try after EADDRINUSE (a portRange's), and where it
@@ -80,25 +78,13 @@ export class ListeningSocket {
 
   /** Listens again (after close) on `port`, or on the path. Reports bound or bindFailed. */
   reopen(port: number): void {
-    if (this.server.listening) {
-      this.onListening(); // a reopen still in flight got there first: it is listening
-      return;
-    }
     this.where = this.input.path ?? `${this.input.host ?? '(all interfaces)'}:${port}`;
     this.untried = [];
     this.listenOn(port);
   }
 
-  /** Closes the listening socket; accepted connections are not touched. */
+  /** Closes the listening socket (and cancels a listen in flight); accepted connections are not touched. */
   close(): void {
-    this.server.close();
-  }
-
-  /** For good (the listener is stopping): closes it, and a listen still in flight once it completes. */
-  stop(): void {
-    this.server.off('listening', this.onListening).off('error', this.onError);
-    // A listen on a host name completes after its lookup, whatever close() said meanwhile.
-    this.server.on('listening', () => this.server.close()).on('error', ignore);
     this.server.close();
   }
 

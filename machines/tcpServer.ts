@@ -170,8 +170,6 @@ export const tcpServerMachine = setup({
   actions: {
     // The latest request wins: a shutdownMicroprocess during a drain is what ended the server.
     rememberEndMessage: assign({ endMessage: ({ context, event }) => (event.type === 'control' ? event.data : context.endMessage) }),
-    closeListeningSocket: sendTo('listener', { type: 'closeListeningSocket' }),
-    stopAccepting: sendTo('listener', { type: 'stopAccepting' }),
   },
 }).createMachine({
   id: 'tcpServer',
@@ -237,14 +235,14 @@ export const tcpServerMachine = setup({
       },
     },
     suspended: {
-      entry: 'closeListeningSocket',
+      entry: sendTo('listener', { type: 'closeListeningSocket' }),
       on: {
         control: shutdownTransitions,
         resumeAccepting: 'resuming',
-        // A reopen that completed after the server was suspended again: close it again.
-        'listener.bound': { actions: 'closeListeningSocket' },
       },
     },
+    // Listening again. Closing the socket meanwhile (suspended again, or a shutdown) cancels the
+    // listen in flight: Node then reports neither listening nor an error (nodejs/node#51929).
     resuming: {
       entry: sendTo('listener', ({ context }) => ({ type: 'reopenListeningSocket' as const, port: context.address?.port ?? 0 })),
       on: {
@@ -259,13 +257,11 @@ export const tcpServerMachine = setup({
       },
     },
     draining: {
-      entry: 'stopAccepting',
+      entry: sendTo('listener', { type: 'stopAccepting' }),
       always: { guard: 'noConnections', target: 'closed' },
       on: {
         control: { guard: 'promptShutdown', target: '.destroying', actions: 'rememberEndMessage' },
         'listener.drained': { guard: 'noConnections', target: 'closed' },
-        // A reopen (resumeAccepting) that completed after the shutdown: stop it too.
-        'listener.bound': { actions: 'stopAccepting' },
       },
       initial: 'waiting',
       states: {
