@@ -4,20 +4,27 @@
 // (scheduler.cancelAll), so thousands of connections each holding one made closing them all
 // quadratic. A connection holds its timers here only while one runs (nothing while idle).
 import type { AnyActorRef } from 'xstate';
+import { findRecord, recordOf } from '../src/kernel/actorRecord.js';
 
-const timersOf = new WeakMap<AnyActorRef, Map<string, NodeJS.Timeout>>();
+declare module '../src/kernel/actorRecord.js' {
+  interface ActorRecord {
+    /** The connection timers running for it, by event (actors/connectionTimers.ts). */
+    timers?: Map<string, NodeJS.Timeout>;
+  }
+}
 
 /** Sends `{ type: event }` to `ref` after `ms`, replacing a timer for the same event. */
 export function startTimer(ref: AnyActorRef, event: string, ms: number): void {
-  let timers = timersOf.get(ref);
-  if (!timers) timersOf.set(ref, (timers = new Map()));
+  const record = recordOf(ref);
+  let timers = record.timers;
+  if (!timers) record.timers = timers = new Map();
   else clearTimeout(timers.get(event));
   timers.set(
     event,
     setTimeout(() => {
-      const live = timersOf.get(ref);
+      const live = record.timers;
       live?.delete(event);
-      if (live?.size === 0) timersOf.delete(ref);
+      if (live?.size === 0) record.timers = undefined;
       ref.send({ type: event });
     }, ms),
   );
@@ -25,22 +32,24 @@ export function startTimer(ref: AnyActorRef, event: string, ms: number): void {
 
 /** Cancels `ref`'s timer for `event`, if one runs. */
 export function cancelTimer(ref: AnyActorRef, event: string): void {
-  const timers = timersOf.get(ref);
-  if (!timers) return;
+  const record = findRecord(ref);
+  const timers = record?.timers;
+  if (!record || !timers) return;
   clearTimeout(timers.get(event));
   timers.delete(event);
-  if (timers.size === 0) timersOf.delete(ref);
+  if (timers.size === 0) record.timers = undefined;
 }
 
 /** Cancels every timer of `ref`: it has ended or is being stopped. */
 export function cancelTimers(ref: AnyActorRef): void {
-  const timers = timersOf.get(ref);
-  if (!timers) return;
-  timersOf.delete(ref);
+  const record = findRecord(ref);
+  const timers = record?.timers;
+  if (!record || !timers) return;
+  record.timers = undefined;
   for (const timer of timers.values()) clearTimeout(timer);
 }
 
 /** How many timers `ref` has running (for tests). */
 export function runningTimers(ref: AnyActorRef): number {
-  return timersOf.get(ref)?.size ?? 0;
+  return findRecord(ref)?.timers?.size ?? 0;
 }

@@ -3,7 +3,8 @@
 // getSelectorService through the Coordinating Assistant Tracker; here the XState system registry).
 import { createActor, fromCallback, type AnyActorRef } from 'xstate';
 import type { AnyActorSystem } from '../src/kernel/events.js';
-import { deliverToInbox } from '../src/kernel/routing.js';
+import { findRecord, recordOf } from '../src/kernel/actorRecord.js';
+import { deliverToInbox, receiverOf } from '../src/kernel/routing.js';
 import { parentOf } from '../src/kernel/childActors.js';
 import {
   SELECTOR_SYSTEM_ID,
@@ -23,6 +24,13 @@ const DRAIN: SendReadiness = Object.freeze({ readiness: 'drain' });
 interface Watch {
   readonly target: AnyActorRef;
   readonly box: string;
+  /** The target's receiver, when it takes readiness directly. */
+  readonly direct: ReadinessReceiver | undefined;
+}
+
+function watchOf(target: AnyActorRef, box: string): Watch {
+  const receiver = receiverOf(target);
+  return { target, box, direct: takesReadiness(receiver) ? receiver : undefined };
 }
 
 /**
@@ -42,8 +50,12 @@ class Registry {
 
   constructor(private readonly report: (event: SelectorEvent) => void) {
     const { readers, writers } = this;
+    // The library's own socket bindings are called directly; any other registrant (Kamaelia's way)
+    // gets the readiness in the inbox it named.
     const tell = (watch: Watch | undefined, readiness: ReadReadiness | SendReadiness): void => {
-      if (watch) deliverToInbox(watch.target, watch.box, readiness);
+      if (!watch) return;
+      if (watch.direct) watch.direct.onReadiness(readiness);
+      else deliverToInbox(watch.target, watch.box, readiness);
     };
     this.onReadable = function (this: Selectable) {
       tell(readers.get(this), READABLE);
@@ -73,12 +85,12 @@ class Registry {
       case 'newReader':
         // As in Kamaelia the first registrant of a socket wins; a duplicate is ignored.
         if (this.readers.has(socket)) return;
-        this.readers.set(socket, { target: notice.target, box: notice.box });
+        this.readers.set(socket, watchOf(notice.target, notice.box));
         socket.on('readable', this.onReadable).on('end', this.onEnd).on('error', this.onError).on('close', this.onClose);
         break;
       case 'newWriter':
         if (this.writers.has(socket)) return;
-        this.writers.set(socket, { target: notice.target, box: notice.box });
+        this.writers.set(socket, watchOf(notice.target, notice.box));
         socket.on('drain', this.onDrain);
         break;
       case 'removeReader':
@@ -105,17 +117,31 @@ class Registry {
   }
 }
 
-/** Each running Selector's registry, so registrations can skip the machine (notifySelector). */
-const registries = new WeakMap<AnyActorRef, Registry>();
+declare module '../src/kernel/actorRecord.js' {
+  interface ActorRecord {
+    /** A running Selector's registrations, so they can skip the machine (actors/selector.ts, notifySelector). */
+    selectorRegistry?: Registry;
+  }
+}
+
+/** A receiver the Selector calls directly with a socket's readiness, instead of delivering it to an inbox. */
+export interface ReadinessReceiver {
+  onReadiness(readiness: ReadReadiness | SendReadiness): void;
+}
+
+function takesReadiness(receiver: unknown): receiver is ReadinessReceiver {
+  return typeof (receiver as Partial<ReadinessReceiver> | undefined)?.onReadiness === 'function';
+}
 
 /** Listens to each registered socket; notices sent to the Selector machine's notify inbox end up here too. */
 const readiness = fromCallback<{ type: 'notify'; data: SelectorNotice }>(({ receive, sendBack, self }) => {
   const registry = new Registry(sendBack);
   const selector = parentOf(self);
-  if (selector) registries.set(selector, registry);
+  if (selector) recordOf(selector).selectorRegistry = registry;
   receive(({ data: notice }) => registry.apply(notice));
   return () => {
-    if (selector && registries.get(selector) === registry) registries.delete(selector);
+    const record = selector && findRecord(selector);
+    if (record && record.selectorRegistry === registry) record.selectorRegistry = undefined;
     registry.clear();
   };
 });
@@ -142,7 +168,7 @@ export function getSelector(system: AnyActorSystem, firstUser: AnyActorRef): Any
  * its notify inbox if its readiness service is not running.
  */
 export function notifySelector(selector: AnyActorRef, notice: SelectorNotice): void {
-  const registry = registries.get(selector);
+  const registry = findRecord(selector)?.selectorRegistry;
   if (registry) registry.apply(notice);
   else selector.send({ type: 'notify', data: notice });
 }

@@ -4,10 +4,13 @@
 // ~20 µs a connection; shared/notes/xstate.md).
 //
 // The data path runs here, not through the machine (one machine transition costs ~2 µs; this is
-// ~50 ns a hop): the CSA's inbox, makessl, ReadReady and SendReady are taken as they are delivered
-// (the binding is the CSA's direct receiver, see routing), received chunks are emitted straight out
-// of the CSA's outbox, and the machine hears only lifecycle reports. Readiness comes from the
-// Selector ('readable', 'end', 'drain', ...).
+// ~50 ns a hop): the CSA's inbox and makessl are taken as they are delivered (the binding is the
+// CSA's receiver, see routing), received chunks are emitted straight out of the CSA's outbox, and
+// the machine hears only lifecycle reports. The Selector calls the binding directly with each
+// readiness ('readable', 'end', 'drain', ...).
+//
+// Bindings execute, machines decide: the machine says when to flush, close or time out and what
+// the end's reason is; the binding reports facts (bytes, the FIN, the socket's error, its close).
 //
 // One object per connection with its state in fields and its steps as methods: written as closures
 // over shared locals it cost ~30 function objects and their context per connection.
@@ -21,8 +24,9 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { AnyActorRef, AnyStateMachine, EventObject } from 'xstate';
-import { badMessage, describeValue, isBytes, reason, reasonFromError, type Reason } from '../src/kernel/messages.js';
-import { canSend, deliverFromOutbox, directReceiverOf, ROUTES_ITS_OUTBOXES, setDirectReceiver, setInboxOpen, whenCanSend, type DirectReceiver } from '../src/kernel/routing.js';
+import { badMessage, describeValue, isBytes, reason, reasonFromError } from '../src/kernel/messages.js';
+import { Mailbox } from '../src/kernel/mailbox.js';
+import { canSend, deliverFromOutbox, receiverOf, ROUTES_ITS_OUTBOXES, setInboxOpen, setReceiver, whenCanSend, type Receiver } from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import {
   connectedSocketAdapterMachine,
@@ -31,8 +35,8 @@ import {
   type SocketReport,
   type SslReady,
 } from '../machines/connectedSocketAdapter.js';
-import { newReader, newWriter, removeReader, removeWriter, type ReadReadiness } from '../machines/selector.js';
-import { getSelector, notifySelector } from './selector.js';
+import { newReader, newWriter, removeReader, removeWriter, type ReadReadiness, type SendReadiness } from '../machines/selector.js';
+import { getSelector, notifySelector, type ReadinessReceiver } from './selector.js';
 import type { AnyActorSystem } from '../src/kernel/events.js';
 import { cancelTimer, cancelTimers, startTimer } from './connectionTimers.js';
 import { startTls, type TlsUpgradeOptions } from './tlsUpgrade.js';
@@ -46,6 +50,7 @@ const PROGRESS_INTERVAL_MS = 100;
 const EMPTY = Buffer.alloc(0);
 const ignoreError = (): void => {};
 
+/** Which socket carries the bytes: the plain one, neither while TLS is negotiated, or none once closed. */
 type Phase = 'open' | 'upgrading' | 'closed';
 /** The CSA's inboxes the binding takes as they are delivered. */
 const PASSED_BOXES: ReadonlySet<string> = new Set(['inbox', 'makessl', 'ReadReady', 'SendReady']);
@@ -78,9 +83,9 @@ function sendOut(owner: AnyActorRef, box: (typeof SENT_BY_BINDING)[number], data
   emitFrom(owner, { type: box, data });
 }
 
-/** A running CSA's binding: it is the CSA's direct receiver (one table entry serves both). */
+/** A running CSA's binding: it is the CSA's receiver (one record field serves both). */
 function bindingOf(owner: AnyActorRef): SocketBinding | undefined {
-  const receiver = directReceiverOf(owner);
+  const receiver = receiverOf(owner);
   return receiver instanceof SocketBinding ? receiver : undefined;
 }
 
@@ -138,17 +143,13 @@ function reportTrailingProgress(binding: SocketBinding): void {
   binding.reportProgress();
 }
 
-class SocketBinding implements DirectReceiver {
+class SocketBinding implements Receiver, ReadinessReceiver {
   private readonly plain: Socket;
   private readonly selector: AnyActorRef;
   private current: Duplex;
   secured: TLSSocket | undefined;
+  /** An I/O fact, not the lifecycle: whether writes may go to `current` now (the machine's states say why). */
   private phase: Phase = 'open';
-  /** end() was called: every queued byte goes out, then FIN. */
-  private ending = false;
-  /** A graceful close was asked for while the TLS handshake ran; end once it is done. */
-  private flushAfterUpgrade = false;
-  private peerEnded = false;
   private bytesIn = 0;
   private bytesOut = 0;
   /** Writes that arrive during the TLS handshake: they must not leave in clear text. */
@@ -157,15 +158,11 @@ class SocketBinding implements DirectReceiver {
   /** Bytes that arrived after the write side was closed, or were unsent when the socket died. */
   private unsentBytes = 0;
   private failure: Error | undefined;
-  private abortReason: Reason | undefined;
-  private aborted = false;
-  private abortAlwaysReports = false;
+  /** Flow control, not lifecycle: mirrors the inbox gate so a write need not look it up. */
   private inboxClosed = false;
   private cancelReadWait: (() => void) | undefined;
-  /** A command is running; what arrives meanwhile waits in `queued`, as in a mailbox. */
-  private busy = false;
-  /** Box name (or command) and data pairs. */
-  private queued: unknown[] | undefined;
+  /** Box messages and the machine's commands, one at a time and in order (the kernel's mailbox). */
+  private readonly mailbox = new Mailbox((type, data) => this.run(type, data));
   // From bind time, so a connection shorter than the interval reports its counts once, when it closes.
   private lastProgress = performance.now();
   /** The one-shot trailing report, armed only while counts have moved since the last report. */
@@ -196,7 +193,7 @@ class SocketBinding implements DirectReceiver {
     plain.allowHalfOpen = true;
     if (options.secure) this.secured = plain as unknown as TLSSocket;
 
-    setDirectReceiver(owner, this);
+    setReceiver(owner, this);
 
     if (plain.destroyed) {
       queueMicrotask(() => this.onClosed());
@@ -219,7 +216,7 @@ class SocketBinding implements DirectReceiver {
   }
 
   cleanup(): void {
-    setDirectReceiver(this.owner, undefined);
+    setReceiver(this.owner, undefined);
     this.cancelProgress();
     if (this.phase !== 'closed') {
       this.phase = 'closed';
@@ -233,30 +230,15 @@ class SocketBinding implements DirectReceiver {
   /** A message delivered to one of the CSA's boxes: the binding takes inbox, makessl, ReadReady, SendReady. */
   receive(box: string, data: unknown): boolean {
     if (!PASSED_BOXES.has(box)) return false;
-    this.command(box, data);
+    // A reply written while we emit what we read goes to the socket on the same stack: reading is
+    // not a mailbox turn, so only another box message or command can be running.
+    this.mailbox.deliver(box, data);
     return true;
   }
 
-  /**
-   * Runs one box message or machine command. One at a time: what arrives while one runs (a handler
-   * answering a chunk we just emitted) waits its turn, as it would in an actor's mailbox.
-   */
+  /** A command from the machine (flush, abort, a box message sent to the machine itself). */
   command(type: string, data: unknown): void {
-    if (this.busy) {
-      (this.queued ??= []).push(type, data);
-      return;
-    }
-    this.busy = true;
-    try {
-      this.run(type, data);
-      const queued = this.queued;
-      if (queued) {
-        for (let i = 0; i < queued.length; i += 2) this.run(queued[i] as string, queued[i + 1]);
-        this.queued = undefined;
-      }
-    } finally {
-      this.busy = false;
-    }
+    this.mailbox.deliver(type, data);
   }
 
   private run(type: string, data: unknown): void {
@@ -275,27 +257,19 @@ class SocketBinding implements DirectReceiver {
         this.write(data);
         return;
       case 'ReadReady':
-        this.onReadiness(data as ReadReadiness);
-        return;
       case 'SendReady':
-        if (this.phase === 'open' && !this.current.writableNeedDrain) this.setInbox(true);
+        this.onReadiness(data as ReadReadiness | SendReadiness);
         return;
       case 'makessl':
         this.upgrade(data);
         return;
       case FLUSH:
-        if (this.phase === 'upgrading') this.flushAfterUpgrade = true;
-        else this.endWriteSide();
+        this.endWriteSide();
         return;
-      case ABORT: {
-        if (this.phase === 'closed') return;
-        const abort = data as SocketAbort;
-        this.aborted = true;
-        this.abortReason = abort.reason;
-        this.abortAlwaysReports = abort.always === true;
+      case ABORT:
+        // The machine keeps why; the socket's close reports what was lost.
         this.onClosed();
         return;
-      }
     }
   }
 
@@ -354,7 +328,7 @@ class SocketBinding implements DirectReceiver {
       });
       return;
     }
-    if (this.phase === 'closed' || this.ending) {
+    if (this.phase === 'closed' || this.current.writableEnded) {
       this.unsentBytes += byteLength(data);
       return;
     }
@@ -402,17 +376,14 @@ class SocketBinding implements DirectReceiver {
     this.cancelReadWait?.();
     this.cancelReadWait = undefined;
     if (!wasUpgrading) this.deregister(this.current);
-    if (this.failure || this.aborted) this.unsentBytes += this.current.writableLength + this.heldBytes;
+    // Whatever is still buffered when the socket goes (a reset, our abort) never reached the peer.
+    this.unsentBytes += this.current.writableLength + this.heldBytes;
     this.held = [];
     this.heldBytes = 0;
-    const why = this.abortReason ?? (this.failure ? reasonFromError(this.failure, 'ESOCKET') : undefined);
-    // A forced close that lost nothing is a clean close.
-    const lost = this.unsentBytes > 0 ? reason('EUNSENT', `${this.unsentBytes} bytes arrived after our side had finished writing and were dropped`) : undefined;
-    const closedReason = why && (this.failure || this.unsentBytes > 0 || this.abortAlwaysReports) ? why : lost;
     this.destroyAll();
     this.setInbox(true); // wake producers waiting on us; what they send now is dropped
-    const { bytesIn, bytesOut, unsentBytes } = this;
-    this.report({ type: 'socket.closed', bytesIn, bytesOut, unsentBytes, ...(closedReason ? { reason: closedReason } : {}) });
+    const { bytesIn, bytesOut, unsentBytes, failure } = this;
+    this.report({ type: 'socket.closed', bytesIn, bytesOut, unsentBytes, ...(failure ? { reason: reasonFromError(failure, 'ESOCKET') } : {}) });
   }
 
   private destroyAll(): void {
@@ -425,19 +396,21 @@ class SocketBinding implements DirectReceiver {
   }
 
   private endWriteSide(): void {
-    if (this.ending || this.phase === 'closed') return;
-    this.ending = true;
+    if (this.phase !== 'open' || this.current.writableEnded) return;
     this.current.end();
   }
 
-  private onReadiness(readiness: ReadReadiness): void {
+  /** The Selector's report on our socket, called directly (or a ReadReady/SendReady message). */
+  onReadiness(readiness: ReadReadiness | SendReadiness): void {
     switch (readiness.readiness) {
       case 'readable':
         this.pump();
         return;
+      case 'drain':
+        if (this.phase === 'open' && !this.current.writableNeedDrain) this.setInbox(true);
+        return;
       case 'end':
-        if (this.peerEnded) return;
-        this.peerEnded = true;
+        // Node emits 'end' once a socket; the machine decides what the FIN means.
         this.report({ type: 'socket.peerEnded' });
         return;
       case 'error':
@@ -454,14 +427,16 @@ class SocketBinding implements DirectReceiver {
     this.current = socket;
     this.phase = 'open';
     this.register(socket);
-    const ready = this.announceSecure(socket);
-    this.report({ type: 'socket.secure', protocol: ready.protocol, authorized: ready.authorized });
+    // What was sent during the handshake goes out first, encrypted; then the machine hears it is
+    // done (and may flush and close at once).
     const queued = this.held;
     this.held = [];
     this.heldBytes = 0;
     for (const data of queued) this.write(data);
+    const ready = this.announceSecure(socket);
+    this.report({ type: 'socket.secure', protocol: ready.protocol, authorized: ready.authorized });
+    if (this.phase !== 'open') return;
     if (!this.current.writableNeedDrain) this.setInbox(true);
-    if (this.flushAfterUpgrade) this.endWriteSide();
     this.pump();
   }
 
@@ -474,8 +449,9 @@ class SocketBinding implements DirectReceiver {
 
   private upgrade(request: unknown): void {
     const { plain, options, owner } = this;
-    if (this.phase !== 'open' || this.secured || options.secure || this.ending) {
-      const why = this.phase === 'closed' || this.ending ? 'the connection is closing' : 'the connection is already TLS';
+    const closing = this.phase === 'closed' || this.current.writableEnded;
+    if (this.phase !== 'open' || this.secured || options.secure || closing) {
+      const why = closing ? 'the connection is closing' : 'the connection is already TLS';
       emitFrom(owner, {
         type: 'signal',
         data: badMessage('makessl', reason('EBADMESSAGE', `ConnectedSocketAdapter: makessl ignored (${describeValue(request)}): ${why}`)),

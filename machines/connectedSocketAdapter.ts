@@ -9,7 +9,7 @@
 // most every 100 ms (context.bytesIn / bytesOut, for the inspector).
 // Pure: importing this opens no socket.
 import type { Duplex } from 'node:stream';
-import { assign, emit, setup, type AnyActorRef } from 'xstate';
+import { and, assign, emit, not, setup, type AnyActorRef } from 'xstate';
 import {
   badMessage,
   describeValue,
@@ -43,12 +43,17 @@ export type SocketReport =
   | { type: 'socket.secure'; protocol: string | null; authorized: boolean }
   | { type: 'socket.peerEnded' }
   | { type: 'socket.progress'; bytesIn: number; bytesOut: number }
+  /**
+   * The socket has closed. `unsentBytes`: bytes we were given and never wrote (still buffered when
+   * it closed, or sent after our side had finished). `reason`: the socket's own error, if it failed.
+   * The machine decides what the connection's end reason is.
+   */
   | { type: 'socket.closed'; bytesIn: number; bytesOut: number; unsentBytes: number; reason?: Reason };
 
 /** What the machine tells the binding (besides forwarding box messages it was sent directly). */
 export type SocketCommand =
   | { type: 'socket.flush' }
-  /** Close now. `reason` is reported if bytes were lost or `always` is set. */
+  /** Close now. The machine keeps `reason` and `always`: the reason is the end's if bytes were lost or `always` is set. */
   | { type: 'socket.abort'; reason?: Reason; always?: boolean }
   | { type: 'inbox'; data: unknown }
   | { type: 'makessl'; data: unknown }
@@ -129,6 +134,10 @@ export interface CsaContext {
   readonly reason: Reason | undefined;
   /** The reason our producer finished with (an upstream error), passed on after a graceful close. */
   readonly producerReason: Reason | undefined;
+  /** Why the machine closed the socket itself (a timeout, a shutdown), once it has. */
+  readonly abort: SocketAbort | undefined;
+  /** producerFinished arrived during the TLS handshake: flush and close once it is done. */
+  readonly flushPending: boolean;
 }
 
 /** What connectedSocketAdapterMachine ends with. */
@@ -141,6 +150,27 @@ export interface CsaOutput {
   /** Set (the same object as `reason`) when the reason is the producer's and the close itself was graceful. */
   readonly producerReason?: Reason;
 }
+
+/**
+ * Why the socket's close ends the connection: the reason the machine closed it for, when bytes were
+ * lost or that close always reports (a timeout); else the socket's own error; else bytes dropped.
+ */
+function closeReason(context: CsaContext, closed: Extract<SocketReport, { type: 'socket.closed' }>): Reason | undefined {
+  const abort = context.abort;
+  if (abort?.reason && (closed.reason || closed.unsentBytes > 0 || abort.always)) return abort.reason;
+  if (closed.reason) return closed.reason;
+  if (closed.unsentBytes > 0) return { code: 'EUNSENT', message: `${closed.unsentBytes} bytes arrived after our side had finished writing and were dropped` };
+  return undefined;
+}
+
+const handshakeTimedOut = (context: CsaContext): SocketAbort => ({
+  always: true,
+  reason: { code: 'ETIMEDOUT', message: `the TLS handshake did not complete within ${context.handshakeTimeoutMs} ms` },
+});
+const closeTimedOut = (context: CsaContext): SocketAbort => ({
+  always: true,
+  reason: { code: 'ECLOSETIMEOUT', message: `the peer did not close the connection within the close timeout (${context.closeTimeoutMs} ms)` },
+});
 
 /** The terminal reason: what went wrong with the socket, or else what the producer finished with. */
 function endReason(context: CsaContext): Reason | undefined {
@@ -172,11 +202,14 @@ export const connectedSocketAdapterMachine = setup({
     startTimer: (_, _params: { event: CsaTimeout; ms: number }) => {},
     cancelTimer: (_, _params: { event: CsaTimeout }) => {},
     cancelTimers: () => {},
+    /** Keeps why the machine is closing the socket (the end's reason is decided once it has closed). */
+    rememberAbort: assign((_, params: SocketAbort) => ({ abort: params })),
   },
   guards: {
     isProducerFinished: ({ event }) => event.type === 'control' && isProducerFinished(event.data),
     isShutdownMicroprocess: ({ event }) => event.type === 'control' && isShutdownMicroprocess(event.data),
     allowsHalfOpen: ({ context }) => context.allowHalfOpen,
+    flushPending: ({ context }) => context.flushPending,
   },
 }).createMachine({
   id: 'ConnectedSocketAdapter',
@@ -193,6 +226,8 @@ export const connectedSocketAdapterMachine = setup({
     unsentBytes: 0,
     reason: undefined,
     producerReason: undefined,
+    abort: undefined,
+    flushPending: false,
   }),
   // One binding for the whole life of the socket. Stopping the actor runs no exit action, so the
   // provider also closes the socket when the actor stops (see actors/socketBinding.ts).
@@ -214,11 +249,11 @@ export const connectedSocketAdapterMachine = setup({
         bytesIn: ({ event }) => event.bytesIn,
         bytesOut: ({ event }) => event.bytesOut,
         unsentBytes: ({ event }) => event.unsentBytes,
-        reason: ({ event }) => event.reason,
+        reason: ({ context, event }) => closeReason(context, event),
       }),
     },
     control: [
-      { guard: 'isShutdownMicroprocess', actions: { type: 'abortSocket', params: {} } },
+      { guard: 'isShutdownMicroprocess', actions: [{ type: 'rememberAbort', params: {} }, { type: 'abortSocket', params: {} }] },
       {
         guard: 'isProducerFinished',
         target: '.flushing',
@@ -267,16 +302,22 @@ export const connectedSocketAdapterMachine = setup({
       entry: { type: 'startTimer', params: ({ context }) => ({ event: 'csa.handshakeTimeout', ms: context.handshakeTimeoutMs }) },
       exit: { type: 'cancelTimer', params: { event: 'csa.handshakeTimeout' } },
       on: {
-        'socket.secure': { target: 'connected', actions: assign({ secure: true }) },
-        'socket.peerEnded': { target: 'flushing', actions: assign({ peerEnded: true }) },
+        'socket.secure': [
+          // Asked to close during the handshake: what was held goes out encrypted, then our FIN.
+          { guard: 'flushPending', target: 'flushing', actions: assign({ secure: true }) },
+          { target: 'connected', actions: assign({ secure: true }) },
+        ],
+        // Our FIN cannot go out mid-handshake: producerFinished is kept until the handshake is done.
+        control: {
+          guard: and(['isProducerFinished', not('isShutdownMicroprocess')]),
+          actions: assign({ producerReason: ({ event }) => (event as { data: { reason?: Reason } }).data.reason, flushPending: true }),
+        },
+        'socket.peerEnded': { actions: assign({ peerEnded: true, flushPending: true }) },
         'csa.handshakeTimeout': {
-          actions: {
-            type: 'abortSocket',
-            params: ({ context }) => ({
-              always: true,
-              reason: { code: 'ETIMEDOUT', message: `the TLS handshake did not complete within ${context.handshakeTimeoutMs} ms` },
-            }),
-          },
+          actions: [
+            { type: 'rememberAbort', params: ({ context }) => handshakeTimedOut(context) },
+            { type: 'abortSocket', params: ({ context }) => handshakeTimedOut(context) },
+          ],
         },
       },
     },
@@ -291,16 +332,15 @@ export const connectedSocketAdapterMachine = setup({
       exit: { type: 'cancelTimer', params: { event: 'csa.closeTimeout' } },
       on: {
         'socket.peerEnded': { actions: assign({ peerEnded: true }) },
-        control: [{ guard: 'isShutdownMicroprocess', actions: { type: 'abortSocket', params: {} } }, {}],
+        // A close asked for just as a TLS upgrade began: the FIN goes once the handshake is done.
+        'socket.secure': { actions: [assign({ secure: true }), 'flushSocket'] },
+        control: [{ guard: 'isShutdownMicroprocess', actions: [{ type: 'rememberAbort', params: {} }, { type: 'abortSocket', params: {} }] }, {}],
         // The peer may still have been sending: a cut close is never reported as a clean one.
         'csa.closeTimeout': {
-          actions: {
-            type: 'abortSocket',
-            params: ({ context }) => ({
-              always: true,
-              reason: { code: 'ECLOSETIMEOUT', message: `the peer did not close the connection within the close timeout (${context.closeTimeoutMs} ms)` },
-            }),
-          },
+          actions: [
+            { type: 'rememberAbort', params: ({ context }) => closeTimedOut(context) },
+            { type: 'abortSocket', params: ({ context }) => closeTimedOut(context) },
+          ],
         },
       },
     },

@@ -14,7 +14,7 @@ export { Graphline } from './graph/Graphline.js';
 export type { Linkages } from './graph/Graphline.js';
 export { run, DEFAULT_HANDLE_HIGH_WATER_BYTES, DEFAULT_HANDLE_HIGH_WATER_MESSAGES } from './kernel/run.js';
 export { childrenOf } from './kernel/childActors.js';
-export type { HighWaterMark, NextOptions, RunHandle, RunOptions, RunResult } from './kernel/run.js';
+export type { HighWaterMark, NextOptions, RunActor, RunHandle, RunOptions, RunResult, RunSnapshot } from './kernel/run.js';
 export { canSend, setInboxOpen, whenCanSend } from './kernel/routing.js';
 export { componentInfo, componentPath } from './kernel/registry.js';
 export type { ComponentInfo } from './kernel/registry.js';
@@ -59,7 +59,7 @@ export type { CheckedHandler, HandlerMismatch } from './chassis/connectionHandle
 export { SingleServer } from './chassis/SingleServer.js';
 export type { SingleServerOptions } from './chassis/SingleServer.js';
 export { serverStats } from './internet/serverStats.js';
-export { parseProxyHeader } from './internet/proxyProtocol.js';
+export { parseProxyHeader, PROXY_V2_MAX_LENGTH } from './internet/proxyProtocol.js';
 export type { ProxyParseResult } from './internet/proxyProtocol.js';
 export type { ProxyProtocolOptions } from './internet/proxyGate.js';
 export { replaceTlsCredentials, resumeAccepting, suspendAccepting } from './internet/acceptControl.js';

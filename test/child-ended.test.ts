@@ -24,9 +24,9 @@ function Parent(ended: { id: string; error?: unknown }[]) {
     name: 'Parent',
     inboxes: { inbox: box<string>(), control: box<SignalMessage>() },
     outboxes: {},
-    body: ({ on, onChildEnded, self }) => {
+    body: ({ on, onChildEnded, actor }) => {
       const children = ['1', '2'].map((id) => {
-        const child = createChildActor(self, Child, id, `${id}:Child`);
+        const child = createChildActor(actor!, Child, id, `${id}:Child`);
         child.start();
         return child;
       });

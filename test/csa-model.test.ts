@@ -11,6 +11,11 @@
 // - upgradingTls `socket.peerEnded`: a peer's FIN during the handshake fails the handshake; the
 //   binding reports a close with a reason (measured here: the real CSA goes upgradingTls → closed
 //   with a reason), never peerEnded. The transition only matters if the binding changes.
+// - upgradingTls `socket.secure` with a close pending (producerFinished arrived during the
+//   handshake): the walk's state key does not tell a pending close apart, so it never continues
+//   from there; test/client-tls.test.ts "producerFinished during the handshake" drives it for real.
+// - flushing `socket.secure`: a close asked for in the instant between makessl reaching the binding
+//   and the machine hearing the upgrade began; a race no peer can steer.
 import * as net from 'node:net';
 import { afterEach, expect } from 'vitest';
 import { ConnectedSocketAdapter, run, type SignalMessage } from 'kamaelia-xstate';
@@ -27,7 +32,9 @@ const EXCLUDED = [
   'ConnectedSocketAdapter: ReadReady → (stays)',
   'ConnectedSocketAdapter: SendReady → (stays)',
   'ConnectedSocketAdapter: socket.secure → (stays)',
-  'ConnectedSocketAdapter.upgradingTls: socket.peerEnded → ConnectedSocketAdapter.flushing',
+  'ConnectedSocketAdapter.upgradingTls: socket.peerEnded → (stays)',
+  'ConnectedSocketAdapter.upgradingTls: socket.secure #1 → ConnectedSocketAdapter.flushing',
+  'ConnectedSocketAdapter.flushing: socket.secure → (stays)',
 ];
 
 // Walked twice: as node:net's default (the peer's FIN ends our side) and with allowHalfOpen. Each

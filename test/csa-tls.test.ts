@@ -37,7 +37,7 @@ describe('ConnectedSocketAdapter makessl', () => {
     expect(Buffer.from(await server.next('outbox', { timeoutMs: 5000 })).toString()).toBe('secret from client');
     server.send('inbox', 'secret from server');
     expect(Buffer.from(await client.next('outbox', { timeoutMs: 5000 })).toString()).toBe('secret from server');
-    expect(client.actor.getSnapshot().context.secure).toBe(true);
+    expect((client.actor.getSnapshot().context as { secure: boolean }).secure).toBe(true);
   });
 
   it('never lets a byte queued after makessl leave in clear text', async () => {

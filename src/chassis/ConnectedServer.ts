@@ -11,7 +11,9 @@
 // of its own (kernel/hostedBody.ts), so a connection costs one actor, its CSA.
 import type { AnyActorRef } from 'xstate';
 import type { AnyComponent } from '../kernel/component.js';
+import type { ComponentRef } from '../kernel/componentRef.js';
 import { assertComponent, box, defineComponent } from '../kernel/component.js';
+import { ownActor } from '../kernel/componentLogic.js';
 import {
   badMessage,
   describeValue,
@@ -51,24 +53,26 @@ type CheckedServerOptions<O extends { readonly protocol: (...args: never[]) => A
 
 interface Connection {
   readonly csa: AnyActorRef;
-  readonly handler: AnyActorRef;
+  readonly handler: ComponentRef;
   /** Ends the subscriptions made in openConnection (the CSA's signal; the handler's serversignal). */
   readonly unsubscribe: () => void;
 }
 
-function isActive(ref: AnyActorRef): boolean {
+function isActive(ref: ComponentRef): boolean {
   return ref.getSnapshot().status === 'active';
 }
 
 /**
- * Shared by ConnectedServer, SimpleServer and FastRestartServer; `callProtocol` is how the factory is
- * called. The info it gets reads the socket's addresses only when a field is first read.
+ * Shared by ConnectedServer, SimpleServer and FastRestartServer; `protocolCaller(options)` gives how
+ * the factory is called, once options is known to be an object with a `protocol` function. The info
+ * it gets reads the socket's addresses only when a field is first read.
  */
-function serverCore(name: string, options: ConnectedServerOptions, callProtocol: (info: PeerInfo) => AnyComponent) {
+function serverCore<O extends ConnectedServerOptions | SimpleServerOptions>(name: string, options: O, protocolCaller: (options: O) => (info: PeerInfo) => AnyComponent) {
   if (options === null || typeof options !== 'object') throw new TypeError(`${name}: options must be an object`);
   if (typeof options.protocol !== 'function') {
     throw new TypeError(`${name}: protocol must be a function returning the component that handles one connection`);
   }
+  const callProtocol = protocolCaller(options);
   const input = tcpServerInput(options, name);
   checkClusterOptions(options, name);
   // With workers, the primary process supervises; the workers run this same call and serve.
@@ -78,7 +82,8 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
     name,
     inboxes: { control: box<SignalMessage>() },
     outboxes: { listening: box<Listening>(), signal: box<SignalMessage>() },
-    body: ({ on, onChildEnded, send, finish, self }) => {
+    body: ({ on, onChildEnded, send, finish, actor }) => {
+      const self = ownActor(actor, name);
       const connections = new Map<number, Connection>();
 
       // `from` names where the message came from when it was not our own control inbox. Reading a
@@ -205,7 +210,7 @@ function serverCore(name: string, options: ConnectedServerOptions, callProtocol:
  * ```
  */
 export function ConnectedServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
-  return serverCore('ConnectedServer', options, options.protocol);
+  return serverCore('ConnectedServer', options, (checked) => checked.protocol);
 }
 
 /** Options of {@link SimpleServer}: as ConnectedServer's, with a `protocol` that takes no arguments. */
@@ -224,7 +229,7 @@ export interface SimpleServerOptions<H extends AnyComponent = AnyComponent> exte
  * ```
  */
 export function SimpleServer<H extends AnyComponent>(options: CheckedServerOptions<SimpleServerOptions<H>, H>) {
-  return serverCore('SimpleServer', options, () => options.protocol());
+  return serverCore('SimpleServer', options, (checked) => () => checked.protocol());
 }
 
 /**
@@ -233,5 +238,5 @@ export function SimpleServer<H extends AnyComponent>(options: CheckedServerOptio
  * here it is ConnectedServer under another name, kept for Kamaelia programs.
  */
 export function FastRestartServer<H extends AnyComponent>(options: CheckedServerOptions<ConnectedServerOptions<H>, H>) {
-  return serverCore('FastRestartServer', options, options.protocol);
+  return serverCore('FastRestartServer', options, (checked) => checked.protocol);
 }

@@ -6,6 +6,7 @@
 // as refused) instead of being accepted into a CSA first; control stops it; stopping with no client is fine.
 import type { AnyActorRef } from 'xstate';
 import { box, defineComponent } from '../kernel/component.js';
+import { ownActor } from '../kernel/componentLogic.js';
 import {
   badMessage,
   describeValue,
@@ -23,7 +24,10 @@ import { deliverToInbox, linkToOwnOutbox, removeLinksBetween } from '../kernel/r
 import { tcpServerInput, type TCPServerOptions } from '../internet/TCPServer.js';
 import { stopTree } from '../kernel/childActors.js';
 
-/** Options of {@link SingleServer}: TCPServer's, except maxConnections (it serves one client at a time). */
+/**
+ * Options of {@link SingleServer}: TCPServer's, except `maxConnections` (it serves one client at a
+ * time and refuses others meanwhile), which, like ConnectedServer's `workers`, it refuses with a TypeError.
+ */
 export type SingleServerOptions = Omit<TCPServerOptions, 'maxConnections'>;
 
 interface Client {
@@ -47,12 +51,20 @@ interface Client {
  * ```
  */
 export function SingleServer(options: SingleServerOptions = {}) {
+  if (options === null || typeof options !== 'object') throw new TypeError('SingleServer: options must be an object');
+  // Options the type leaves out but JavaScript may pass: refused rather than silently overridden.
+  const { maxConnections, workers } = options as { maxConnections?: unknown; workers?: unknown };
+  if (maxConnections !== undefined) {
+    throw new TypeError(`SingleServer: maxConnections is not an option: it serves one client at a time and refuses others meanwhile (got ${describeValue(maxConnections)}; ConnectedServer takes maxConnections)`);
+  }
+  if (workers !== undefined) throw new TypeError(`SingleServer: workers is not an option: one client at a time cannot be shared by processes (got ${describeValue(workers)})`);
   const input = tcpServerInput({ ...options, maxConnections: 1 }, 'SingleServer');
   return defineComponent({
     name: 'SingleServer',
     inboxes: { inbox: box<Uint8Array | string>(), control: box<SignalMessage>() },
     outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>(), listening: box<Listening>() },
-    body: ({ on, send, finish, self }) => {
+    body: ({ on, send, finish, actor }) => {
+      const self = ownActor(actor, 'SingleServer');
       let client: Client | undefined;
       const waiting: (Uint8Array | string)[] = [];
       const server = innerTCPServer(input, {

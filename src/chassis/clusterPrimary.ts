@@ -8,6 +8,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { ListenerOperation } from '../../actors/listener.js';
 import type { TcpServerStats } from '../../machines/tcpServer.js';
 import { box, defineComponent } from '../kernel/component.js';
+import { ownActor } from '../kernel/componentLogic.js';
 import {
   componentFailed,
   isServerShutdown,
@@ -105,7 +106,8 @@ export function clusterPrimary(name: string, options: ClusterOptions & { readonl
     name,
     inboxes: { control: box<SignalMessage>() },
     outboxes: { listening: box<Listening>(), signal: box<SignalMessage>() },
-    body: ({ on, send, finish, self }) => {
+    body: ({ on, send, finish, actor }) => {
+      const self = ownActor(actor, name);
       const slots: Slot[] = Array.from({ length: count }, (_, i) => ({
         index: i + 1,
         worker: undefined,

@@ -54,8 +54,27 @@ type OwnOutboxes<C, L> = {
 export type GraphlineInboxes<C, L> = Omit<{ inbox: unknown; control: unknown }, keyof OwnInboxes<C, L>> & OwnInboxes<C, L>;
 export type GraphlineOutboxes<C, L> = Omit<{ outbox: never; signal: SignalMessage }, keyof OwnOutboxes<C, L>> & OwnOutboxes<C, L>;
 
-/** Rejects linkage keys that name no child outbox (and are not `self.<box>`). */
-type NoUnknownSources<C, L> = { readonly [K in Exclude<keyof L, ChildSource<C> | SelfBox>]: never };
+/** `"a, b, c"` from the string union `U` (in the compiler's order of the union). */
+type Join<U extends string, Last = LastOf<U>> = [U] extends [never] ? '' : [Exclude<U, Last>] extends [never] ? `${U}` : `${Last & string}, ${Join<Exclude<U, Last & string>>}`;
+// One member of a union: its members as parameters of functions, intersected (overloads), and the last overload's parameter inferred.
+type LastOf<U> = ((U extends unknown ? (f: (u: U) => void) => void : never) extends (f: infer I) => void ? I : never) extends (u: infer L) => void ? L : never;
+
+/**
+ * What a linkage key that names no child outbox must be instead: a sentence naming the valid
+ * sources near it (the child's outboxes, or the children), so the compiler's error says it. Short,
+ * as the compiler cuts types longer than 160 characters in its messages.
+ */
+type UnknownSource<C, K> = K extends `${infer N}.${infer B}`
+  ? N extends Names<C>
+    ? `${N} has no outbox '${B}'; its linkage sources: ${Join<`${N}.${OutNames<C[N]>}`>}`
+    : `no child '${N}'; the children: ${Join<Names<C>>}`
+  : `a linkage source is 'child.outbox' or 'self.box'`;
+
+/**
+ * The linkages as given, except that a key naming no child outbox (and not `self.<box>`) must map
+ * to {@link UnknownSource}, which no target is: the error on that key names the valid sources.
+ */
+type CheckedLinkages<C, L> = { readonly [K in keyof L]: K extends ChildSource<C> | SelfBox ? L[K] : UnknownSource<C, K> };
 
 /**
  * Named children wired by linkages. `self` names the Graphline's own boxes; a misspelt child or box, or a message type the target cannot take, is a compile error (and a TypeError at run time). It ends when every child has, with Kamaelia's shutdown rules.
@@ -71,7 +90,7 @@ type NoUnknownSources<C, L> = { readonly [K in Exclude<keyof L, ChildSource<C> |
  */
 export function Graphline<const C extends Readonly<Record<string, AnyComponent>>, const L extends Linkages<C>>(
   children: C,
-  linkages: L & NoUnknownSources<C, L>,
+  linkages: CheckedLinkages<C, L>,
 ): Component<GraphlineInboxes<C, L>, GraphlineOutboxes<C, L>> {
   if (children === null || typeof children !== 'object') throw new TypeError('Graphline: children must be an object of named components');
   if (linkages === null || linkages === undefined || typeof linkages !== 'object') {

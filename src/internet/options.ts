@@ -1,9 +1,7 @@
-// The library's millisecond options: one validator and the named defaults, so every component
-// refuses the same bad values with the same words and no two defaults share a name.
+// The library's millisecond options: the named defaults, and the one validator (kept in the kernel,
+// where run()'s next() uses it too), so every component refuses the same bad values with the same words.
+export { checkDuration, MAX_DURATION_MS } from '../kernel/duration.js';
 import { describeValue } from '../kernel/messages.js';
-
-/** The longest duration Node's timers take (2^31 - 1 ms, about 24.8 days); above it setTimeout fires after 1 ms. */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /** TCPClient `connectTimeout`: how long the connect (and, with `secure`, the TLS handshake) may take. 60000 ms. */
 export const DEFAULT_CONNECT_TIMEOUT = 60_000;
@@ -15,20 +13,6 @@ export const DEFAULT_CLIENT_HANDSHAKE_TIMEOUT = 30_000;
 export const DEFAULT_SERVER_HANDSHAKE_TIMEOUT = 5000;
 /** Server `drainTimeout`: after serverShutdown, how long open connections may go on before they are asked to finish. 5000 ms. */
 export const DEFAULT_DRAIN_TIMEOUT = 5000;
-
-/**
- * Checks a millisecond option: an integer from 0 to {@link MAX_DURATION_MS}. Returns it, or
- * `fallback` when it is undefined; throws a RangeError naming `owner` and `name` otherwise.
- */
-export function checkDuration(owner: string, name: string, value: unknown, fallback: number): number;
-export function checkDuration(owner: string, name: string, value: unknown): number | undefined;
-export function checkDuration(owner: string, name: string, value: unknown, fallback?: number): number | undefined {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > MAX_DURATION_MS) {
-    throw new RangeError(`${owner}: ${name} must be an integer number of milliseconds from 0 to ${MAX_DURATION_MS}, got ${describeValue(value)}`);
-  }
-  return value;
-}
 
 /** Validates a boolean option: `undefined` gives `fallback`; anything but a boolean throws a TypeError naming the option. */
 export function checkBoolean(owner: string, name: string, value: unknown, fallback: boolean): boolean {

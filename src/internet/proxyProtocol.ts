@@ -21,7 +21,16 @@ const V2_SIGNATURE = Buffer.from([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51
 /** The longest v1 line the spec allows, CRLF included. */
 const V1_MAX_LENGTH = 107;
 const V2_FIXED_LENGTH = 16;
+/**
+ * The longest PROXY v2 header a server takes, in bytes (fixed part, addresses and TLVs): 4096, as
+ * nginx. A longer one is refused (`EPROXYHEADER`) as soon as its length field arrives. The TLVs
+ * balancers send (ALPN, authority, unique id, SSL, cloud endpoint ids) take a few hundred bytes; the
+ * format allows 65,535, which a peer could use to make every connection hold that much.
+ */
+export const PROXY_V2_MAX_LENGTH = 4096;
 const INCOMPLETE: ProxyParseResult = { status: 'incomplete' };
+const NO_TLVS: readonly ProxyTlv[] = Object.freeze([]);
+const NO_BYTES = new Uint8Array(0);
 
 function invalid(message: string): ProxyParseResult {
   return { status: 'invalid', message };
@@ -65,7 +74,7 @@ function parseV1(data: Uint8Array): ProxyParseResult {
   const line = Buffer.from(data.buffer, data.byteOffset, end - 1).toString('latin1');
   const fields = line.split(' ');
   const length = end + 1;
-  if (fields[1] === 'UNKNOWN') return { status: 'complete', header: { version: 1, command: 'PROXY', family: 'UNKNOWN', tlvs: [] }, length };
+  if (fields[1] === 'UNKNOWN') return { status: 'complete', header: { version: 1, command: 'PROXY', family: 'UNKNOWN', tlvs: NO_TLVS }, length };
   if (fields.length !== 6) return invalid(`PROXY v1 line needs 6 fields, got ${fields.length}: ${JSON.stringify(line)}`);
   const [, family, source, destination, sourcePortText, destinationPortText] = fields as [string, string, string, string, string, string];
   if (family !== 'TCP4' && family !== 'TCP6') return invalid(`PROXY v1 protocol must be TCP4, TCP6 or UNKNOWN, got ${JSON.stringify(family)}`);
@@ -74,7 +83,7 @@ function parseV1(data: Uint8Array): ProxyParseResult {
   const sourcePort = parsePort(sourcePortText);
   const destinationPort = parsePort(destinationPortText);
   if (sourcePort === undefined || destinationPort === undefined) return invalid(`PROXY v1 ports are not 0-65535: ${sourcePortText}, ${destinationPortText}`);
-  return { status: 'complete', header: { version: 1, command: 'PROXY', family, source, sourcePort, destination, destinationPort, tlvs: [] }, length };
+  return { status: 'complete', header: { version: 1, command: 'PROXY', family, source, sourcePort, destination, destinationPort, tlvs: NO_TLVS }, length };
 }
 
 function ipv6At(view: DataView, offset: number): string {
@@ -96,6 +105,7 @@ function parseV2(data: Uint8Array): ProxyParseResult {
   if (transport > 2) return invalid(`PROXY v2 transport ${transport} is not defined`);
   const bodyLength = view.getUint16(14);
   const length = V2_FIXED_LENGTH + bodyLength;
+  if (length > PROXY_V2_MAX_LENGTH) return invalid(`PROXY v2 header is ${length} bytes, over the ${PROXY_V2_MAX_LENGTH} this server takes (PROXY_V2_MAX_LENGTH)`);
   if (data.length < length) return INCOMPLETE;
   const command = commandCode === 0 ? 'LOCAL' : 'PROXY';
   if (command === 'PROXY' && transport === 2) return invalid('PROXY v2 header forwards a datagram (UDP) connection to a stream server');
@@ -111,15 +121,56 @@ function parseV2(data: Uint8Array): ProxyParseResult {
   } else if (command === 'PROXY' && transport === 1 && familyCode === 2) {
     header = { ...header, family: 'TCP6', source: ipv6At(view, 16), destination: ipv6At(view, 32), sourcePort: view.getUint16(48), destinationPort: view.getUint16(50) };
   }
-  const tlvs: ProxyTlv[] = [];
-  let at = V2_FIXED_LENGTH + addressLength;
-  while (at < length) {
+  const start = V2_FIXED_LENGTH + addressLength;
+  for (let at = start; at < length; ) {
     if (length - at < 3) return invalid(`PROXY v2 TLV at byte ${at} is cut short`);
     const type = data[at]!;
     const valueLength = view.getUint16(at + 1);
     if (at + 3 + valueLength > length) return invalid(`PROXY v2 TLV 0x${type.toString(16)} at byte ${at} runs past the header`);
-    tlvs.push({ type, value: data.slice(at + 3, at + 3 + valueLength) });
     at += 3 + valueLength;
   }
-  return { status: 'complete', header: { ...header, tlvs }, length };
+  return { status: 'complete', header: withTlvs(header, copyOf(data, start, length)), length };
+}
+
+/** A copy of `data[start, end)` of its own: `data` is the connection's read buffer, client bytes and all. */
+function copyOf(data: Uint8Array, start: number, end: number): Uint8Array {
+  if (end === start) return NO_BYTES;
+  const copy = new Uint8Array(end - start);
+  copy.set(data.subarray(start, end));
+  return copy;
+}
+
+// One object per TLV cost ~150 B of heap each (21,841 empty TLVs fit a 64 KiB header), held for the
+// connection's life. A header keeps its (validated) TLV bytes in one array and makes the objects
+// only when `tlvs` is read. The getter is an own enumerable property, so spreading, JSON and deep
+// equality still see a plain `tlvs` array.
+const tlvBytesOf = Symbol('tlvBytes');
+
+interface CompactHeader {
+  readonly [tlvBytesOf]: Uint8Array;
+}
+
+/** The TLVs in `bytes`, already validated by parseV2: each value a view into `bytes`. */
+function readTlvs(bytes: Uint8Array): readonly ProxyTlv[] {
+  if (bytes.length === 0) return NO_TLVS;
+  const tlvs: ProxyTlv[] = [];
+  for (let at = 0; at < bytes.length; ) {
+    const valueLength = (bytes[at + 1]! << 8) | bytes[at + 2]!;
+    tlvs.push({ type: bytes[at]!, value: bytes.subarray(at + 3, at + 3 + valueLength) });
+    at += 3 + valueLength;
+  }
+  return tlvs;
+}
+
+const tlvsDescriptor: PropertyDescriptor = {
+  enumerable: true,
+  get(this: CompactHeader): readonly ProxyTlv[] {
+    return readTlvs(this[tlvBytesOf]);
+  },
+};
+
+function withTlvs(fields: Omit<ProxyHeader, 'tlvs'>, tlvBytes: Uint8Array): ProxyHeader {
+  const header = { ...fields };
+  Object.defineProperty(header, tlvBytesOf, { value: tlvBytes });
+  return Object.defineProperty(header, 'tlvs', tlvsDescriptor) as ProxyHeader;
 }

@@ -1,5 +1,6 @@
 // A FIFO with promise-based takers: what run() buffers each outbox into.
 import { abortError } from './abort.js';
+import { checkDuration } from './duration.js';
 
 /** How long and until what a taker waits. */
 export interface TakeOptions {
@@ -87,6 +88,12 @@ export class MessageQueue<T> implements AsyncIterable<T> {
 
   next(options: TakeOptions = {}): Promise<T> {
     const { timeoutMs, signal } = options;
+    // Node fires a timer over 2^31-1 ms after 1 ms: refuse it, as every other millisecond option.
+    try {
+      checkDuration(`next("${this.label}")`, 'timeoutMs', timeoutMs);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
     if (signal?.aborted) return Promise.reject(abortError(signal, `waiting for a message on "${this.label}"`));
     if (this.length > 0) return Promise.resolve(this.take());
     if (this.closed) return Promise.reject(this.endedError());

@@ -5,34 +5,42 @@
 // xstate.done.actor.<id> / xstate.error.actor.<id> to it and shows in inspection; the graph stops
 // such children itself when it ends or is stopped.
 import { createActor, type AnyActorLogic, type AnyActorRef } from 'xstate';
+import { findRecord, recordOf } from './actorRecord.js';
+import type { ComponentRef } from './componentRef.js';
 import type { AnyComponent } from './component.js';
 import { registerComponent } from './registry.js';
 import { stopActor } from './xstateInternals.js';
 
-const childrenByParent = new WeakMap<AnyActorRef, Map<string, AnyActorRef>>();
+declare module './actorRecord.js' {
+  interface ActorRecord {
+    /** Children made with createChildActor under it, by id (childActors.ts). */
+    children?: Map<string, AnyActorRef>;
+  }
+}
+
+const NONE: ReadonlyMap<string, AnyActorRef> = new Map();
 
 /** Creates (does not start) `component` as a child actor of `parent` with id `id`. */
 export function createChildActor(parent: AnyActorRef, component: AnyComponent, id: string, name: string): AnyActorRef {
   const ref = createActor(component.logic as AnyActorLogic, { parent, id, input: component.input }) as AnyActorRef;
   registerComponent(ref, { component, name, parent });
-  let children = childrenByParent.get(parent);
-  if (!children) childrenByParent.set(parent, (children = new Map()));
-  children.set(id, ref);
+  const record = recordOf(parent);
+  (record.children ??= new Map()).set(id, ref);
   return ref;
 }
 
 /** The children created under `parent` that it has not forgotten yet. */
 export function childrenOf(parent: AnyActorRef): ReadonlyMap<string, AnyActorRef> {
-  return childrenByParent.get(parent) ?? new Map();
+  return findRecord(parent)?.children ?? NONE;
 }
 
 /** Drops an ended child from `parent`'s table so it can be collected. */
-export function forgetChild(parent: AnyActorRef, id: string): void {
-  childrenByParent.get(parent)?.delete(id);
+export function forgetChild(parent: ComponentRef, id: string): void {
+  findRecord(parent)?.children?.delete(id);
 }
 
 /** Stops `ref` after every descendant still running under it, whether XState or we track them. */
-export function stopTree(ref: AnyActorRef): void {
+export function stopTree(ref: ComponentRef): void {
   const snapshot = ref.getSnapshot() as { children?: Record<string, AnyActorRef | undefined> };
   for (const child of Object.values(snapshot.children ?? {})) {
     if (child) stopTree(child);
@@ -42,15 +50,16 @@ export function stopTree(ref: AnyActorRef): void {
 }
 
 /** Stops every child created under `parent` (with their descendants) and forgets them. */
-export function stopChildren(parent: AnyActorRef): void {
-  const children = childrenByParent.get(parent);
-  if (!children) return;
-  childrenByParent.delete(parent);
+export function stopChildren(parent: ComponentRef): void {
+  const record = findRecord(parent);
+  const children = record?.children;
+  if (!record || !children) return;
+  record.children = undefined;
   for (const child of children.values()) stopTree(child);
 }
 
 /** The actor `ref` was created under; undefined for a root. (`_parent` is on XState's public ActorRef type.) */
-export function parentOf(ref: AnyActorRef): AnyActorRef | undefined {
+export function parentOf(ref: ComponentRef): AnyActorRef | undefined {
   return ref._parent;
 }
 

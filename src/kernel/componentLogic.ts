@@ -2,9 +2,19 @@
 // fromCallback (about 50 ns an event), but it can finish (so a graph sees it end, as Kamaelia's
 // generator returning) and a throw in a handler ends only this component, with its cleanup run.
 import type { ActorLogic, AnyActorRef, EventObject, Snapshot } from 'xstate';
+import { findRecord, recordOf, type Receiver } from './actorRecord.js';
+import type { ComponentRef } from './componentRef.js';
 import type { AnyActorSystem, InboxEvent, OutboxEvent } from './events.js';
-import { canSend, setImmediateReceiver, setInboxOpen, whenCanSend } from './routing.js';
-import { holdMailbox, inspectEvent, inspectSnapshot, isMailboxIdle } from './xstateInternals.js';
+import { Mailbox } from './mailbox.js';
+import { canSend, setInboxOpen, whenCanSend } from './routing.js';
+import { inspectEvent, inspectSnapshot } from './xstateInternals.js';
+
+declare module './actorRecord.js' {
+  interface ActorRecord {
+    /** A body component's running instance and its mailbox (componentLogic.ts). */
+    body?: BodyReceiver;
+  }
+}
 
 /** What a component body is given: register inbox handlers, send, finish, and take part in flow control. */
 export interface ComponentScope<In, Out> {
@@ -27,10 +37,25 @@ export interface ComponentScope<In, Out> {
   canSend(box: keyof Out & string): boolean;
   /** Calls `wake` once everything fed by `box` can take more. Returns a canceller. */
   whenCanSend(box: keyof Out & string, wake: () => void): () => void;
-  readonly self: AnyActorRef;
+  /** This component's ref: the same members whether it runs as its own actor or hosted inside a connection's. */
+  readonly self: ComponentRef;
+  /**
+   * The XState actor running this body, for what only an actor can be (the parent of child actors);
+   * undefined when the body is hosted inside a connection's actor (a server's body handler).
+   */
+  readonly actor: AnyActorRef | undefined;
   readonly system: AnyActorSystem;
   /** True once finish() or fail() was called or the actor was stopped. */
   readonly finished: boolean;
+}
+
+/**
+ * The actor a server-like body runs as (`scope.actor`), or a clear error when it was hosted inside a
+ * connection instead: such a body is the parent of child actors, which a hosted body cannot be.
+ */
+export function ownActor(actor: AnyActorRef | undefined, name: string): AnyActorRef {
+  if (!actor) throw new Error(`${name} must run as an actor of its own; it cannot be a server's connection handler`);
+  return actor;
 }
 
 /** A component written as a plain function: it registers handlers on its scope and may return a cleanup, run when it ends. */
@@ -55,7 +80,6 @@ export interface Instance {
   inTransition: boolean;
 }
 
-const instances = new WeakMap<AnyActorRef, Instance>();
 
 /** For XState's report that a child ended, a handler that tells onChildEnded's callback. */
 function childEndHandler(childEnded: NonNullable<Instance['childEnded']>, event: EventObject): ((data: unknown) => void) | undefined {
@@ -71,8 +95,8 @@ export function handlerFor(instance: Instance, box: string): ((message: unknown)
 }
 
 /** finish()/fail() outside a transition: deliver it as an event so the snapshot changes in order. */
-function sendSelf(self: AnyActorRef, outcome: NonNullable<Instance['pending']>): void {
-  self.send(outcome.status === 'done' ? { type: FINISH } : { type: FAIL, error: outcome.error });
+function sendSelf(self: ComponentRef, outcome: NonNullable<Instance['pending']>): void {
+  self.send(outcome.status === 'done' ? { type: FINISH } : ({ type: FAIL, error: outcome.error } as EventObject));
 }
 
 function stopped(snapshot: ComponentSnapshot): ComponentSnapshot {
@@ -130,12 +154,13 @@ export function newInstance(): Instance {
  */
 export function createScope<In, Out>(
   instance: Instance,
-  self: AnyActorRef,
+  self: ComponentRef,
+  actor: AnyActorRef | undefined,
   system: AnyActorSystem,
   emit: (box: string, message: unknown) => void,
   endLater: (outcome: NonNullable<Instance['pending']>) => void,
 ): ComponentScope<In, Out> {
-  return new Scope<In, Out>(instance, self, system, emit, endLater);
+  return new Scope<In, Out>(instance, self, actor, system, emit, endLater);
 }
 
 /**
@@ -157,7 +182,8 @@ class Scope<In, Out> implements ComponentScope<In, Out> {
 
   constructor(
     private readonly instance: Instance,
-    readonly self: AnyActorRef,
+    readonly self: ComponentRef,
+    readonly actor: AnyActorRef | undefined,
     readonly system: AnyActorSystem,
     private readonly emitOut: (box: string, message: unknown) => void,
     private readonly endLater: (outcome: NonNullable<Instance['pending']>) => void,
@@ -252,9 +278,9 @@ export function componentLogic<In, Out, Input = undefined>(
     config: body,
     start: (snapshot, actorScope) => {
       const { self, system, emit } = actorScope;
-      const instance = newInstance();
-      instances.set(self, instance);
-      const scope = createScope<In, Out>(instance, self, system, (box, message) => emit({ type: box, data: message } as OutboxEvent<Out> & EventObject), (outcome) =>
+      const receiver = findRecord(self)?.body ?? BodyReceiver.attach(self);
+      const instance = receiver.instance;
+      const scope = createScope<In, Out>(instance, self, self, system, (box, message) => emit({ type: box, data: message } as OutboxEvent<Out> & EventObject), (outcome) =>
         sendSelf(self, outcome),
       );
       // A throw here becomes the actor's error status (XState catches it in start()).
@@ -267,17 +293,21 @@ export function componentLogic<In, Out, Input = undefined>(
         instance.pending = undefined;
         sendSelf(self, pending);
       }
+      // What was delivered while it was being made now runs, in order.
+      receiver.mailbox.release();
     },
     transition: (snapshot, event, actorScope) => {
-      const instance = instances.get(actorScope.self);
-      if (!instance || instance.ended) {
+      const receiver = findRecord(actorScope.self)?.body;
+      const instance = receiver?.instance;
+      if (!receiver || !instance || instance.ended) {
         if (event.type === STOP) return stopped(snapshot);
-        // A direct delivery (handleNow) ended the instance at once and sent this to say so.
+        // A handler ended the instance at once and sent this to say so.
         if (event.type === FINISH && snapshot.status === 'active') return completed(snapshot);
         if (event.type === FAIL && snapshot.status === 'active') return failed(snapshot, (event as { error?: unknown }).error);
         return snapshot;
       }
       if (event.type === STOP) {
+        receiver.mailbox.clear();
         end(instance);
         return stopped(snapshot);
       }
@@ -289,13 +319,17 @@ export function componentLogic<In, Out, Input = undefined>(
         end(instance);
         return failed(snapshot, (event as { error?: unknown }).error);
       }
-      const handler = handlerFor(instance, event.type) ?? (instance.childEnded && childEndHandler(instance.childEnded, event));
-      if (!handler) return snapshot;
-      const outcome = runHandler(instance, handler, (event as { data?: unknown }).data);
-      if (!outcome) return snapshot;
-      return outcome.status === 'done' ? completed(snapshot) : failed(snapshot, outcome.error);
+      // An event sent to the actor itself (ref.send, a child's end): the same mailbox as every
+      // other delivery. XState reports this event and snapshot to inspectors itself.
+      receiver.fromXState(event);
+      return snapshot;
     },
-    getInitialSnapshot: (_actorScope, input) => ({ status: 'active', output: undefined, error: undefined, input }),
+    getInitialSnapshot: (actorScope, input) => {
+      // The receiver exists from creation, held until start: whatever is delivered before the body
+      // has run waits in its mailbox and runs, in order, once it has.
+      BodyReceiver.attach(actorScope.self);
+      return { status: 'active', output: undefined, error: undefined, input };
+    },
     getPersistedSnapshot: (snapshot) => snapshot,
   };
   bodies.set(logic, body as ComponentBody<never, never, never>);
@@ -303,31 +337,65 @@ export function componentLogic<In, Out, Input = undefined>(
 }
 
 /**
- * The fast path for a message to a body component: when nothing is queued for it, run its handler
- * here instead of going through XState's mailbox, transition and snapshot update (a body's snapshot
- * does not change on a message). Whatever is sent to it meanwhile waits in its mailbox, as if XState
- * were handling this event, and inspectors see the event and snapshot as usual. Returns false when
- * `ref` is not a body component or is busy; the caller then sends the event the ordinary way.
+ * A body component's receiver: every message to it, delivered by routing or sent through XState,
+ * runs its handler through one mailbox (one at a time, in order), without an XState transition: a
+ * body's snapshot does not change on a message. Inspectors see each message and snapshot as usual.
  */
-export function handleNow(ref: AnyActorRef, box: string, data: unknown): boolean {
-  const instance = instances.get(ref);
-  // inTransition: its body is still starting (the mailbox keeps messages until it has) or one of
-  // its handlers is running; either way the message waits in line.
-  if (!instance || instance.ended || instance.inTransition || !isMailboxIdle(ref)) return false;
-  const event = { type: box, data };
-  inspectEvent(ref, event);
-  const release = holdMailbox(ref);
-  try {
-    const handler = handlerFor(instance, box);
-    const outcome = handler && runHandler(instance, handler, data);
-    // It ended now, as on the mailbox path, so messages already in line find it ended; the
-    // snapshot follows when XState processes the FINISH/FAIL event after them.
-    if (outcome) sendSelf(ref, outcome);
-    inspectSnapshot(ref, event, ref.getSnapshot());
-  } finally {
-    release();
+class BodyReceiver implements Receiver {
+  readonly instance: Instance = newInstance();
+  readonly mailbox: Mailbox;
+  private constructor(private readonly self: AnyActorRef) {
+    this.mailbox = new Mailbox((box, data) => this.take(box, data), true);
   }
-  return true;
+
+  static attach(self: AnyActorRef): BodyReceiver {
+    const record = recordOf(self);
+    const receiver = new BodyReceiver(self);
+    record.body = receiver;
+    record.receiver = receiver;
+    return receiver;
+  }
+
+  receive(box: string, data: unknown): boolean {
+    // Ended: XState's mailbox drops it as a stopped actor's would.
+    if (this.instance.ended) return false;
+    this.mailbox.deliver(box, data);
+    return true;
+  }
+
+  /** An event XState delivered (ref.send, a child's end): handled in line with the rest. */
+  fromXState(event: EventObject): void {
+    const { type } = event;
+    if (type.startsWith(CHILD_DONE) || type.startsWith(CHILD_ERROR)) this.mailbox.deliver(CHILD_ENDED, event);
+    else this.mailbox.deliver(THROUGH_XSTATE, event);
+  }
+
+  private take(box: string, data: unknown): void {
+    const instance = this.instance;
+    if (instance.ended) return;
+    let event: EventObject;
+    let handler: ((message: unknown) => void) | undefined;
+    if (box === CHILD_ENDED) {
+      event = data as EventObject;
+      handler = instance.childEnded && childEndHandler(instance.childEnded, event);
+    } else if (box === THROUGH_XSTATE) {
+      event = data as EventObject;
+      handler = handlerFor(instance, event.type);
+      data = (event as { data?: unknown }).data;
+    } else {
+      event = { type: box, data } as EventObject;
+      handler = handlerFor(instance, box);
+    }
+    const inspected = box !== CHILD_ENDED && box !== THROUGH_XSTATE;
+    if (inspected) inspectEvent(this.self, event);
+    const outcome = handler && runHandler(instance, handler, data);
+    // It ended now, so messages already in line find it ended; the snapshot follows when XState
+    // processes the FINISH/FAIL event.
+    if (outcome) sendSelf(this.self, outcome);
+    if (inspected) inspectSnapshot(this.self, event, this.self.getSnapshot());
+  }
 }
 
-setImmediateReceiver(handleNow);
+/** Mailbox entries for events XState delivered, kept apart from inbox names. */
+const CHILD_ENDED = '\u0000childEnded';
+const THROUGH_XSTATE = '\u0000xstate';

@@ -8,11 +8,14 @@
 // creation, each message it takes and its end are reported to the host's system as XState reports
 // an actor's. A component whose logic is a machine is not hosted: it stays its own actor.
 import type { AnyActorRef, EventObject, Subscription } from 'xstate';
+import { recordOf, type Receiver } from './actorRecord.js';
 import type { AnyComponent } from './component.js';
+import type { ComponentRef } from './componentRef.js';
 import type { AnyActorSystem } from './events.js';
 import { bodyOf, createScope, end, handlerFor, newInstance, runHandler, type ComponentSnapshot, type Instance } from './componentLogic.js';
+import { Mailbox } from './mailbox.js';
 import { registerComponent } from './registry.js';
-import { deliverFromOutbox, RECEIVES_DIRECTLY, ROUTES_ITS_OUTBOXES, type DirectReceiver } from './routing.js';
+import { deliverFromOutbox, ROUTES_ITS_OUTBOXES } from './routing.js';
 import { inspectActor, inspectEvent, inspectSnapshot } from './xstateInternals.js';
 
 type Outcome = NonNullable<Instance['pending']>;
@@ -31,25 +34,24 @@ export function isHostable(component: AnyComponent): boolean {
  * Creates (does not start) `component`, a body component, hosted under `parent`: a child of it for
  * paths and the inspector, with id `id`. `onEnd` is told when it finishes or fails (not when stopped).
  */
-export function hostBody(parent: AnyActorRef, component: AnyComponent, id: string, name: string, onEnd: (failure?: { readonly error: unknown }) => void): AnyActorRef {
+export function hostBody(parent: AnyActorRef, component: AnyComponent, id: string, name: string, onEnd: (failure?: { readonly error: unknown }) => void): HostedBody {
   const hosted = new HostedBody(parent, component, id, onEnd);
-  const ref = hosted as unknown as AnyActorRef;
-  registerComponent(ref, { component, name, parent });
-  inspectActor(hosted.system, ref);
-  return ref;
+  registerComponent(hosted, { component, name, parent });
+  inspectActor(hosted.system, hosted);
+  return hosted;
 }
 
-/** The ref of a hosted body: the few members of XState's ActorRef that routing, chassis and inspector use. */
-class HostedBody implements DirectReceiver {
+/** The ref of a hosted body: a {@link ComponentRef}, as routing, chassis and inspector take one, and its own receiver. */
+export class HostedBody implements ComponentRef, Receiver {
   readonly sessionId: string;
   readonly system: AnyActorSystem;
   private readonly instance: Instance = newInstance();
   private snapshot: ComponentSnapshot;
-  private started = false;
   /** Outbox listeners by box: one function, or an array once a box has several. */
   private listeners: Record<string, Listener | Listener[] | undefined> | undefined;
-  /** Box and data pairs that arrived while a handler ran (or before start). */
-  private queued: unknown[] | undefined;
+  /** Held until start: what arrives before waits its turn. */
+  private readonly mailbox = new Mailbox((box, data) => this.take(box, data), true);
+  private started = false;
 
   constructor(
     readonly _parent: AnyActorRef,
@@ -60,6 +62,7 @@ class HostedBody implements DirectReceiver {
     this.sessionId = `h:${nextSession++}`;
     this.system = _parent.system as AnyActorSystem;
     this.snapshot = { status: 'active', output: undefined, error: undefined, input: component.input };
+    recordOf(this).receiver = this;
   }
 
   getSnapshot(): ComponentSnapshot {
@@ -69,10 +72,16 @@ class HostedBody implements DirectReceiver {
   start(): this {
     if (this.started) return this;
     this.started = true;
-    const ref = this as unknown as AnyActorRef;
-    inspectEvent(ref, INIT);
+    inspectEvent(this, INIT);
     const instance = this.instance;
-    const scope = createScope(instance, ref, this.system, (box, data) => this.emit(box, data), (outcome) => this.settle(outcome));
+    const scope = createScope(
+      instance,
+      this,
+      undefined,
+      this.system,
+      (box, data) => this.emit(box, data),
+      (outcome) => this.settle(outcome),
+    );
     try {
       const dispose = bodyOf(this.component.logic)!(scope, this.component.input);
       instance.dispose = typeof dispose === 'function' ? dispose : undefined;
@@ -83,27 +92,21 @@ class HostedBody implements DirectReceiver {
     } finally {
       instance.inTransition = false;
     }
-    inspectSnapshot(ref, INIT, this.snapshot);
+    inspectSnapshot(this, INIT, this.snapshot);
     const pending = instance.pending as Instance['pending'];
     instance.pending = undefined;
     if (pending) this.settle(pending);
-    else this.drain();
+    else this.mailbox.release();
     return this;
   }
 
-  /** A message to one of its boxes. */
+  /** A message to one of its boxes: run now, or in line behind the handler running. */
   receive(box: string, data: unknown): boolean {
-    if (this.snapshot.status !== 'active') return true; // as a stopped actor drops it
-    if (!this.started || this.instance.inTransition) {
-      (this.queued ??= []).push(box, data);
-      return true;
-    }
-    this.take(box, data);
-    this.drain();
-    return true;
+    if (this.snapshot.status === 'active') this.mailbox.deliver(box, data);
+    return true; // once ended, dropped as a stopped actor's would be
   }
 
-  send(event: EventObject & { data?: unknown }): void {
+  send(event: { readonly type: string; readonly data?: unknown }): void {
     this.receive(event.type, event.data);
   }
 
@@ -128,14 +131,9 @@ class HostedBody implements DirectReceiver {
   /** Stops it now, as XState stops an actor: its cleanup runs; no end is reported to onEnd. */
   _stop(): this {
     if (this.snapshot.status !== 'active') return this;
-    this.queued = undefined;
+    this.mailbox.clear();
     end(this.instance);
     this.record({ status: 'stopped', output: undefined, error: undefined, input: this.snapshot.input }, STOP);
-    return this;
-  }
-
-  /** Messages to its boxes come straight to receive() (routing). */
-  get [RECEIVES_DIRECTLY](): DirectReceiver {
     return this;
   }
 
@@ -149,7 +147,7 @@ class HostedBody implements DirectReceiver {
   }
 
   private emit(box: string, data: unknown): void {
-    deliverFromOutbox(this as unknown as AnyActorRef, box, data);
+    deliverFromOutbox(this, box, data);
     const listeners = this.listeners && Object.hasOwn(this.listeners, box) ? this.listeners[box] : undefined;
     if (listeners === undefined) return;
     const event = { type: box, data };
@@ -158,22 +156,14 @@ class HostedBody implements DirectReceiver {
   }
 
   private take(box: string, data: unknown): void {
+    if (this.snapshot.status !== 'active') return;
     const instance = this.instance;
-    const ref = this as unknown as AnyActorRef;
     const event = { type: box, data };
-    inspectEvent(ref, event);
+    inspectEvent(this, event);
     const handler = handlerFor(instance, box);
     const outcome = handler && runHandler(instance, handler, data);
     if (outcome) this.conclude(outcome, event);
-    else inspectSnapshot(ref, event, this.snapshot);
-  }
-
-  /** Runs what arrived while a handler ran, in order. */
-  private drain(): void {
-    const queued = this.queued;
-    if (!queued) return;
-    for (let i = 0; i < queued.length && this.snapshot.status === 'active'; i += 2) this.take(queued[i] as string, queued[i + 1]);
-    this.queued = undefined;
+    else inspectSnapshot(this, event, this.snapshot);
   }
 
   /** finish()/fail() called outside a handler (or during start): it ends now. */
@@ -189,7 +179,7 @@ class HostedBody implements DirectReceiver {
 
   /** Records the end (the instance has ended) and tells the host. */
   private conclude(outcome: Outcome, event: EventObject): void {
-    this.queued = undefined;
+    this.mailbox.clear();
     const { input } = this.snapshot;
     if (outcome.status === 'done') {
       this.record({ status: 'done', output: undefined, error: undefined, input }, event);
@@ -203,6 +193,6 @@ class HostedBody implements DirectReceiver {
   private record(snapshot: ComponentSnapshot, event: EventObject): void {
     this.snapshot = snapshot;
     this.listeners = undefined;
-    inspectSnapshot(this as unknown as AnyActorRef, event, snapshot);
+    inspectSnapshot(this, event, snapshot);
   }
 }

@@ -70,7 +70,12 @@ export interface ProxyHeader {
   readonly sourcePort?: number;
   readonly destination?: string;
   readonly destinationPort?: number;
-  /** v2 TLVs in the order sent; empty for v1. */
+  /**
+   * v2 TLVs in the order sent; empty for v1. The header keeps the TLVs' bytes (at most
+   * PROXY_V2_MAX_LENGTH) in one array and builds this list from them each time it is read, so a
+   * connection holds its TLVs in about their own size: read it once and keep the result if you
+   * look at it often. Each `value` is a view into those bytes.
+   */
   readonly tlvs: readonly ProxyTlv[];
 }
 

@@ -4,34 +4,34 @@
 // delivery time, so passthroughs can be added later (TCPClient does once its CSA exists). The graph
 // supervisor decides routes but is not on the hot path.
 import type { AnyActorRef } from 'xstate';
+import type { ComponentRef } from './componentRef.js';
+import { findRecord, recordOf, type ActorRecord, type Receiver } from './actorRecord.js';
 import { emitFrom } from './xstateInternals.js';
+
+declare module './actorRecord.js' {
+  interface ActorRecord {
+    /** The one way a message skips the actor's XState mailbox (routing.ts). */
+    receiver?: Receiver;
+    /** Its own inboxes that pass straight through to a child's (routing.ts). */
+    passthroughs?: readonly Passthrough[];
+    /** Where its outboxes lead, by box (routing.ts). */
+    routes?: PerBox<OutboxRoute>;
+    /** Its inboxes' flow-control gates, by box (routing.ts). */
+    gates?: PerBox<InboxGate>;
+    /** Bumped whenever its links or passthroughs change: a cached gate list that went through it is stale. */
+    linkVersion?: number;
+  }
+}
+
+export type { Receiver };
 
 /** Where a graph's own inbox passes straight through to: a record, not a closure (one per connection box). */
 interface Passthrough {
   /** The graph's own inbox. */
   readonly from: string;
-  readonly ref: AnyActorRef;
+  readonly ref: ComponentRef;
   readonly box: string;
 }
-
-/** A graph's own inboxes that pass straight through to a child's inbox. */
-// One exact-size array per graph, scanned by box: a CSA has four, and a Map plus a list per box
-// cost ~0.4 KB a connection.
-/**
- * Runs `ref`'s handler for `box` now if `ref` can take a message without XState's mailbox; false if
- * not. Set by componentLogic.ts (a body component's fast path): the post office knows only that
- * some actors can take a message at once, not how, so componentLogic sits above it, not beside it.
- */
-type ImmediateReceiver = (ref: AnyActorRef, box: string, message: unknown) => boolean;
-let receiveNow: ImmediateReceiver = () => false;
-
-export function setImmediateReceiver(receiver: ImmediateReceiver): void {
-  receiveNow = receiver;
-}
-
-const inboxPassthroughs = new WeakMap<AnyActorRef, readonly Passthrough[]>();
-/** Where each outbox of a component leads, for flow-control questions. */
-const outboxDestinations = new WeakMap<AnyActorRef, PerBox<OutboxRoute>>();
 
 /**
  * A component's entries by box name: the entry itself, or an array of them once a second box has
@@ -40,20 +40,31 @@ const outboxDestinations = new WeakMap<AnyActorRef, PerBox<OutboxRoute>>();
  */
 type PerBox<T extends { readonly box: string }> = T | T[];
 
-function lookup<T extends { readonly box: string }>(table: WeakMap<AnyActorRef, PerBox<T>>, ref: AnyActorRef, box: string): T | undefined {
-  const entry = table.get(ref);
+function lookup<T extends { readonly box: string }>(entry: PerBox<T> | undefined, box: string): T | undefined {
   if (entry === undefined) return undefined;
   if (!Array.isArray(entry)) return entry.box === box ? entry : undefined;
   for (const item of entry) if (item.box === box) return item;
   return undefined;
 }
 
-/** Adds `item` for its box; the caller has checked that the box has no entry yet. */
-function insert<T extends { readonly box: string }>(table: WeakMap<AnyActorRef, PerBox<T>>, ref: AnyActorRef, item: T): void {
-  const entry = table.get(ref);
-  if (entry === undefined) table.set(ref, item);
-  else if (Array.isArray(entry)) entry.push(item);
-  else table.set(ref, [entry, item]);
+/** Adds `item` for its box to `entry`; the caller has checked that the box has no entry yet. */
+function insert<T extends { readonly box: string }>(entry: PerBox<T> | undefined, item: T): PerBox<T> {
+  if (entry === undefined) return item;
+  if (Array.isArray(entry)) {
+    entry.push(item);
+    return entry;
+  }
+  return [entry, item];
+}
+
+function routeOf(ref: ComponentRef, outbox: string): OutboxRoute | undefined {
+  const record = findRecord(ref);
+  return record && lookup(record.routes, outbox);
+}
+
+/** Links or passthroughs of `record` changed: gate lists cached through it are stale. */
+function changed(record: ActorRecord): void {
+  record.linkVersion = (record.linkVersion ?? 0) + 1;
 }
 
 /**
@@ -67,43 +78,24 @@ interface OutboxRoute {
   /** Every consumer it fed has ended (closeLinksInto): nothing will take more, canSend is false for good. */
   closed: boolean;
   gates: InboxGate[] | undefined;
-  /** The value of `topologyVersion` when `gates` was computed. */
-  gatesVersion: number;
+  /** The records the cached gate list went through, and their linkVersion then: stale if any changed. */
+  gatesFrom: ActorRecord[] | undefined;
+  gatesVersions: number[] | undefined;
 }
-
-/** Bumped by every change to links or passthroughs; invalidates every cached gate list. */
-let topologyVersion = 0;
-const gates = new WeakMap<AnyActorRef, PerBox<InboxGate>>();
 
 /** A final inbox, or a graph's own outbox (whose destinations are looked up in turn). */
-export interface Destination {
-  readonly ref: AnyActorRef;
-  readonly box: string;
-  readonly outward: boolean;
-}
+export type Destination =
+  | { readonly ref: ComponentRef; readonly box: string; readonly outward: false }
+  | { readonly ref: AnyActorRef; readonly box: string; readonly outward: true };
 
-/**
- * Code that takes some of an actor's inbox messages as they are delivered, outside XState's mailbox
- * (a CSA's socket binding takes its data boxes so a chunk costs no machine transition).
- */
-export interface DirectReceiver {
-  /** Takes `data` for `box`, or returns false to leave it to the actor. */
-  receive(box: string, data: unknown): boolean;
-}
-
-const directReceivers = new WeakMap<AnyActorRef, DirectReceiver>();
-
-/** A ref that is its own direct receiver (a hosted body) says so on its prototype: no table entry. */
-export const RECEIVES_DIRECTLY = Symbol('kamaelia.receivesDirectly');
-
-export function directReceiverOf(ref: AnyActorRef): DirectReceiver | undefined {
-  return directReceivers.get(ref);
+/** The receiver that takes `ref`'s messages at once, if it has one. */
+export function receiverOf(ref: ComponentRef): Receiver | undefined {
+  return findRecord(ref)?.receiver;
 }
 
 /** Makes `receiver` take `ref`'s inbox messages it accepts; undefined removes it. */
-export function setDirectReceiver(ref: AnyActorRef, receiver: DirectReceiver | undefined): void {
-  if (receiver) directReceivers.set(ref, receiver);
-  else directReceivers.delete(ref);
+export function setReceiver(ref: ComponentRef, receiver: Receiver | undefined): void {
+  recordOf(ref).receiver = receiver;
 }
 
 /**
@@ -111,8 +103,9 @@ export function setDirectReceiver(ref: AnyActorRef, receiver: DirectReceiver | u
  * message is sent (a component may add one later, as TCPClient does once its CSA exists). The one
  * way a message enters an inbox.
  */
-export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown): void {
-  const passthroughs = inboxPassthroughs.get(ref);
+export function deliverToInbox(ref: ComponentRef, box: string, message: unknown): void {
+  const record = findRecord(ref);
+  const passthroughs = record?.passthroughs;
   if (passthroughs) {
     let found: Passthrough | undefined;
     for (const passthrough of passthroughs) {
@@ -129,9 +122,9 @@ export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown):
       return;
     }
   }
-  const direct = (ref as { [RECEIVES_DIRECTLY]?: DirectReceiver })[RECEIVES_DIRECTLY] ?? directReceivers.get(ref);
-  if (direct?.receive(box, message)) return;
-  if (!receiveNow(ref, box, message)) ref.send({ type: box, data: message });
+  // One way around XState's mailbox: the actor's receiver (a body, a hosted body, a socket binding).
+  if (record?.receiver?.receive(box, message)) return;
+  ref.send({ type: box, data: message });
 }
 
 /**
@@ -139,8 +132,8 @@ export function deliverToInbox(ref: AnyActorRef, box: string, message: unknown):
  * what an outbox listener does, and how one speaks for a component that failed (XState has dropped
  * its listeners by then).
  */
-export function deliverFromOutbox(source: AnyActorRef, outbox: string, message: unknown): void {
-  const route = lookup(outboxDestinations, source, outbox);
+export function deliverFromOutbox(source: ComponentRef, outbox: string, message: unknown): void {
+  const route = routeOf(source, outbox);
   if (route) deliverToDestinations(route.destinations, message);
 }
 
@@ -155,50 +148,66 @@ function deliverToDestination(destination: Destination, message: unknown): void 
 }
 
 /** Makes messages for `graph`'s inbox `box` go straight to `target`'s inbox `targetBox`; `removeInboxPassthroughsTo` undoes it. */
-export function addInboxPassthrough(graph: AnyActorRef, box: string, target: AnyActorRef, targetBox: string): void {
+export function addInboxPassthrough(graph: ComponentRef, box: string, target: ComponentRef, targetBox: string): void {
   const passthrough: Passthrough = { from: box, ref: target, box: targetBox };
-  inboxPassthroughs.set(graph, [...(inboxPassthroughs.get(graph) ?? []), passthrough]);
-  topologyVersion++;
+  const record = recordOf(graph);
+  record.passthroughs = [...(record.passthroughs ?? []), passthrough];
+  changed(record);
 }
 
 /** Removes every passthrough from `graph`'s inboxes to `target`. */
-export function removeInboxPassthroughsTo(graph: AnyActorRef, target: AnyActorRef): void {
-  removePassthroughs(graph, (p) => p.ref === target);
-}
-
-function removePassthroughs(graph: AnyActorRef, matches: (passthrough: Passthrough) => boolean): void {
-  const list = inboxPassthroughs.get(graph);
-  if (!list) return;
-  const remaining = list.filter((p) => !matches(p));
-  if (remaining.length > 0) inboxPassthroughs.set(graph, remaining);
-  else inboxPassthroughs.delete(graph);
-  topologyVersion++;
+export function removeInboxPassthroughsTo(graph: ComponentRef, target: ComponentRef): void {
+  const record = findRecord(graph);
+  const list = record?.passthroughs;
+  if (!record || !list) return;
+  const remaining = list.filter((p) => p.ref !== target);
+  record.passthroughs = remaining.length > 0 ? remaining : undefined;
+  changed(record);
 }
 
 // Links return nothing: per-connection wiring would otherwise pay for an undo closure per link.
 // `removeLinksBetween` undoes them.
 
 /** Links `source.outbox` to `target.inbox`. */
-export function linkToInbox(source: AnyActorRef, outbox: string, target: AnyActorRef, inbox: string): void {
+export function linkToInbox(source: ComponentRef, outbox: string, target: ComponentRef, inbox: string): void {
   addDestination(source, outbox, { ref: target, box: inbox, outward: false });
 }
 
 /** Links a child's outbox to an outbox of its graph: the graph re-emits what the child sends. */
-export function linkToOwnOutbox(child: AnyActorRef, outbox: string, graph: AnyActorRef, graphOutbox: string): void {
+export function linkToOwnOutbox(child: ComponentRef, outbox: string, graph: AnyActorRef, graphOutbox: string): void {
   addDestination(child, outbox, { ref: graph, box: graphOutbox, outward: true });
 }
 
-/** Removes every link from an outbox of `source` to `target` (to its inboxes or, for its child, its outboxes). */
-export function removeLinksBetween(source: AnyActorRef, target: AnyActorRef): void {
-  const entry = outboxDestinations.get(source);
-  if (!entry) return;
-  for (const route of Array.isArray(entry) ? entry : [entry]) {
+/**
+ * Removes the links from `source`'s outboxes to `target` (to its inboxes or, for its child, its
+ * outboxes). With `endedOnly`, `target` has ended: only links into its inboxes go, and an outbox
+ * left with no link at all is closed for good (canSend false, whenCanSend never wakes), as nothing
+ * will take what it sends. Returns the outboxes of `source` closed that way.
+ */
+function unlink(source: ComponentRef, target: ComponentRef, endedOnly: boolean): string[] {
+  const record = findRecord(source);
+  const entry = record?.routes;
+  if (!record || !entry) return [];
+  const closed: string[] = [];
+  for (const route of Array.isArray(entry) ? [...entry] : [entry]) {
     const destinations = route.destinations;
+    const before = destinations.length;
     for (let i = destinations.length - 1; i >= 0; i--) {
-      if (destinations[i]!.ref === target) destinations.splice(i, 1);
+      const destination = destinations[i]!;
+      if (destination.ref === target && !(endedOnly && destination.outward)) destinations.splice(i, 1);
+    }
+    if (endedOnly && destinations.length < before && destinations.length === 0) {
+      route.closed = true;
+      closed.push(route.box);
     }
   }
-  topologyVersion++;
+  changed(record);
+  return closed;
+}
+
+/** Removes every link from an outbox of `source` to `target` (to its inboxes or, for its child, its outboxes). */
+export function removeLinksBetween(source: ComponentRef, target: ComponentRef): void {
+  unlink(source, target, false);
 }
 
 /**
@@ -206,23 +215,8 @@ export function removeLinksBetween(source: AnyActorRef, target: AnyActorRef): vo
  * at all is closed for good (canSend false, whenCanSend never wakes): nothing will take what it
  * sends. Returns the outboxes of `source` closed that way.
  */
-export function closeLinksInto(source: AnyActorRef, target: AnyActorRef): string[] {
-  const entry = outboxDestinations.get(source);
-  if (!entry) return [];
-  const closed: string[] = [];
-  for (const route of Array.isArray(entry) ? [...entry] : [entry]) {
-    const destinations = route.destinations;
-    const before = destinations.length;
-    for (let i = destinations.length - 1; i >= 0; i--) {
-      if (destinations[i]!.ref === target && !destinations[i]!.outward) destinations.splice(i, 1);
-    }
-    if (destinations.length < before && destinations.length === 0) {
-      route.closed = true;
-      closed.push(route.box);
-    }
-  }
-  topologyVersion++;
-  return closed;
+export function closeLinksInto(source: ComponentRef, target: ComponentRef): string[] {
+  return unlink(source, target, true);
 }
 
 /**
@@ -235,39 +229,40 @@ export const ROUTES_ITS_OUTBOXES = Symbol('kamaelia.routesItsOutboxes');
 
 type RoutingMark = true | readonly string[] | undefined;
 
-function routesItself(source: AnyActorRef, outbox: string): boolean {
+function routesItself(source: ComponentRef, outbox: string): boolean {
   const mark = ((source as { [ROUTES_ITS_OUTBOXES]?: RoutingMark })[ROUTES_ITS_OUTBOXES] ??
     (source as { logic?: { [ROUTES_ITS_OUTBOXES]?: RoutingMark } }).logic?.[ROUTES_ITS_OUTBOXES]) as RoutingMark;
   return mark === true || (mark !== undefined && mark.includes(outbox));
 }
 
-function addDestination(source: AnyActorRef, outbox: string, destination: Destination): void {
-  const route = lookup(outboxDestinations, source, outbox);
+function addDestination(source: ComponentRef, outbox: string, destination: Destination): void {
+  const record = recordOf(source);
+  const route = lookup(record.routes, outbox);
   if (route) {
     route.destinations.push(destination);
     route.closed = false;
   } else {
     // One XState listener per outbox, not per link, and no closure per link.
-    const created: OutboxRoute = { box: outbox, destinations: [destination], closed: false, gates: undefined, gatesVersion: -1 };
-    insert(outboxDestinations, source, created);
+    const created: OutboxRoute = { box: outbox, destinations: [destination], closed: false, gates: undefined, gatesFrom: undefined, gatesVersions: undefined };
+    record.routes = insert(record.routes, created);
     if (!routesItself(source, outbox)) source.on(outbox, (event: { data?: unknown }) => deliverToDestinations(created.destinations, event.data));
   }
-  topologyVersion++;
+  changed(record);
 }
 
 /** The inboxes `source`'s outboxes are linked to now (not its graph's own outboxes): for the inspector. */
-export function linksFrom(source: AnyActorRef): { readonly outbox: string; readonly target: AnyActorRef; readonly inbox: string }[] {
-  const entry = outboxDestinations.get(source);
+export function linksFrom(source: ComponentRef): { readonly outbox: string; readonly target: ComponentRef; readonly inbox: string }[] {
+  const entry = findRecord(source)?.routes;
   if (!entry) return [];
-  const links: { outbox: string; target: AnyActorRef; inbox: string }[] = [];
+  const links: { outbox: string; target: ComponentRef; inbox: string }[] = [];
   for (const route of Array.isArray(entry) ? entry : [entry]) {
     for (const destination of route.destinations) if (!destination.outward) links.push({ outbox: route.box, target: destination.ref, inbox: destination.box });
   }
   return links;
 }
 
-export function isOutboxLinked(source: AnyActorRef, outbox: string): boolean {
-  return (lookup(outboxDestinations, source, outbox)?.destinations.length ?? 0) > 0;
+export function isOutboxLinked(source: ComponentRef, outbox: string): boolean {
+  return (routeOf(source, outbox)?.destinations.length ?? 0) > 0;
 }
 
 // ---- flow control -------------------------------------------------------------------------------
@@ -282,9 +277,10 @@ class InboxGate {
   constructor(readonly box: string) {}
 }
 
-function gateOf(ref: AnyActorRef, box: string): InboxGate {
-  let gate = lookup(gates, ref, box);
-  if (!gate) insert(gates, ref, (gate = new InboxGate(box)));
+function gateOf(ref: ComponentRef, box: string): InboxGate {
+  const record = recordOf(ref);
+  let gate = lookup(record.gates, box);
+  if (!gate) record.gates = insert(record.gates, (gate = new InboxGate(box)));
   return gate;
 }
 
@@ -293,7 +289,7 @@ function gateOf(ref: AnyActorRef, box: string): InboxGate {
  * woken in a microtask, not inside this call: a consumer that reopens from its own handler would
  * otherwise take a whole burst into that handler before it returns.
  */
-export function setInboxOpen(ref: AnyActorRef, box: string, open: boolean): void {
+export function setInboxOpen(ref: ComponentRef, box: string, open: boolean): void {
   const gate = gateOf(ref, box);
   if (gate.closed === !open) return;
   gate.closed = !open;
@@ -308,45 +304,72 @@ export function setInboxOpen(ref: AnyActorRef, box: string, open: boolean): void
   }
 }
 
-function finalGates(ref: AnyActorRef, outbox: string, out: InboxGate[], depth = 0): void {
+/** Where a gate search went: the records it read, with their linkVersion then. */
+interface Trail {
+  readonly records: ActorRecord[];
+  readonly versions: number[];
+}
+
+function visit(ref: ComponentRef, trail: Trail | undefined): ActorRecord | undefined {
+  // Made if missing: a passthrough added to it later must find this trail stale.
+  const record = trail ? recordOf(ref) : findRecord(ref);
+  if (record && trail) {
+    trail.records.push(record);
+    trail.versions.push(record.linkVersion ?? 0);
+  }
+  return record;
+}
+
+function finalGates(ref: ComponentRef, outbox: string, out: InboxGate[], trail: Trail | undefined, depth = 0): void {
   if (depth > 64) return; // a cycle of self passthroughs; nothing sane to gate on
-  for (const destination of lookup(outboxDestinations, ref, outbox)?.destinations ?? []) {
+  const record = visit(ref, trail);
+  for (const destination of lookup(record?.routes, outbox)?.destinations ?? []) {
     if (destination.outward) {
-      finalGates(destination.ref, destination.box, out, depth + 1);
+      finalGates(destination.ref, destination.box, out, trail, depth + 1);
     } else {
-      inboxGates(destination.ref, destination.box, out, depth + 1);
+      inboxGates(destination.ref, destination.box, out, trail, depth + 1);
     }
   }
 }
 
 /** The gates of the final inboxes a message to `ref`'s inbox `box` reaches, through passthroughs. */
-function inboxGates(ref: AnyActorRef, box: string, out: InboxGate[], depth: number): void {
-  const targets = inboxPassthroughs.get(ref)?.filter((p) => p.from === box);
+function inboxGates(ref: ComponentRef, box: string, out: InboxGate[], trail: Trail | undefined, depth: number): void {
+  const targets = visit(ref, trail)?.passthroughs?.filter((p) => p.from === box);
   if (!targets || targets.length === 0 || depth > 64) {
     out.push(gateOf(ref, box));
     return;
   }
-  for (const target of targets) inboxGates(target.ref, target.box, out, depth + 1);
+  for (const target of targets) inboxGates(target.ref, target.box, out, trail, depth + 1);
 }
 
 const noGates: readonly InboxGate[] = [];
 
-/** The gates of every final inbox `ref`'s `outbox` feeds, recomputed only after links changed. */
-function gatesOf(ref: AnyActorRef, outbox: string): readonly InboxGate[] {
-  const route = lookup(outboxDestinations, ref, outbox);
+function isFresh(route: OutboxRoute): boolean {
+  const from = route.gatesFrom;
+  const versions = route.gatesVersions;
+  if (!from || !versions) return false;
+  for (let i = 0; i < from.length; i++) if ((from[i]!.linkVersion ?? 0) !== versions[i]) return false;
+  return true;
+}
+
+/** The gates of every final inbox `ref`'s `outbox` feeds, recomputed only after links on its way changed. */
+function gatesOf(ref: ComponentRef, outbox: string): readonly InboxGate[] {
+  const route = routeOf(ref, outbox);
   if (!route) return noGates;
-  if (route.gatesVersion !== topologyVersion || !route.gates) {
+  if (!route.gates || !isFresh(route)) {
     const found: InboxGate[] = [];
-    finalGates(ref, outbox, found);
+    const trail: Trail = { records: [], versions: [] };
+    finalGates(ref, outbox, found, trail);
     route.gates = found;
-    route.gatesVersion = topologyVersion;
+    route.gatesFrom = trail.records;
+    route.gatesVersions = trail.versions;
   }
   return route.gates;
 }
 
 /** The producer side: may `ref` send more on `outbox` without overfilling a consumer? */
-export function canSend(ref: AnyActorRef, outbox: string): boolean {
-  if (lookup(outboxDestinations, ref, outbox)?.closed) return false; // its consumers have ended
+export function canSend(ref: ComponentRef, outbox: string): boolean {
+  if (routeOf(ref, outbox)?.closed) return false; // its consumers have ended
   for (const gate of gatesOf(ref, outbox)) if (gate.closed) return false;
   return true;
 }
@@ -355,8 +378,8 @@ export function canSend(ref: AnyActorRef, outbox: string): boolean {
  * Calls `wake` once every consumer fed by `outbox` is open again (at once if they are); never, if
  * they have all ended (closeLinksInto), so a producer waiting on them stops instead of spinning.
  */
-export function whenCanSend(ref: AnyActorRef, outbox: string, wake: () => void): () => void {
-  if (lookup(outboxDestinations, ref, outbox)?.closed) return () => {};
+export function whenCanSend(ref: ComponentRef, outbox: string, wake: () => void): () => void {
+  if (routeOf(ref, outbox)?.closed) return () => {};
   return whenAllOpen(() => gatesOf(ref, outbox), wake);
 }
 
@@ -382,19 +405,19 @@ function whenAllOpen(currentGates: () => readonly InboxGate[], wake: () => void)
 }
 
 /** The gates of the final inboxes that a message sent to `ref`'s inbox `box` reaches. */
-function gatesOfInbox(ref: AnyActorRef, box: string): InboxGate[] {
+function gatesOfInbox(ref: ComponentRef, box: string): InboxGate[] {
   const found: InboxGate[] = [];
-  inboxGates(ref, box, found, 0);
+  inboxGates(ref, box, found, undefined, 0);
   return found;
 }
 
 /** A producer outside the graph (run()'s handle, toDuplex): can `ref`'s inbox `box` take more now? */
-export function isInboxOpen(ref: AnyActorRef, box: string): boolean {
+export function isInboxOpen(ref: ComponentRef, box: string): boolean {
   for (const gate of gatesOfInbox(ref, box)) if (gate.closed) return false;
   return true;
 }
 
 /** Calls `wake` once `ref`'s inbox `box` (through its passthroughs) is open (at once if it is). */
-export function whenInboxOpen(ref: AnyActorRef, box: string, wake: () => void): () => void {
+export function whenInboxOpen(ref: ComponentRef, box: string, wake: () => void): () => void {
   return whenAllOpen(() => gatesOfInbox(ref, box), wake);
 }

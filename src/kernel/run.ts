@@ -1,12 +1,14 @@
 // run(component): start a component as the root of an actor system and talk to its boxes.
-import { createActor, type Actor, type AnyActorLogic, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate';
+import { createActor, type Actor, type ActorLogic, type AnyActorLogic, type EventObject, type InspectionEvent, type Observer, type Snapshot, type StateValue, type Subscription } from 'xstate';
+import type { AnyActorSystem, OutboxEvent } from './events.js';
 import { assertComponent, type Component } from './component.js';
 import { abortError } from './abort.js';
 import { componentFailed, isShutdownRequest, reasonFromError, type Reason } from './messages.js';
 import { MessageQueue } from './MessageQueue.js';
 import { registerComponent } from './registry.js';
-import { deliverToInbox, linkToInbox, setDirectReceiver, setInboxOpen } from './routing.js';
+import { deliverToInbox, linkToInbox, setInboxOpen } from './routing.js';
 import { stopTree } from './childActors.js';
+import { HandleSink } from './handleSink.js';
 
 /** Options of {@link run}. */
 export interface RunOptions {
@@ -59,14 +61,49 @@ export interface RunResult {
 
 /** Options of `next()`. */
 export interface NextOptions {
-  /** Reject if no message arrives within this many milliseconds. @defaultValue no timeout */
+  /**
+   * Reject if no message arrives within this many milliseconds: an integer from 0 to
+   * MAX_DURATION_MS (2^31 - 1); anything else rejects at once with a RangeError naming it. @defaultValue no timeout
+   */
   readonly timeoutMs?: number;
   /** Reject with an `AbortError` (code `ABORT_ERR`) when this aborts; the message, if one comes later, stays buffered. */
   readonly signal?: AbortSignal;
 }
 
-/** A running component, as {@link run} returns it. */
-export interface RunHandle<In extends object, Out extends object> {
+/**
+ * What the root actor of a run reports (its `getSnapshot()`): XState's `status` (`active`, `done`,
+ * `error`, `stopped`) with `output` or `error`, and, when the component's logic is a state machine
+ * (TCPClient, TCPServer, a `logic` component), its state `value` and `context`. A component does not
+ * declare its logic's type, so `context` is `unknown`: narrow it where you know the machine.
+ */
+export type RunSnapshot = Snapshot<unknown> & {
+  /** The machine's state value; undefined for a body or logic that is not a machine. */
+  readonly value?: StateValue;
+  /** The machine's context; undefined for a body or logic that is not a machine. */
+  readonly context?: unknown;
+};
+
+/**
+ * The root XState actor of a run, as {@link RunHandle.actor} gives it: its snapshot is a
+ * {@link RunSnapshot}; it takes any event (a machine component may take more than its inbox events);
+ * `on(box, handler)` hears each message the component sends out of outbox `box`, as `{ type: box, data }`
+ * with `data` typed by `Out`. Pass it to serverStats, suspendAccepting, childrenOf, componentInfo and the like.
+ */
+export type RunActor<Out extends object = Record<string, unknown>> = {
+  /**
+   * Calls `handler` with each message the component sends out of outbox `box`, as `{ type: box, data }`;
+   * returns the subscription to end it. (A method beside Actor's own `on`, so that the handle of any
+   * component is still a plain `RunHandle`: an Actor typed by `Out` would not be assignable to one typed by the default.)
+   */
+  on<K extends keyof Out & string>(box: K, handler: (event: { readonly type: K; readonly data: Out[K] }) => void): Subscription;
+} & Actor<ActorLogic<RunSnapshot, EventObject, unknown, AnyActorSystem, OutboxEvent<Record<string, unknown>>>>;
+
+/**
+ * A running component, as {@link run} returns it. `In` and `Out` are the message types of its
+ * inboxes and outboxes; both default to `Record<string, unknown>`, so `RunHandle` alone holds the
+ * handle of any component.
+ */
+export interface RunHandle<In extends object = Record<string, unknown>, Out extends object = Record<string, unknown>> {
   /**
    * Puts `message` into the component's inbox `box`. Returns `false`, and drops the message, when the
    * component has already ended (it cannot be delivered); `true` otherwise. Throws a TypeError for a
@@ -81,8 +118,8 @@ export interface RunHandle<In extends object, Out extends object> {
   readonly done: Promise<RunResult>;
   /** Stops the component and everything under it at once. */
   stop(): void;
-  /** The root XState actor. */
-  readonly actor: Actor<AnyActorLogic>;
+  /** The root XState actor (see {@link RunActor}). */
+  readonly actor: RunActor<Out>;
 }
 
 /**
@@ -114,19 +151,13 @@ export function run<In extends object, Out extends object>(component: Component<
   // stand-in actor that only routing sees), whose gate closes while the handle holds too much.
   const highWaterBytes = positiveLimit(options.highWaterMark?.bytes, DEFAULT_HANDLE_HIGH_WATER_BYTES, 'bytes');
   const highWaterMessages = positiveLimit(options.highWaterMark?.messages, DEFAULT_HANDLE_HIGH_WATER_MESSAGES, 'messages');
-  const sink = { id: `${options.id ?? component.name} (run handle)` } as unknown as AnyActorRef;
   const queues = new Map<string, MessageQueue<unknown>>();
+  const sink = new HandleSink(`${options.id ?? component.name} (run handle)`, actor.system as AnyActorSystem, queues);
   for (const outbox of component.outboxes) {
     const queue = new MessageQueue<unknown>(outbox, (q) => setInboxOpen(sink, outbox, q.bufferedBytes < highWaterBytes && q.bufferedMessages < highWaterMessages));
     queues.set(outbox, queue);
     linkToInbox(actor, outbox, sink, outbox);
   }
-  setDirectReceiver(sink, {
-    receive: (box, data) => {
-      queues.get(box)?.push(data);
-      return true;
-    },
-  });
   const queueOf = (box: string): MessageQueue<unknown> => {
     const queue = queues.get(box);
     if (!queue) throw new TypeError(`${component.name} has no outbox "${box}" (it has ${component.outboxes.join(', ')})`);

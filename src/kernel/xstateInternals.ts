@@ -9,41 +9,24 @@
 // - `_stop()` (stopActor): ActorRef.stop() throws for a child, and our children are made with
 //   createActor({ parent }) outside the parent's snapshot.children (childActors.ts), so no stopChild
 //   action reaches them; XState also leaves a failed machine's children running (statelyai/xstate#5153).
-// - `_processingStatus` and `mailbox` (isMailboxIdle, holdMailbox): a body component's message runs
-//   its handler at once when nothing is queued for it (componentLogic.ts, handleNow), keeping the
-//   mailbox's order and one-at-a-time guarantees. XState has no public way to ask whether an actor
-//   is busy, nor to hold its line.
 // - `system._sendInspectionEvent` (inspectEvent, inspectSnapshot, inspectActor): inspectors still
 //   see the messages that skip the mailbox and the bodies hosted inside a connection's actor
 //   (hostedBody.ts). XState reports inspection events only for what passes through its own Actor.
 import { createRequire } from 'node:module';
 import { createActor, fromTransition, type AnyActorRef, type EventObject, type InspectionEvent } from 'xstate';
+import type { ComponentRef } from './componentRef.js';
 
 interface ActorInternals {
   _actorScope: { emit(event: EventObject): void };
   _stop(): void;
-  /** 1 = running (XState's ProcessingStatus.Running). */
+  /** 1 = running (XState's ProcessingStatus.Running): only read by the load-time check. */
   _processingStatus: number;
-  /** `_current` is the event being processed or next in line; null when nothing is. */
-  mailbox: Mailbox;
   system: { _sendInspectionEvent(event: object): void };
-}
-
-interface MailboxEntry {
-  value: unknown;
-  next: MailboxEntry | null;
-}
-
-/** XState's Mailbox: a linked list it drains synchronously; `_current` is set while it works. */
-interface Mailbox {
-  _current: MailboxEntry | null;
-  _last: MailboxEntry | null;
-  flush(): void;
 }
 
 const RUNNING = 1;
 
-function internals(ref: AnyActorRef): ActorInternals {
+function internals(ref: AnyActorRef | ComponentRef): ActorInternals {
   return ref as unknown as ActorInternals;
 }
 
@@ -53,18 +36,12 @@ export function emitFrom(ref: AnyActorRef, event: EventObject & { data?: unknown
 }
 
 /** Stops `ref` even if it has a parent (XState's public stop() is for root actors only). */
-export function stopActor(ref: AnyActorRef): void {
+export function stopActor(ref: ComponentRef): void {
   internals(ref)._stop();
 }
 
-/** Running, and neither processing an event nor holding one: an event sent now would run at once. */
-export function isMailboxIdle(ref: AnyActorRef): boolean {
-  const actor = internals(ref);
-  return actor._processingStatus === RUNNING && actor.mailbox._current === null;
-}
-
 /** Tells the system's inspectors about `event` reaching `ref`, as XState's relay does. */
-export function inspectEvent(ref: AnyActorRef, event: EventObject): void {
+export function inspectEvent(ref: ComponentRef, event: EventObject): void {
   internals(ref).system._sendInspectionEvent({ type: '@xstate.event', sourceRef: undefined, actorRef: ref, event });
 }
 
@@ -74,31 +51,8 @@ export function inspectActor(system: unknown, ref: unknown): void {
 }
 
 /** Tells the system's inspectors `ref` took `event` and is at `snapshot`, as XState's update does. */
-export function inspectSnapshot(ref: AnyActorRef, event: EventObject, snapshot: unknown): void {
+export function inspectSnapshot(ref: ComponentRef, event: EventObject, snapshot: unknown): void {
   internals(ref).system._sendInspectionEvent({ type: '@xstate.snapshot', actorRef: ref, event, snapshot });
-}
-
-/**
- * Makes `ref`'s mailbox look busy while the caller handles an event in its place: whatever is sent
- * to `ref` meanwhile waits in line, exactly as if XState were processing that event. The returned
- * function hands the line back and lets XState work through it.
- */
-export function holdMailbox(ref: AnyActorRef): () => void {
-  const mailbox = internals(ref).mailbox;
-  const held: MailboxEntry = { value: undefined, next: null };
-  mailbox._current = held;
-  mailbox._last = held;
-  return () => {
-    if (mailbox._current !== held) return; // cleared and replaced by a stop: nothing of ours left
-    const waiting = held.next;
-    if (waiting) {
-      mailbox._current = waiting;
-      mailbox.flush();
-    } else {
-      mailbox._current = null;
-      mailbox._last = null;
-    }
-  };
 }
 
 /**
@@ -122,10 +76,8 @@ export function checkInternals(): void {
   check(typeof actor._actorScope?.emit === 'function', 'Actor._actorScope.emit');
   check(typeof actor._stop === 'function', 'Actor._stop()');
   check(typeof actor.system?._sendInspectionEvent === 'function', 'ActorSystem._sendInspectionEvent()');
-  const mailbox = actor.mailbox as Partial<Mailbox> | undefined;
-  check(!!mailbox && '_current' in mailbox && '_last' in mailbox && typeof mailbox.flush === 'function', 'Actor.mailbox (_current, _last, flush)');
   counter.start();
-  check(isMailboxIdle(counter), 'Actor._processingStatus (1 = running) or an idle mailbox (_current null)');
+  check(actor._processingStatus === RUNNING, 'Actor._processingStatus (1 = running)');
 
   let emitted: unknown;
   counter.on('probe', (event) => {
@@ -133,12 +85,6 @@ export function checkInternals(): void {
   });
   emitFrom(counter, { type: 'probe', data: 1 });
   check(emitted === 1, 'Actor._actorScope.emit (listeners from actor.on)');
-
-  const release = holdMailbox(counter);
-  counter.send({ type: 'tick' });
-  check(counter.getSnapshot().context === 0 && !isMailboxIdle(counter), 'Actor.mailbox (an event sent while the line is held must wait)');
-  release();
-  check(counter.getSnapshot().context === 1 && isMailboxIdle(counter), 'Actor.mailbox.flush (a held line must run when released)');
 
   const seen = inspected.length;
   inspectEvent(counter, { type: 'probe' });

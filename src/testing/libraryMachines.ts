@@ -72,9 +72,9 @@ const LISTENER_EFFECTS: Readonly<Record<string, (stub: StubHandle) => void>> = {
 };
 
 /**
- * The socket binding's contract, as the CSA relies on it: an abort closes at once (reporting the
- * reason only when told to always), and once both our flush and the peer's FIN happened the socket
- * is closed.
+ * The socket binding's contract, as the CSA relies on it: an abort closes at once (the socket's
+ * own facts, no reason: the machine keeps why it aborted), and once both our flush and the peer's
+ * FIN happened the socket is closed.
  */
 function socketBindingReacts(event: EventObject, stub: StubHandle, direction: 'received' | 'sent'): void {
   const closedCleanly = { type: 'socket.closed', bytesIn: 0, bytesOut: 0, unsentBytes: 0 };
@@ -84,8 +84,8 @@ function socketBindingReacts(event: EventObject, stub: StubHandle, direction: 'r
     return;
   }
   if (event.type === 'abortSocket') {
-    const abort = ((event as { params?: unknown }).params ?? {}) as { reason?: unknown; always?: boolean };
-    stub.sendBack(abort.always && abort.reason ? { ...closedCleanly, reason: abort.reason } : closedCleanly);
+    // The binding reports only what happened to the socket; the machine decides the end's reason.
+    stub.sendBack(closedCleanly);
   } else if (event.type === 'flushSocket' && stub.sent.some((sent) => sent.type === 'socket.peerEnded')) {
     stub.sendBack(closedCleanly);
   }

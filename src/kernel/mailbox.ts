@@ -1,0 +1,68 @@
+// The one mailbox: one handler at a time, in order, re-entrancy safe. What is delivered while a
+// handler runs (a component answering a message it just sent, a reply to a chunk just emitted)
+// waits its turn, as in an actor's mailbox. Body components, hosted bodies and socket bindings all
+// take their messages through one of these; machine components through XState's own.
+
+/** Runs `handle(box, data)` for each delivery, one at a time and in order. */
+export class Mailbox {
+  /** A handler is running, or the mailbox is held (before its owner has started). */
+  private running: boolean;
+  /** Box and data pairs waiting their turn (flat: no object per message). */
+  private waiting: unknown[] | undefined;
+
+  /** `held`: deliveries wait until release() (an owner that has not started yet). */
+  constructor(
+    private readonly handle: (box: string, data: unknown) => void,
+    held = false,
+  ) {
+    this.running = held;
+  }
+
+  /** True while a handler runs or the mailbox is held. */
+  get busy(): boolean {
+    return this.running;
+  }
+
+  /** Runs the handler for this delivery now, or after those before it. */
+  deliver(box: string, data: unknown): void {
+    if (this.running) {
+      (this.waiting ??= []).push(box, data);
+      return;
+    }
+    this.running = true;
+    try {
+      this.handle(box, data);
+      this.drain();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Holds deliveries until release(). Returns false if it was already busy. */
+  hold(): boolean {
+    if (this.running) return false;
+    this.running = true;
+    return true;
+  }
+
+  /** Runs what waited while held, then takes deliveries as they come. */
+  release(): void {
+    try {
+      this.drain();
+    } finally {
+      this.running = false;
+    }
+  }
+
+  /** Drops what is waiting (its owner has ended). */
+  clear(): void {
+    this.waiting = undefined;
+  }
+
+  private drain(): void {
+    for (let waiting = this.waiting; waiting !== undefined; waiting = this.waiting) {
+      this.waiting = undefined;
+      for (let i = 0; i < waiting.length; i += 2) this.handle(waiting[i] as string, waiting[i + 1]);
+    }
+  }
+}
