@@ -5,13 +5,18 @@
 import tls from 'node:tls';
 import type { AnyActorRef, AnyMachineSnapshot } from 'xstate';
 import type { ListenerOperation } from '../../actors/listener.js';
+import { findRecord, recordOf } from '../kernel/actorRecord.js';
 import { tcpServerOf } from './serverStats.js';
 
-/** Who carries out operations for a server that has no listener of its own (a cluster primary). */
-const operators = new WeakMap<AnyActorRef, (operation: ListenerOperation) => boolean>();
+declare module '../kernel/actorRecord.js' {
+  interface ActorRecord {
+    /** Who carries out operations for a server that has no listener of its own (a cluster primary) (acceptControl.ts). */
+    operator?: (operation: ListenerOperation) => boolean;
+  }
+}
 
 export function registerOperator(server: AnyActorRef, operate: (operation: ListenerOperation) => boolean): void {
-  operators.set(server, operate);
+  recordOf(server).operator = operate;
 }
 
 /**
@@ -20,7 +25,7 @@ export function registerOperator(server: AnyActorRef, operate: (operation: Liste
  * the operation in its state.
  */
 export function operateListener(ref: AnyActorRef, operation: ListenerOperation): boolean {
-  const operator = operators.get(ref);
+  const operator = findRecord(ref)?.operator;
   if (operator) return operator(operation);
   const server = tcpServerOf(ref);
   const snapshot = server?.getSnapshot() as (AnyMachineSnapshot & { children?: Record<string, AnyActorRef | undefined> }) | undefined;
