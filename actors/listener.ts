@@ -14,6 +14,7 @@ import { deliverToInbox } from '../src/kernel/routing.js';
 import { createChildActor, forgetChild, parentOf, stopTree } from '../src/kernel/childActors.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import type { ConnectionGate, GatedPeer } from './connectionGate.js';
+import type { ListenerObserver } from './listenerObserver.js';
 
 /** Socket options Node offers for a listening server and the sockets it accepts. */
 export interface ServerSocketOptions {
@@ -71,6 +72,8 @@ export interface ListenerInput {
   readonly path?: string;
   /** Takes new TLS credentials for STARTTLS connections made from now on (see the replaceTls command). */
   readonly replaceStartTls?: (options: tls.SecureContextOptions) => void;
+  /** Told each lifecycle fact (src/internet/diagnostics.ts publishes them on node:diagnostics_channel). */
+  readonly observer?: ListenerObserver;
 }
 
 /** Commands a running server's owner may give its listener directly (src/internet/acceptControl.ts). */
@@ -244,6 +247,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     forgetChild(self, String(id));
     if (!connection.socket.destroyed) connection.socket.destroy(); // safety net: the CSA should have closed it
     counts.open--;
+    input.observer?.closed(id, connection.socket, why);
     announce(shutdownCSA(id, connection.csa, why));
     if (!accepting && counts.open === 0) report({ type: 'listener.drained' });
   };
@@ -264,6 +268,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   const accept = (socket: net.Socket, gatedPeer?: GatedPeer): void => {
     socket.on('error', ignoreSocketError);
     if (tlsServer) handshakeOver(rawOf(socket));
+    if (tlsServer) input.observer?.handshakeDone(rawOf(socket), socket);
     if (gate && tlsServer) {
       const key = gateKey(socket);
       gatedPeer = gated.get(key);
@@ -282,6 +287,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     } catch (error) {
       socket.destroy();
       report({ type: 'listener.acceptError', reason: reasonFromError(error, 'ECSA') });
+      input.observer?.acceptError(reasonFromError(error, 'ECSA'));
       return;
     }
     // In paths and the inspector a CSA sits under the TCPServer, not under its listener.
@@ -294,6 +300,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     }
     counts.open++;
     counts.accepted++;
+    input.observer?.opened(id, socket);
     // Consumers link the CSA's boxes while handling newCSA, before it starts and reads its first byte.
     announce(new Announcement(id, csa, socket, input.port, gatedPeer, input.path));
     csa.start();
@@ -324,6 +331,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   if (tlsServer) tlsServer.on('secureConnection', accept);
   else if (!gate) server.on('connection', accept);
   server.on('drop', () => report({ type: 'listener.refused' }));
+  server.on('drop', () => input.observer?.refused());
   if (tlsServer) {
     // node:tls has wrapped the raw socket by now (its own 'connection' listener came first).
     tlsServer.on('connection', (raw: net.Socket) => {
@@ -333,12 +341,14 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
       }
       handshaking.add(raw);
       counts.open++;
+      input.observer?.handshakeStarted(raw);
       raw.once('close', () => handshakeOver(raw));
     });
     tlsServer.on('tlsClientError', (error: Error, socket: tls.TLSSocket) => {
       handshakeOver(rawOf(socket));
       socket.destroy(); // with a tlsClientError listener Node leaves closing the socket to us
       report({ type: 'listener.handshakeFailed', reason: reasonFromError(error, 'ETLS') });
+      input.observer?.handshakeFailed(rawOf(socket), reasonFromError(error, 'ETLS'));
     });
   }
   const dropGated = (): void => {
@@ -371,16 +381,19 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
     bound = true;
     if (input.path !== undefined) {
       report({ type: 'listener.bound', address: input.path, port: 0, family: 'Unix' });
+      input.observer?.listening(input.path, 0, 'Unix');
       return;
     }
     const address = server.address() as net.AddressInfo;
     boundPort = address.port;
     report({ type: 'listener.bound', address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' });
+    input.observer?.listening(address.address, address.port, address.family === 'IPv6' ? 'IPv6' : 'IPv4');
   });
   server.on('error', (error: NodeJS.ErrnoException) => {
     if (ended) return;
     if (bound) {
       report({ type: 'listener.acceptError', reason: reasonFromError(error, 'EACCEPT') });
+      input.observer?.acceptError(reasonFromError(error, 'EACCEPT'));
       return;
     }
     if (input.portRange && error.code === 'EADDRINUSE' && attempt + 1 < ports.length) {
@@ -435,6 +448,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   });
 
   return () => {
+    input.observer?.serverClosed();
     ended = true;
     accepting = false;
     server.close();
