@@ -64,6 +64,8 @@ export type { ProxyParseResult } from './internet/proxyProtocol.js';
 export type { ProxyProtocolOptions } from './internet/proxyGate.js';
 export { replaceTlsCredentials, resumeAccepting, suspendAccepting } from './internet/acceptControl.js';
 export { shutdownOn } from './chassis/shutdownOn.js';
+export { agentCheck } from './chassis/agentCheck.js';
+export type { AgentCheck, AgentCheckOptions, AgentCheckTarget, AgentState } from './chassis/agentCheck.js';
 export { DIAGNOSTICS_CHANNELS } from './internet/diagnostics.js';
 export type {
   ConnectionCloseMessage,
