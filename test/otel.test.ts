@@ -7,7 +7,7 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import { describe, expect, it } from 'vitest';
 import { ConnectedServer, EchoProtocol, run } from 'kamaelia-xstate';
 import { instrumentServers } from 'kamaelia-xstate/otel';
-import { closed, connect, readBytes, testCertificates, until } from './server-helpers.js';
+import { closed, connect, readBytes, testCertificates } from './server-helpers.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 
 const cleanups = cleanupsAfterEach();
