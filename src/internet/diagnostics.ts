@@ -6,9 +6,9 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type tls from 'node:tls';
-import type { ConnectionGate, GatedPeer } from '../../actors/connectionGate.js';
+import type { ConnectionGate } from '../../actors/connectionGate.js';
 import type { ListenerObserver } from '../../actors/listenerObserver.js';
-import type { Reason } from '../kernel/messages.js';
+import type { PeerInfo, Reason } from '../kernel/messages.js';
 
 /** The names of the channels this package publishes on (`diagnostics_channel.subscribe(name, fn)`). */
 export const DIAGNOSTICS_CHANNELS = {
@@ -121,7 +121,7 @@ export interface ProxyAcceptedMessage {
   /** Absent when relayed from a cluster worker. */
   readonly socket?: net.Socket;
   /** What the header said: the client (`peer`, `peerPort`), the proxy's end, the header itself. */
-  readonly peer: GatedPeer;
+  readonly peer: Partial<Omit<PeerInfo, 'localIp' | 'localPort'>>;
 }
 
 /** Payload of proxyRejected. */
