@@ -448,6 +448,7 @@ export const listenerLogic = fromCallback<ListenerCommand | EventObject, Listene
   });
 
   return () => {
+    for (const [id, { socket }] of connections) input.observer?.closed(id, socket, reason('ESHUTDOWN', 'the server was stopped'));
     input.observer?.serverClosed();
     ended = true;
     accepting = false;

@@ -140,6 +140,25 @@ describe('diagnostics_channel events', () => {
     expect(names(seen)).not.toContain('connection:open');
   });
 
+  it('stopping a server publishes the close of every open connection and the end of every handshake under way', async () => {
+    const seen = recordAll();
+    const certs = await testCertificates();
+    const server = run(ConnectedServer({ host: '127.0.0.1', tls: { secure: true, key: certs.serverKey, cert: certs.serverCert }, protocol: () => EchoProtocol() }));
+    const { port } = await server.next('listening');
+    const secured = tls.connect({ port, host: '127.0.0.1', ca: certs.ca, servername: 'localhost' });
+    secured.on('error', () => {});
+    await new Promise((resolve, reject) => secured.once('secureConnect', resolve).once('error', reject));
+    await echo(secured, 'served');
+    const stalled = await connect(port); // never sends a ClientHello
+    stalled.on('error', () => {});
+    await until(() => seen.filter(([name]) => name === DIAGNOSTICS_CHANNELS.tlsHandshakeStart).length === 2, 'two handshakes started');
+    server.stop();
+    await until(() => seen.some(([name]) => name === DIAGNOSTICS_CHANNELS.tlsHandshakeError), 'the stalled handshake to end');
+    expect(seen.find(([name]) => name === DIAGNOSTICS_CHANNELS.connectionClose)![1]).toMatchObject({ id: 0, reason: { code: 'ESHUTDOWN' } });
+    expect(seen.find(([name]) => name === DIAGNOSTICS_CHANNELS.tlsHandshakeError)![1]).toMatchObject({ reason: { code: 'ECONNRESET' } });
+    expect(names(seen).filter((name) => name === 'server:closed')).toHaveLength(1);
+  });
+
   it('with no subscriber nothing is published and no start time is kept', async () => {
     const published: string[] = [];
     // Subscribing to one channel only: the others stay without subscribers and publish nothing.

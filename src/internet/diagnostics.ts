@@ -177,6 +177,7 @@ export function publishDiagnostics<N extends DiagnosticsChannelName>(name: N, me
   if (channel?.hasSubscribers) channel.publish(message);
 }
 
+const HANDSHAKE_CLOSED: Reason = { code: 'ECONNRESET', message: 'the connection closed during its TLS handshake' };
 const MAX_CONNECTIONS: Reason = { code: 'EMAXCONNECTIONS', message: 'maxConnections reached: the connection was closed at once' };
 
 /**
@@ -197,6 +198,11 @@ export function serverDiagnostics(name: string, unixPath: string | undefined): L
     const started = handshakes.get(raw);
     if (started !== undefined) handshakes.delete(raw);
     return started === undefined ? undefined : performance.now() - started;
+  };
+  const handshakeFailed = (raw: net.Socket | undefined, why: Reason): void => {
+    const durationMs = handshakeTime(raw);
+    if (durationMs === undefined || !tlsHandshakeError.hasSubscribers) return;
+    tlsHandshakeError.publish({ server, ...(raw ? { socket: raw } : {}), durationMs, reason: why } satisfies TlsHandshakeErrorMessage);
   };
   return {
     server: () => server,
@@ -238,6 +244,8 @@ export function serverDiagnostics(name: string, unixPath: string | undefined): L
     handshakeStarted(raw) {
       if (!tlsHandshake.hasSubscribers && !tlsHandshakeError.hasSubscribers && !tlsHandshakeStart.hasSubscribers) return;
       handshakes.set(raw, performance.now());
+      // A handshake cut short by the server's shutdown (or a client gone quiet) ends with no tlsClientError.
+      raw.once('close', () => handshakeFailed(raw, HANDSHAKE_CLOSED));
       if (tlsHandshakeStart.hasSubscribers) tlsHandshakeStart.publish({ server, socket: raw } satisfies TlsHandshakeStartMessage);
     },
     handshakeDone(raw, secured) {
@@ -246,11 +254,7 @@ export function serverDiagnostics(name: string, unixPath: string | undefined): L
       const protocol = (secured as tls.TLSSocket).getProtocol?.() ?? undefined;
       tlsHandshake.publish({ server, socket: secured, durationMs, ...(protocol ? { protocol } : {}) } satisfies TlsHandshakeMessage);
     },
-    handshakeFailed(raw, why) {
-      const durationMs = handshakeTime(raw);
-      if (durationMs === undefined || !tlsHandshakeError.hasSubscribers) return;
-      tlsHandshakeError.publish({ server, ...(raw ? { socket: raw } : {}), durationMs, reason: why } satisfies TlsHandshakeErrorMessage);
-    },
+    handshakeFailed,
     serverClosed() {
       if (serverClosed.hasSubscribers) serverClosed.publish({ server } satisfies ServerEventMessage);
     },
