@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentCheck, box, ConnectedServer, defineComponent, isShutdownRequest, run, serverShutdown, type SignalMessage } from 'kamaelia-xstate';
-import { closed, connect, freePort, readAll, until } from './server-helpers.js';
+import { closed, connect, readAll, until } from './server-helpers.js';
+import { spreadPort } from './helpers/spreadPort.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 import { HAPROXY, haproxyRequired, haproxyVersion } from './helpers/haproxy.js';
 
@@ -73,7 +74,7 @@ describe.skipIf(haproxyVersion === undefined && !haproxyRequired)(`agentCheck be
     expect(haproxyVersion, 'haproxy must be installed (.ci/run installs it)').toBeDefined();
     const a = await startServer('a', ['SIGUSR2']);
     const b = await startServer('b', []); // in the same process: only a drains on the signal
-    const frontend = await freePort();
+    const frontend = await spreadPort();
     const dir = mkdtempSync(path.join(os.tmpdir(), 'kamaelia-agent-'));
     const admin = path.join(dir, 'admin.sock');
     const config = path.join(dir, 'haproxy.cfg');
@@ -99,6 +100,8 @@ describe.skipIf(haproxyVersion === undefined && !haproxyRequired)(`agentCheck be
       ].join('\n'),
     );
     const haproxy = spawn(HAPROXY, ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    haproxy.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const exited = new Promise((resolve) => haproxy.once('exit', resolve));
     cleanups.push(async () => {
       haproxy.kill('SIGTERM');
@@ -108,7 +111,7 @@ describe.skipIf(haproxyVersion === undefined && !haproxyRequired)(`agentCheck be
     let status: Record<string, string> = {};
     const waitFor = async (server: string, wanted: RegExp, what: string): Promise<void> => {
       await until(() => wanted.test(status[server] ?? ''), what, 10_000).catch((error: Error) => {
-        throw new Error(`${error.message}; HAProxy says ${JSON.stringify(status)}`);
+        throw new Error(`${error.message}; HAProxy says ${JSON.stringify(status)}${haproxy.exitCode !== null ? `; it exited: ${stderr}` : ''}`);
       });
     };
     const poll = setInterval(() => void serverStatus(admin).then((now) => (status = now), () => {}), 20);

@@ -3,13 +3,14 @@
 // process and with `workers: 2`, where the workers' connections are counted by the primary.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { closed, connect, freePort, readBytes, until } from './server-helpers.js';
+import { closed, connect, readBytes, until } from './server-helpers.js';
+import { spreadPort } from './helpers/spreadPort.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 
 const cleanups = cleanupsAfterEach();
 
 async function startExample(workers: number): Promise<{ port: number; metricsPort: number; output: () => string; exit: Promise<number | null>; stop: () => void }> {
-  const metricsPort = await freePort();
+  const metricsPort = await spreadPort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'examples/prometheusMetrics.ts', '0', String(metricsPort), String(workers)], {
     cwd: new URL('..', import.meta.url),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -14,7 +14,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { freePort, until } from './server-helpers.js';
+import { until } from './server-helpers.js';
+import { spreadPort } from './helpers/spreadPort.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 import { HAPROXY, haproxyRequired, haproxyVersion } from './helpers/haproxy.js';
 
@@ -238,10 +239,11 @@ describe.skipIf(haproxyVersion === undefined && !haproxyRequired)(`rolling resta
     async ({ workers }) => {
       expect(haproxyVersion, 'haproxy must be installed (.ci/run installs it)').toBeDefined();
       const names = ['app1', 'app2', 'app3'];
-      const ports: Record<string, number> = { FRONTEND_PORT: await freePort() };
+      const taken = new Set<number>();
+      const ports: Record<string, number> = { FRONTEND_PORT: await spreadPort(taken) };
       for (let i = 1; i <= 3; i++) {
-        ports[`APP${i}_PORT`] = await freePort();
-        ports[`AGENT${i}_PORT`] = await freePort();
+        ports[`APP${i}_PORT`] = await spreadPort(taken);
+        ports[`AGENT${i}_PORT`] = await spreadPort(taken);
       }
       const backends = await Promise.all(names.map((name, i) => startBackend(name, ports[`APP${i + 1}_PORT`]!, ports[`AGENT${i + 1}_PORT`]!, workers)));
       await startHaproxy(ports);
