@@ -109,13 +109,15 @@ async function startServer(mode: Mode): Promise<Server> {
   const child: ChildProcess = fork(self, ['--serve', mode], { execArgv: compiled ? [] : ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const next = <T>(type: string): Promise<T> =>
     new Promise((resolve, reject) => {
+      const onExit = (code: number | null): void => reject(new Error(`the ${mode} server exited (${code})`));
       const onMessage = (message: { type: string } & T): void => {
         if (message.type !== type) return;
         child.off('message', onMessage);
+        child.off('exit', onExit);
         resolve(message);
       };
       child.on('message', onMessage);
-      child.once('exit', (code) => reject(new Error(`the ${mode} server exited (${code})`)));
+      child.once('exit', onExit);
     });
   const { port } = await next<{ port: number }>('ready');
   return {
