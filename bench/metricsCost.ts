@@ -4,7 +4,8 @@
 //  - accept CPU: ConnectedServer(EchoProtocol) in its own process, three ways, alternating runs of
 //    the accept workload (bench/workloads/acceptRate.ts): `off` (no subscriber), `noop` (a subscriber
 //    that does nothing on every channel: the publishing alone) and `otel` (instrumentServers with the
-//    real @opentelemetry/sdk-metrics MeterProvider). Server CPU µs per connection, median of runs.
+//    real @opentelemetry/sdk-metrics MeterProvider). Server CPU µs per connection, median of runs;
+//    the overhead is the median of the ratio within each round (the load drifts between rounds).
 // `npm run bench` runs it after the other workloads (`--only=metrics` for this alone), or:
 // npx tsx bench/metricsCost.ts [--quick]
 import { fork, type ChildProcess } from 'node:child_process';
@@ -35,9 +36,14 @@ export interface MetricsCost {
   /** Median server CPU µs per accepted connection, by mode. */
   readonly serverCpuMicrosPerConnection: Record<Mode, number>;
   readonly connectionsPerSecond: Record<Mode, number>;
-  /** otel / off − 1, and noop / off − 1 (fractions; 0.05 = 5 % more CPU per connection). */
+  /**
+   * otel / off − 1, and noop / off − 1 (fractions; 0.05 = 5 % more CPU per connection): the median
+   * over rounds of the ratio within each round, so a drift in the machine's load between rounds cancels.
+   */
   readonly otelOverhead: number;
   readonly noopOverhead: number;
+  /** Each counted round's server CPU µs per connection, by mode. */
+  readonly serverCpuRuns: Record<Mode, number[]>;
   readonly runs: number;
 }
 
@@ -134,14 +140,15 @@ async function startServer(mode: Mode): Promise<Server> {
 /** Runs the comparison; `quick` for shorter windows and fewer runs. */
 export async function metricsCost(options: { quick?: boolean; runs?: number; log?: (line: string) => void } = {}): Promise<MetricsCost> {
   const quick = options.quick ?? false;
-  const runs = options.runs ?? (quick ? 3 : 5);
+  const runs = options.runs ?? (quick ? 5 : 9);
   const log = options.log ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const inProcess = inProcessCosts(quick ? 200_000 : 1_000_000);
   log(`  metrics: observer open+close in process: ${inProcess.none.toFixed(1)} ns/conn with no subscriber, ${inProcess.noop.toFixed(0)} ns with a no-op one, ${inProcess.otel.toFixed(0)} ns with the OpenTelemetry bridge`);
   const servers = Object.fromEntries(await Promise.all(MODES.map(async (mode) => [mode, await startServer(mode)] as const))) as Record<Mode, Server>;
   const cpu: Record<Mode, number[]> = { off: [], noop: [], otel: [] };
   const rates: Record<Mode, number[]> = { off: [], noop: [], otel: [] };
-  const settings = quick ? { warmupMs: 200, windowMs: 800, loops: 50, maxConnections: 20_000 } : { warmupMs: 1_000, windowMs: 3_000, loops: 50, maxConnections: 100_000 };
+  // Short windows, many rounds: each round's three modes run back to back, and their ratios are paired.
+  const settings = quick ? { warmupMs: 200, windowMs: 800, loops: 50, maxConnections: 20_000 } : { warmupMs: 500, windowMs: 2_000, loops: 50, maxConnections: 100_000 };
   try {
     // A first round warms every server up (JIT) and is not counted; then the order rotates per round.
     for (let round = 0; round <= runs; round++) {
@@ -167,8 +174,9 @@ export async function metricsCost(options: { quick?: boolean; runs?: number; log
     otelOverheadInProcess: inProcess.otel / 1000 / serverCpuMicrosPerConnection.off,
     serverCpuMicrosPerConnection,
     connectionsPerSecond: { off: median(rates.off), noop: median(rates.noop), otel: median(rates.otel) },
-    otelOverhead: serverCpuMicrosPerConnection.otel / serverCpuMicrosPerConnection.off - 1,
-    noopOverhead: serverCpuMicrosPerConnection.noop / serverCpuMicrosPerConnection.off - 1,
+    otelOverhead: median(cpu.otel.map((otel, i) => otel / cpu.off[i]! - 1)),
+    noopOverhead: median(cpu.noop.map((noop, i) => noop / cpu.off[i]! - 1)),
+    serverCpuRuns: cpu,
     runs,
   };
 }
@@ -178,7 +186,7 @@ export function describeMetricsCost(cost: MetricsCost): string {
   const { off, noop, otel } = cost.serverCpuMicrosPerConnection;
   const percent = (fraction: number): string => `${fraction >= 0 ? '+' : ''}${(fraction * 100).toFixed(1)} %`;
   return [
-    `Metrics cost (accept workload, server CPU per connection, median of ${cost.runs} alternating runs):`,
+    `Metrics cost (accept workload, server CPU per connection, median of ${cost.runs} rounds of the three modes back to back; overheads are the median of each round's ratio):`,
     `  observer calls per connection, in process: no subscriber ${cost.noSubscriberNsPerConnection.toFixed(1)} ns · no-op subscriber ${cost.noopNsPerConnection.toFixed(0)} ns · OpenTelemetry bridge ${cost.otelNsPerConnection.toFixed(0)} ns (${percent(cost.otelOverheadInProcess)} of off's accept CPU)`,
     `  off ${off.toFixed(1)} µs/conn · noop subscriber ${noop.toFixed(1)} µs/conn (${percent(cost.noopOverhead)}) · OpenTelemetry bridge ${otel.toFixed(1)} µs/conn (${percent(cost.otelOverhead)}, limit +10 %)`,
   ].join('\n');
