@@ -4,7 +4,7 @@
 // same attributes (network.transport, server.address, server.port, error.type). Only this subpath
 // imports @opentelemetry/api (an optional peer dependency); the main entry never does.
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { metrics, type Attributes, type MeterProvider } from '@opentelemetry/api';
+import { metrics, type Attributes, type MeterProvider, type ObservableResult } from '@opentelemetry/api';
 import {
   DIAGNOSTICS_CHANNELS,
   type ConnectionCloseMessage,
@@ -76,7 +76,9 @@ export function instrumentServers(options: ServerMetricsOptions = {}): ServerMet
   const provider = options.meterProvider ?? metrics.getMeterProvider();
   const meter = provider.getMeter('kamaelia-xstate');
   const name = (short: string): string => `${prefix}.${short}`;
-  const activeConnections = meter.createUpDownCounter(name(SERVER_METRICS.activeConnections), { unit: '{connection}', description: 'Number of connections that are currently active on the server.' });
+  // The two gauges of things under way are asynchronous UpDownCounters read at collection time from
+  // plain per-server counts: a connection then costs one SDK call (its duration), not three.
+  const activeConnections = meter.createObservableUpDownCounter(name(SERVER_METRICS.activeConnections), { unit: '{connection}', description: 'Number of connections that are currently active on the server.' });
   const connectionDuration = meter.createHistogram(name(SERVER_METRICS.connectionDuration), {
     unit: 's',
     description: 'The duration of connections on the server.',
@@ -88,45 +90,78 @@ export function instrumentServers(options: ServerMetricsOptions = {}): ServerMet
     description: 'The duration of TLS handshakes on the server.',
     advice: { explicitBucketBoundaries: DURATION_BUCKETS },
   });
-  const activeTlsHandshakes = meter.createUpDownCounter(name(SERVER_METRICS.activeTlsHandshakes), { unit: '{handshake}', description: 'Number of TLS handshakes that are currently in progress on the server.' });
+  const activeTlsHandshakes = meter.createObservableUpDownCounter(name(SERVER_METRICS.activeTlsHandshakes), { unit: '{handshake}', description: 'Number of TLS handshakes that are currently in progress on the server.' });
   const acceptErrors = meter.createCounter(name(SERVER_METRICS.acceptErrors), { unit: '{error}', description: 'Number of accept errors the server went on after.' });
 
-  // One attribute object per server, not per connection: the common case allocates nothing.
-  const attributesOf = new WeakMap<DiagnosticsServer, Attributes>();
-  const base = (server: DiagnosticsServer): Attributes => {
-    let attributes = attributesOf.get(server);
+  // One record per server (its attributes and counts), not per connection: the common case allocates nothing.
+  interface ServerRecord {
+    readonly attributes: Attributes;
+    /** The attributes with each error.type seen, made once (a stream of resets allocates nothing). */
+    readonly withError: Map<string, Attributes>;
+    connections: number;
+    handshakes: number;
+  }
+  const recordOf = new WeakMap<DiagnosticsServer, ServerRecord>();
+  /** By attributes (a server that binds again is a new DiagnosticsServer with the same attributes). */
+  const records = new Map<string, ServerRecord>();
+  const recordFor = (server: DiagnosticsServer): ServerRecord => {
+    let record = recordOf.get(server);
+    if (record === undefined) {
+      const key = `${server.transport}|${server.address}|${server.port}|${server.worker ?? ''}`;
+      record = records.get(key);
+      if (record === undefined) {
+        const attributes: Attributes = {
+          'network.transport': server.transport,
+          'server.address': server.address,
+          ...(server.transport === 'tcp' ? { 'server.port': server.port } : {}),
+          ...(server.worker !== undefined ? { 'kamaelia.worker': server.worker } : {}),
+        };
+        record = { attributes, withError: new Map(), connections: 0, handshakes: 0 };
+        records.set(key, record);
+      }
+      recordOf.set(server, record);
+    }
+    return record;
+  };
+  const base = (server: DiagnosticsServer): Attributes => recordFor(server).attributes;
+  const observeConnections = (result: ObservableResult): void => {
+    for (const record of records.values()) result.observe(record.connections, record.attributes);
+  };
+  const observeHandshakes = (result: ObservableResult): void => {
+    for (const record of records.values()) result.observe(record.handshakes, record.attributes);
+  };
+  activeConnections.addCallback(observeConnections);
+  activeTlsHandshakes.addCallback(observeHandshakes);
+  const withError = (server: DiagnosticsServer, code: string | undefined): Attributes => {
+    const record = recordFor(server);
+    if (code === undefined) return record.attributes;
+    let attributes = record.withError.get(code);
     if (attributes === undefined) {
-      attributes = {
-        'network.transport': server.transport,
-        'server.address': server.address,
-        ...(server.transport === 'tcp' ? { 'server.port': server.port } : {}),
-        ...(server.worker !== undefined ? { 'kamaelia.worker': server.worker } : {}),
-      };
-      attributesOf.set(server, attributes);
+      attributes = { ...record.attributes, 'error.type': code };
+      record.withError.set(code, attributes);
     }
     return attributes;
   };
-  const withError = (server: DiagnosticsServer, code: string | undefined): Attributes => (code === undefined ? base(server) : { ...base(server), 'error.type': code });
 
   const handlers: Array<[string, (message: unknown) => void]> = [
-    [DIAGNOSTICS_CHANNELS.connectionOpen, (message) => activeConnections.add(1, base((message as ConnectionOpenMessage).server))],
+    [DIAGNOSTICS_CHANNELS.connectionOpen, (message) => void recordFor((message as ConnectionOpenMessage).server).connections++],
     [
       DIAGNOSTICS_CHANNELS.connectionClose,
       (message) => {
         const { server, durationMs, reason } = message as ConnectionCloseMessage;
-        activeConnections.add(-1, base(server));
+        recordFor(server).connections--;
         connectionDuration.record(durationMs / 1000, withError(server, reason?.code));
       },
     ],
     [DIAGNOSTICS_CHANNELS.connectionRejected, (message) => rejectedConnections.add(1, withError((message as ServerErrorMessage).server, (message as ServerErrorMessage).reason.code))],
     [DIAGNOSTICS_CHANNELS.proxyRejected, (message) => rejectedConnections.add(1, withError((message as ProxyRejectedMessage).server, (message as ProxyRejectedMessage).reason.code))],
     [DIAGNOSTICS_CHANNELS.acceptError, (message) => acceptErrors.add(1, withError((message as ServerErrorMessage).server, (message as ServerErrorMessage).reason.code))],
-    [DIAGNOSTICS_CHANNELS.tlsHandshakeStart, (message) => activeTlsHandshakes.add(1, base((message as TlsHandshakeStartMessage).server))],
+    [DIAGNOSTICS_CHANNELS.tlsHandshakeStart, (message) => void recordFor((message as TlsHandshakeStartMessage).server).handshakes++],
     [
       DIAGNOSTICS_CHANNELS.tlsHandshake,
       (message) => {
         const { server, durationMs, protocol } = message as TlsHandshakeMessage;
-        activeTlsHandshakes.add(-1, base(server));
+        recordFor(server).handshakes--;
         // tls.protocol.version as OpenTelemetry writes it: '1.3' for 'TLSv1.3'.
         tlsHandshakeDuration.record(durationMs / 1000, protocol ? { ...base(server), 'tls.protocol.version': protocol.replace(/^TLSv/, '') } : base(server));
       },
@@ -135,7 +170,7 @@ export function instrumentServers(options: ServerMetricsOptions = {}): ServerMet
       DIAGNOSTICS_CHANNELS.tlsHandshakeError,
       (message) => {
         const { server, durationMs, reason } = message as TlsHandshakeErrorMessage;
-        activeTlsHandshakes.add(-1, base(server));
+        recordFor(server).handshakes--;
         tlsHandshakeDuration.record(durationMs / 1000, withError(server, reason.code));
       },
     ],
@@ -147,6 +182,8 @@ export function instrumentServers(options: ServerMetricsOptions = {}): ServerMet
       if (stopped) return;
       stopped = true;
       for (const [channel, handler] of handlers) diagnosticsChannel.unsubscribe(channel, handler);
+      activeConnections.removeCallback(observeConnections);
+      activeTlsHandshakes.removeCallback(observeHandshakes);
     },
   };
 }
