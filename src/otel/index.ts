@@ -27,7 +27,7 @@ export interface ServerMetricsOptions {
 
 /** The instruments' names without the prefix, as Kestrel names them (plus accept_errors). */
 export const SERVER_METRICS = {
-  /** UpDownCounter, `{connection}`: connections open now. */
+  /** UpDownCounter (asynchronous), `{connection}`: connections open now. */
   activeConnections: 'active_connections',
   /** Histogram, seconds: how long each connection lasted; `error.type` when an error ended it. */
   connectionDuration: 'connection.duration',
@@ -35,7 +35,7 @@ export const SERVER_METRICS = {
   rejectedConnections: 'rejected_connections',
   /** Histogram, seconds: implicit-TLS handshakes; `error.type` when one failed. */
   tlsHandshakeDuration: 'tls_handshake.duration',
-  /** UpDownCounter, `{handshake}`: implicit-TLS handshakes under way. */
+  /** UpDownCounter (asynchronous), `{handshake}`: implicit-TLS handshakes under way. */
   activeTlsHandshakes: 'active_tls_handshakes',
   /** Counter, `{error}`: accept() errors the server survived; `error.type` is the code. */
   acceptErrors: 'accept_errors',
