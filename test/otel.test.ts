@@ -7,6 +7,7 @@ import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, Periodic
 import { describe, expect, it } from 'vitest';
 import { ConnectedServer, EchoProtocol, run } from 'kamaelia-xstate';
 import { instrumentServers } from 'kamaelia-xstate/otel';
+import { serverDiagnostics } from '../src/internet/diagnostics.js';
 import { closed, connect, readBytes, testCertificates } from './server-helpers.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 
@@ -120,6 +121,22 @@ describe('instrumentServers (OpenTelemetry metrics bridge)', () => {
     expect(bad.attributes['error.type']).toEqual(expect.any(String));
     await pointsWhen('kamaelia.active_tls_handshakes', (found) => found.length === 1 && total(found) === 0, 'no handshake under way');
     secured.destroy();
+  });
+
+  it('hands durations to the SDK in batches: all of them by each collection, and on stop()', async () => {
+    const { pointsWhen, bridge } = metricsSdk();
+    const observer = serverDiagnostics('Batch', undefined);
+    observer.listening('127.0.0.1', 1, 'IPv4');
+    const sockets = Array.from({ length: 300 }, () => new net.Socket());
+    for (const [id, socket] of sockets.entries()) observer.opened(id, socket);
+    for (const [id, socket] of sockets.entries()) observer.closed(id, socket, undefined);
+    // 256 went at once, the other 44 at the collection.
+    await pointsWhen('kamaelia.connection.duration', (found) => count(found) === 300, 'all 300 durations');
+    for (const [id, socket] of sockets.slice(0, 10).entries()) observer.opened(id, socket);
+    for (const [id, socket] of sockets.slice(0, 10).entries()) observer.closed(id, socket, undefined);
+    bridge.stop();
+    await pointsWhen('kamaelia.connection.duration', (found) => count(found) === 310, 'the 10 pending at stop()');
+    for (const socket of sockets) socket.destroy();
   });
 
   it('stop() unsubscribes; a bad prefix is refused', async () => {
