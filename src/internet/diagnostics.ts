@@ -81,7 +81,7 @@ export interface ConnectionCloseMessage {
   readonly socket?: net.Socket;
   /** Milliseconds from open to close (monotonic clock). */
   readonly durationMs: number;
-  /** Bytes read from and written to the socket (node's socket.bytesRead/bytesWritten). */
+  /** Bytes read from and written to the socket (node's socket.bytesRead/bytesWritten: for implicit TLS the application's bytes). */
   readonly bytesIn: number;
   readonly bytesOut: number;
   /** Why it ended, when an error ended it (ECONNRESET, ETIMEDOUT, ESHUTDOWN, ...). Absent for a clean close. */
