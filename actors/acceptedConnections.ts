@@ -73,7 +73,9 @@ export class AcceptedConnections {
       csa = createChildActor(this.owner, component, String(id), `${id}:${component.name}`);
     } catch (error) {
       socket.destroy();
-      this.report({ type: 'listener.acceptError', reason: reasonFromError(error, 'ECSA') });
+      const why = reasonFromError(error, 'ECSA');
+      this.report({ type: 'listener.acceptError', reason: why });
+      input.observer?.acceptError(why);
       return;
     }
     // In paths and the inspector a CSA sits under the TCPServer, not under its listener.
@@ -82,6 +84,7 @@ export class AcceptedConnections {
     this.idle?.watch(socket, csa);
     this.counts.open++;
     this.counts.accepted++;
+    input.observer?.opened(id, socket);
     // Consumers link the CSA's boxes while handling newCSA, before it starts and reads its first byte.
     this.announce(new Announcement(id, csa, socket, input.port, gated, input.path));
     csa.start();
@@ -95,6 +98,7 @@ export class AcceptedConnections {
     forgetChild(this.owner, String(id));
     if (!connection.socket.destroyed) connection.socket.destroy(); // safety net: the CSA should have closed it
     this.counts.open--;
+    this.input.observer?.closed(id, connection.socket, why);
     this.announce(shutdownCSA(id, connection.csa, why));
     this.countedDown();
   }
@@ -115,11 +119,13 @@ export class AcceptedConnections {
 
   /** The listener is stopping: every CSA is stopped and its socket closed, unannounced. */
   stop(): void {
-    const connections = [...this.table.values()];
+    const connections = [...this.table];
     this.table.clear();
-    for (const { csa, socket } of connections) {
+    const stopped = reason('ESHUTDOWN', 'the server was stopped');
+    for (const [id, { csa, socket }] of connections) {
       stopTree(csa);
       socket.destroy();
+      this.input.observer?.closed(id, socket, stopped);
     }
   }
 

@@ -20,7 +20,7 @@ import { GateHookup } from './gateHookup.js';
 import { IdleTimeouts } from './idleTimeouts.js';
 import type { ListenerInput, ListenerOperation, ReplaceTlsOperation } from './listenerOptions.js';
 import { createServers, ListeningSocket } from './listeningSocket.js';
-import { TlsHandshakes } from './tlsHandshakes.js';
+import { rawSocketOf, TlsHandshakes } from './tlsHandshakes.js';
 
 export type { ListenerInput, ListenerOperation, ReplaceTlsOperation, ServerSocketOptions, SniCertificates, TCPServerTlsOptions } from './listenerOptions.js';
 
@@ -42,7 +42,15 @@ type ListenerEvent = ListenerCommand | ReplaceTlsOperation;
 export const listenerLogic = fromCallback<ListenerEvent | ListenerOperation | EventObject, ListenerActorInput, ListenerReport>(({ input: actorInput, sendBack, receive, self }) => {
   const input = actorInput.options as ListenerInput;
   const counts = actorInput.connections;
-  const report = (event: ListenerReport): void => sendBack(event);
+  const observer = input.observer;
+  // The facts the machine hears that an observer (diagnostics) hears too, told in one place.
+  const report = (event: ListenerReport): void => {
+    sendBack(event);
+    if (!observer) return;
+    if (event.type === 'listener.bound') observer.listening(event.address, event.port, event.family);
+    else if (event.type === 'listener.refused') observer.refused();
+    else if (event.type === 'listener.acceptError' && event.reason.code !== 'ECSA') observer.acceptError(event.reason);
+  };
   const { server, tlsServer } = createServers(input);
   const socket = new ListeningSocket(server, input, report);
   // The machine waits in `draining` for this; any other state ignores it.
@@ -57,23 +65,35 @@ export const listenerLogic = fromCallback<ListenerEvent | ListenerOperation | Ev
     tlsServer.on('secureConnection', (secured: tls.TLSSocket) => {
       const gated = handshakes.finish(secured);
       if (gated === undefined) secured.destroy(); // a shutdown closed it while its handshake completed
-      else connections.accept(secured, gated ?? undefined);
+      else {
+        observer?.handshakeDone(rawSocketOf(secured), secured);
+        connections.accept(secured, gated ?? undefined);
+      }
     });
     tlsServer.on('tlsClientError', (error: Error, secured: tls.TLSSocket) => {
       handshakes.fail(secured);
       secured.destroy(); // with a tlsClientError listener Node leaves closing the socket to us
-      report({ type: 'listener.handshakeFailed', reason: reasonFromError(error, 'ETLS') });
+      const why = reasonFromError(error, 'ETLS');
+      report({ type: 'listener.handshakeFailed', reason: why });
+      observer?.handshakeFailed(rawSocketOf(secured), why);
     });
   }
   const gate = input.gate
     ? new GateHookup(input.gate, counts, (raw: net.Socket, peer: GatedPeer) => {
         if (!tlsServer || !handshakes) return connections.accept(raw, peer);
         handshakes.begin(raw, peer);
+        observer?.handshakeStarted(raw);
         tlsServer.emit('connection', raw); // node:tls's own handshake, with its timeout and SNI
       })
     : undefined;
   if (gate) server.on('connection', gate.take);
-  else if (tlsServer && handshakes) tlsServer.on('connection', (raw: net.Socket) => handshakes.begin(raw, null)); // after node:tls's own listener wrapped it
+  else if (tlsServer && handshakes) {
+    // After node:tls's own listener wrapped it.
+    tlsServer.on('connection', (raw: net.Socket) => {
+      handshakes.begin(raw, null);
+      observer?.handshakeStarted(raw);
+    });
+  }
   else server.on('connection', (plain: net.Socket) => connections.accept(plain, undefined));
 
   const commands: { readonly [K in ListenerEvent['type']]: (event: Extract<ListenerEvent, { type: K }>) => void } = {
@@ -111,5 +131,6 @@ export const listenerLogic = fromCallback<ListenerEvent | ListenerOperation | Ev
     gate?.dropAll();
     handshakes?.closeAll();
     connections.stop();
+    observer?.serverClosed();
   };
 });

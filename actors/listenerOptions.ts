@@ -1,5 +1,6 @@
 // What a TCPServer's listener is made with (src/internet/TCPServer.ts validates and builds it), and
 // the operations its owner may ask of a running server from outside its graph.
+import type { ListenerObserver } from './listenerObserver.js';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { AcceptControlEvent } from '../machines/tcpServer.js';
@@ -62,6 +63,8 @@ export interface ListenerInput {
   readonly path?: string;
   /** Takes new TLS credentials for STARTTLS connections made from now on (see the replaceTls command). */
   readonly replaceStartTls?: (options: tls.SecureContextOptions) => void;
+  /** Told each lifecycle fact (src/internet/diagnostics.ts publishes them on node:diagnostics_channel). */
+  readonly observer?: ListenerObserver;
 }
 
 /** New connections get these credentials (Node's setSecureContext); open ones keep theirs. Taken by the listener. */
