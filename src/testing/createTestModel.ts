@@ -4,8 +4,9 @@
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { computeCoverage, type Coverage } from './coverage.js';
 import { libraryDefaults } from './libraryMachines.js';
-import { runPath, type TestPath, type TestStep } from './runPath.js';
+import { runPath, type PathContext, type TestPath, type TestStep } from './runPath.js';
 import type { StubHandle, StubReaction, WalkAction } from './stubActors.js';
+import { valueName } from './stateValueKeys.js';
 import { walk, type WalkEdge, type WalkGraph, type WalkNode } from './walk.js';
 
 export type { StepCause } from './walk.js';
@@ -104,17 +105,6 @@ export interface TestModel {
   getCoverage(options?: { walked?: boolean }): Coverage;
 }
 
-function valueName(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value !== 'object' || value === null) return String(value);
-  return Object.entries(value)
-    .map(([key, sub]) => {
-      const inner = valueName(sub);
-      return typeof sub === 'object' && sub !== null && Object.keys(sub).length > 1 ? `${key}.{${inner}}` : `${key}.${inner}`;
-    })
-    .join(', ');
-}
-
 /** Drops paths that are the start of another path in the list. */
 function withoutPrefixes(paths: WalkEdge[][]): WalkEdge[][] {
   const ids = new Map<WalkEdge, number>();
@@ -171,12 +161,19 @@ export function createTestModel(machine: AnyStateMachine, options: TestModelOpti
   /** Adds the initial states and what `edges` pass through to the two sets. */
   const addCovered = (edges: readonly WalkEdge[], states: Set<string>, transitions: Set<string>): void => {
     for (const id of graph.initialStates) states.add(id);
+    for (const key of graph.initialTransitions) transitions.add(key);
     for (const edge of edges) {
       for (const id of edge.states) states.add(id);
       for (const key of edge.transitions) transitions.add(key);
     }
   };
   const endOf = (edges: readonly WalkEdge[]) => (edges.length ? edges[edges.length - 1]!.snapshot : graph.initial.snapshot);
+
+  const pathContext: PathContext = {
+    initial: graph.initial.snapshot,
+    initialEmitted: graph.initialEmitted,
+    emittedBoxes: new Set([...graph.initialEmitted, ...graph.edges.flatMap((edge) => edge.step.emitted)].map((event) => event.type)),
+  };
 
   const coveredStates = new Set<string>();
   const coveredTransitions = new Set<string>();
@@ -193,7 +190,7 @@ export function createTestModel(machine: AnyStateMachine, options: TestModelOpti
       weight: steps.length,
       description,
       test: async (params = {}) => {
-        const result = await runPath(path, graph.initial.snapshot, params);
+        const result = await runPath(path, pathContext, params);
         record(edges);
         return result;
       },

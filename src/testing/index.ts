@@ -3,7 +3,8 @@
 // component over loopback, coverage says what the executed paths reached.
 export { createTestModel } from './createTestModel.js';
 export type { ActorStubOptions, PathOptions, SimplePathOptions, StepCause, TestModel, TestModelOptions, TestPath, TestStep } from './createTestModel.js';
-export type { PathTestParams, PathTestResult, RealActor, StepHandler } from './runPath.js';
+export type { PathCheck, PathCheckArgs, PathTestParams, PathTestResult, RealActor, StepHandler } from './runPath.js';
+export type { BoxMessage } from './outputs.js';
 export type { StubHandle, StubReaction, WalkAction, WalkTimers } from './stubActors.js';
 export { assertFullCoverage, formatCoverage } from './coverage.js';
 export type { Coverage, MachineCoverage } from './coverage.js';

@@ -1,0 +1,20 @@
+// The model-based test files only, for `npm run mutation` (stryker.config.mjs).
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      'kamaelia-xstate/machines': fileURLToPath(new URL('./machines/index.ts', import.meta.url)),
+      'kamaelia-xstate/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
+      'kamaelia-xstate': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
+    },
+  },
+  test: {
+    include: ['test/client-model.test.ts', 'test/csa-model.test.ts', 'test/server-model.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // Stryker runs two of these side by side on a 2-core machine.
+    maxWorkers: 1,
+  },
+});
