@@ -4,9 +4,15 @@
 // transition path then runs against a real CSA on a loopback connection whose other end the test
 // steers, and the real actor must reach each step's state.
 //
+// Every path is also judged by the library's contract (test/helpers/libraryContract.ts): one
+// socketShutdown on CreatorFeedback and one shutdownCSA with the right reason, the peer's FIN
+// reported, a prompt shutdown, the timers.
+//
 // Left out over real sockets (by name, excluded from the coverage requirement below):
-// - `inbox`, `makessl`, `ReadReady`, `SendReady` sent to the machine: they are delivered to the
-//   binding directly; the machine's own handlers only catch a direct actor.send.
+// - `inbox`, `makessl`, `ReadReady`, `SendReady` sent to the machine: a box delivery goes to the
+//   binding directly; the machine's handlers (which forward to the binding) catch only a direct
+//   `handle.actor.send`, which reaches the socket the same way (inbox: client-model.test.ts
+//   covers it through TCPClient's own handler); what they cause is the binding's steps here.
 // - `socket.secure` outside upgradingTls: the binding reports secure only to finish an upgrade.
 // - upgradingTls `socket.peerEnded`: a peer's FIN during the handshake fails the handshake; the
 //   binding reports a close with a reason (measured here: the real CSA goes upgradingTls → closed
@@ -17,9 +23,12 @@ import { ConnectedSocketAdapter, run, type SignalMessage } from 'kamaelia-xstate
 import { connectedSocketAdapterMachine } from 'kamaelia-xstate/machines';
 import { createTestModel, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestPath } from 'kamaelia-xstate/testing';
 import { testPki, type TestPki } from './helpers/certs.js';
+import { csaContract } from './helpers/libraryContract.js';
 import { describeModelPaths } from './helpers/modelSuites.js';
 
-const TIMEOUT_MS = 300;
+// Different timeouts, so a timer started with the wrong one fails the contract's timing checks.
+const CLOSE_MS = 250;
+const HANDSHAKE_MS = 600;
 
 const EXCLUDED = [
   'ConnectedSocketAdapter: inbox → (stays)',
@@ -31,7 +40,7 @@ const EXCLUDED = [
 ];
 
 const model = createTestModel(connectedSocketAdapterMachine, {
-  input: { binding: { socket: {} }, closeTimeoutMs: TIMEOUT_MS, handshakeTimeoutMs: TIMEOUT_MS, id: 1 },
+  input: { binding: { socket: {} }, closeTimeoutMs: CLOSE_MS, handshakeTimeoutMs: HANDSHAKE_MS, id: 1 },
   omit: ['inbox', 'makessl', 'ReadReady', 'SendReady'],
   // Data flows only on a plain connection here (the peer reads plain bytes).
   filter: (step, from) => step.name !== 'socket.progress' || from.value === 'connected',
@@ -59,7 +68,7 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
       const socket = net.connect({ port: peer.port, host: peer.host, allowHalfOpen: true });
       await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
       const connection = await peer.connection();
-      const csa = run(ConnectedSocketAdapter(socket, { closeTimeout: TIMEOUT_MS, handshakeTimeout: TIMEOUT_MS, tls: { ca: pki.ca, servername: 'localhost' } })) as unknown as Scene['csa'];
+      const csa = run(ConnectedSocketAdapter(socket, { closeTimeout: CLOSE_MS, handshakeTimeout: HANDSHAKE_MS, tls: { ca: pki.ca, servername: 'localhost' } })) as unknown as Scene['csa'];
       scene = { csa, peer, connection, feedback: [] };
       const feedback = scene.feedback;
       void (async () => {
@@ -82,6 +91,7 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
       'socket.peerEnded': () => scene!.connection.halfClose(),
       'socket.closed': (step) => (step.event.reason ? scene!.connection.reset() : scene!.connection.halfClose()),
     },
+    ...csaContract({ id: 0, closeTimeoutMs: CLOSE_MS, handshakeTimeoutMs: HANDSHAKE_MS }),
     states: {
       // The CSA ends with exactly one socketShutdown on CreatorFeedback, and closes its socket.
       closed: async () => {

@@ -14,15 +14,18 @@ import { TCPServer, isNewCSA, run, serverStats, type RunHandle } from 'kamaelia-
 import { tcpServerMachine } from 'kamaelia-xstate/machines';
 import { createTestModel, rawClient, type LoopbackConnection, type TestPath } from 'kamaelia-xstate/testing';
 import { testPki, type TestPki } from './helpers/certs.js';
+import { tcpServerContract } from './helpers/libraryContract.js';
 import { describeModelPaths } from './helpers/modelSuites.js';
 import { freePort, until } from './server-helpers.js';
 
-const TIMEOUT_MS = 200;
+// Different timeouts, so a timer started with the wrong one fails the contract's timing checks.
+const DRAIN_MS = 150;
+const CLOSE_MS = 500;
 
 const EXCLUDED = ['tcpServer: listener.acceptError → (stays)'];
 
 const model = createTestModel(tcpServerMachine, {
-  input: { drainTimeout: TIMEOUT_MS, closeTimeout: TIMEOUT_MS, listener: {} },
+  input: { drainTimeout: DRAIN_MS, closeTimeout: CLOSE_MS, listener: {} },
   omit: ['listener.acceptError'],
   // With maxConnections 1 a connection is refused only while one is open, and a failed handshake
   // needs a free slot; neither happens once the listener stopped accepting.
@@ -39,6 +42,8 @@ type Server = RunHandle<{ control: unknown }, { signal: unknown; listening: unkn
 interface Scene {
   server: Server;
   clients: LoopbackConnection[];
+  /** When each connection opened by a step saw its end, in opening order. */
+  ends: (number | undefined)[];
   /** newCSA announcements: a connection whose handshake completed and whose CSA runs. */
   established: number;
   cleanups: (() => unknown)[];
@@ -70,12 +75,12 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
           host: '127.0.0.1',
           port,
           maxConnections: 1,
-          drainTimeout: TIMEOUT_MS,
-          closeTimeout: TIMEOUT_MS,
+          drainTimeout: DRAIN_MS,
+          closeTimeout: CLOSE_MS,
           tls: { key: pki.server.key, cert: pki.server.cert, secure: true },
         }),
       ) as unknown as Server;
-      scene = { server, clients: [], established: 0, cleanups };
+      scene = { server, clients: [], ends: [], established: 0, cleanups };
       const current = scene;
       void (async () => {
         for await (const message of server.messages('protocolHandlerSignal')) if (isNewCSA(message)) current.established++;
@@ -90,6 +95,12 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
         const port = (scene!.server.actor.getSnapshot().context as { address: { port: number } }).address.port;
         const client = await rawClient(port);
         scene!.clients.push(client);
+        const ends = scene!.ends;
+        const index = ends.push(undefined) - 1;
+        void client.whenEnded(60_000).then(
+          () => (ends[index] = Date.now()),
+          () => undefined,
+        );
         const before = scene!.established;
         await client.startTls({ ca: pki.ca, servername: 'localhost' });
         // A handshake in progress counts as open too; wait for the server's side of it to finish.
@@ -116,6 +127,7 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
         client.reset();
       },
     },
+    ...tcpServerContract({ drainTimeoutMs: DRAIN_MS, closeTimeoutMs: CLOSE_MS, stats: () => stats(), connectionEnds: () => scene!.ends }),
     states: {
       // A closed server has closed every connection and stopped listening.
       closed: async () => {

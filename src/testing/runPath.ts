@@ -65,6 +65,10 @@ export interface PathCheckArgs {
   readonly real: AnyActorRef | undefined;
   /** The messages the real component has put on each of its boxes so far, by box (empty without `start`). */
   readonly outputs: Readonly<Record<string, readonly unknown[]>>;
+  /** The real state values seen while reaching this step's state (first: the previous step's); empty at the start or without `start`. */
+  readonly seen: readonly unknown[];
+  /** Per step so far: when the test began causing it and when the real actor reached its state (Date.now()). */
+  readonly timing: readonly { readonly caused: number; readonly reached: number }[];
 }
 
 /** A check of a path: throw (or reject) to fail it. */
@@ -175,12 +179,13 @@ export async function runPath(path: TestPath, context: PathContext, params: Path
   const failure = (what: string, index: number, error: unknown): Error =>
     new Error(`${what} failed ${where(index)}: ${message(error)}\n  path: ${path.description}`, { cause: error });
 
-  let real: AnyActorRef | undefined;
-  let recorded: BoxMessage[] = [];
+  // Set once the real component has started.
+  const scene: { real: AnyActorRef | undefined; recorded: BoxMessage[]; seen: readonly unknown[] } = { real: undefined, recorded: [], seen: [] };
+  const timing: { caused: number; reached: number }[] = [];
   /** Runs the state checks, the step's expectation and every invariant, naming whichever fails. */
   const checkAll = async (state: AnyMachineSnapshot, index: number): Promise<void> => {
     const step = index < 0 ? undefined : path.steps[index];
-    const args: PathCheckArgs = { path, step, index, snapshot: state, real, outputs: byBox(recorded) };
+    const args: PathCheckArgs = { path, step, index, snapshot: state, real: scene.real, outputs: byBox(scene.recorded), seen: scene.seen, timing: [...timing] };
     const run = async (what: string, check: () => unknown): Promise<void> => {
       try {
         await settle(check, timeoutMs, what);
@@ -190,7 +195,7 @@ export async function runPath(path: TestPath, context: PathContext, params: Path
     };
     const keys = stateValueKeys(state.value);
     for (const [key, check] of Object.entries(params.states ?? {})) {
-      if (key === '*' || keys.has(key)) await run(`states["${key}"]`, () => check(state, real));
+      if (key === '*' || keys.has(key)) await run(`states["${key}"]`, () => check(state, scene.real));
     }
     if (step && params.expect) {
       const key = Object.hasOwn(params.expect, step.description) ? step.description : step.name;
@@ -203,16 +208,20 @@ export async function runPath(path: TestPath, context: PathContext, params: Path
   if (!params.start) {
     await checkAll(initial, -1);
     for (const [index, step] of path.steps.entries()) {
+      const caused = Date.now();
       await handlerFor(step, events)?.(step, index);
+      timing.push({ caused, reached: Date.now() });
       await checkAll(step.state, index);
     }
     return { steps: path.steps.map((step) => ({ step, seen: [], outputs: [] })) };
   }
 
   const started = await params.start(path);
-  real = 'actor' in started && typeof (started as { actor?: unknown }).actor === 'object' ? (started as { actor: AnyActorRef }).actor : (started as AnyActorRef);
+  const real = 'actor' in started && typeof (started as { actor?: unknown }).actor === 'object' ? (started as { actor: AnyActorRef }).actor : (started as AnyActorRef);
   const record = recordOutputs(real);
-  recorded = record.messages;
+  const recorded = record.messages;
+  scene.real = real;
+  scene.recorded = recorded;
   const boxes = new Set(params.conformanceBoxes ?? context.emittedBoxes);
   // Every snapshot the real actor goes through, from now on.
   const history: { value: unknown; status: string }[] = [];
@@ -225,8 +234,7 @@ export async function runPath(path: TestPath, context: PathContext, params: Path
     sentBy[history.length - 1] = recorded.length;
   };
   note(real.getSnapshot() as { value?: unknown; status: string });
-  const actor = real;
-  const subscription = real.subscribe({ next: note, error: () => undefined, complete: () => note(actor.getSnapshot() as { status: string }) });
+  const subscription = real.subscribe({ next: note, error: () => undefined, complete: () => note(real.getSnapshot() as { status: string }) });
   let cursor = 0;
   const reach = async (state: AnyMachineSnapshot, what: string): Promise<unknown[]> => {
     const deadline = Date.now() + timeoutMs;
@@ -288,11 +296,14 @@ export async function runPath(path: TestPath, context: PathContext, params: Path
     else outputCursor = windowEnd();
     for (const [index, step] of path.steps.entries()) {
       const handler = handlerFor(step, events);
+      const caused = Date.now();
       if (handler) await handler(step, index);
       else if (step.cause.kind !== 'after') {
         throw new Error(`step ${index + 1} "${step.description}": no handler says how to cause it; pass events["${step.name}"] (or events["${step.description}"])`);
       }
       const seen = await reach(step.state, `step ${index + 1} "${step.description}"`);
+      timing.push({ caused, reached: Date.now() });
+      scene.seen = seen;
       await awaitOutputs(step.emitted);
       await checkAll(step.state, index);
       results.push({ step, seen, outputs: conform(step.emitted, index) });
