@@ -15,7 +15,7 @@ export default {
   concurrency: 2,
   ignoreStatic: false,
   coverageAnalysis: 'perTest',
-  timeoutMS: 20_000,
+  timeoutMS: 10_000,
   timeoutFactor: 2,
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',

@@ -45,6 +45,8 @@ const EXCLUDED = [
 const value = (state: { value: unknown }): string => JSON.stringify(state.value);
 
 const model = createTestModel(tcpClientMachine, {
+  // A few dozen states: a machine change that makes many more fails at once (and mutation runs stay short).
+  maxStates: 60,
   input: {
     host: '127.0.0.1',
     port: 1,

@@ -40,6 +40,8 @@ const EXCLUDED = [
 ];
 
 const model = createTestModel(connectedSocketAdapterMachine, {
+  // A few dozen states: a machine change that makes many more fails at once (and mutation runs stay short).
+  maxStates: 60,
   input: { binding: { socket: {} }, closeTimeoutMs: CLOSE_MS, handshakeTimeoutMs: HANDSHAKE_MS, id: 1 },
   omit: ['inbox', 'makessl', 'ReadReady', 'SendReady'],
   // Data flows only on a plain connection here (the peer reads plain bytes).

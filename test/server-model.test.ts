@@ -27,6 +27,8 @@ const CLOSE_MS = 500;
 const EXCLUDED = ['tcpServer: listener.acceptError → (stays)'];
 
 const model = createTestModel(tcpServerMachine, {
+  // A few dozen states: a machine change that makes many more fails at once (and mutation runs stay short).
+  maxStates: 60,
   input: { drainTimeout: DRAIN_MS, closeTimeout: CLOSE_MS, listener: {} },
   omit: ['listener.acceptError'],
   // With maxConnections 1 a connection is refused only while one is open, and a failed handshake
