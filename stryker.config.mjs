@@ -14,9 +14,9 @@ export default {
   // it runs every model test file. Two workers on a 2-core machine.
   concurrency: 2,
   ignoreStatic: false,
-  coverageAnalysis: 'perTest',
-  timeoutMS: 10_000,
-  timeoutFactor: 2,
+  coverageAnalysis: 'all',
+  timeoutMS: 5_000,
+  timeoutFactor: 1.25,
   incremental: true,
   incrementalFile: 'reports/stryker-incremental.json',
   reporters: ['clear-text', 'progress', 'json', 'html'],

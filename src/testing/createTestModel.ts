@@ -41,8 +41,9 @@ export interface TestModelOptions {
   readonly input?: unknown;
   /**
    * Sample events with payloads. The samples of a type replace the default `{ type }` for that
-   * type (for the library's vocabulary: each control message, a chunk of bytes, ...). A function
-   * gets the current snapshot.
+   * type. Default: `{ type }` per event type; for the library's own machines (TCPClient, CSA,
+   * TCPServer) their vocabulary's samples (each control message and a garbage one, a chunk of
+   * bytes, ...). A function gets the current snapshot.
    */
   readonly events?: readonly AnyEventObject[] | ((state: AnyMachineSnapshot) => readonly AnyEventObject[]);
   /**
@@ -66,7 +67,9 @@ export interface TestModelOptions {
   readonly filter?: (step: TestStep, from: AnyMachineSnapshot) => boolean;
   /**
    * When two snapshots are the same state. Default: status, state value, context with numbers by
-   * sign (0, positive, negative), and the children's states the same way.
+   * sign (0, positive, negative) except those a guard of the machine reads (kept exactly: a
+   * "three bad commands" guard sees 1, 2, 3), and the children's states the same way. Extend it
+   * with `defaultSerializeState`.
    */
   readonly serializeState?: (state: AnyMachineSnapshot) => string;
   /** The walk stops with an error past this many distinct states. Default: 1000. */

@@ -12,3 +12,5 @@ export { rawClient, scriptedPeer } from './loopback.js';
 export type { LoopbackConnection, ScriptedPeer } from './loopback.js';
 export { watchActors } from './watchActors.js';
 export type { ActorWatch } from './watchActors.js';
+export { defaultSerializeState } from './stateKey.js';
+export type { SerializeStateOptions } from './stateKey.js';

@@ -259,7 +259,9 @@ export function libraryDefaults(machine: AnyStateMachine): LibraryDefaults {
   const isLibrary = INPUTS.has(machine.config);
   return {
     input: INPUTS.get(machine.config),
-    samples: (type) => SAMPLES[type],
+    // The vocabulary's samples (garbage control included) only for the library's own machines: a
+    // user's machine gets `{ type }` or the samples it is given.
+    samples: (type) => (isLibrary ? SAMPLES[type] : undefined),
     // listener.drained comes from a drain emptying the server (an effect above), never on its own.
     actorEvents: (src) => (isServer && src === 'listener' ? tcpServerMachine.events.filter((type) => type.startsWith('listener.') && type !== 'listener.drained') : undefined),
     // Only for the library's machines: a user's machine may use these names for other things.

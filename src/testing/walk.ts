@@ -207,9 +207,13 @@ class Run {
     machine: AnyStateMachine,
     private readonly settings: WalkSettings,
     private readonly machines: Map<string, AnyStateMachine>,
+    /** Context paths whose numbers the state key keeps exactly (what guards read). */
+    private readonly exact: ReadonlySet<string>,
+    reads: Set<string>,
   ) {
     this.stubs = new StubRegistry(settings.actorReactions);
-    const stubbed = withStubs(machine, this.stubs, settings.plan, this.clock);
+    // Guards are watched only for the default state key (a given serializeState decides by itself).
+    const stubbed = withStubs(machine, this.stubs, settings.plan, this.clock, 0, settings.stateKey ? undefined : reads);
     const onStub = settings.onStub;
     this.actor = createActor(stubbed, {
       input: settings.input,
@@ -303,14 +307,14 @@ class Run {
       const stub = this.stubs.find(ref);
       const child = ref.getSnapshot() as AnyMachineSnapshot;
       if (stub) return `${stub.src}:${child.status}`;
-      if (isMachine(ref.src)) return JSON.parse(defaultStateKey(child, describe));
+      if (isMachine(ref.src)) return JSON.parse(defaultStateKey(child, describe, this.exact));
       return `${String(typeof ref.src === 'string' ? ref.src : 'actor')}:${child.status}`;
     };
     const stubKeys = this.stubs
       .live()
       .map((stub) => [this.stubPath(stub), this.settings.actorKey(stub.src)?.(stub)])
       .filter(([, key]) => key);
-    const base = this.settings.stateKey ? this.settings.stateKey(snapshot) : defaultStateKey(snapshot, describe);
+    const base = this.settings.stateKey ? this.settings.stateKey(snapshot) : defaultStateKey(snapshot, describe, this.exact);
     return stubKeys.length ? `${base} ${JSON.stringify(stubKeys)}` : base;
   }
 
@@ -433,18 +437,32 @@ class Run {
   }
 }
 
-/** Walks `machine` breadth first from its initial state. */
+/**
+ * Walks `machine` breadth first from its initial state. The default state key keeps exactly the
+ * numbers guards read; what they read is learnt during the walk, so a walk that learns more is
+ * done again with it (a few times at most: reads only grow).
+ */
 export function walk(machine: AnyStateMachine, settings: WalkSettings): WalkGraph {
+  let exact = new Set<string>();
+  for (let attempt = 0; ; attempt++) {
+    const reads = new Set<string>(exact);
+    const graph = walkOnce(machine, settings, exact, reads);
+    if (settings.stateKey || attempt >= 4 || [...reads].every((path) => exact.has(path))) return graph;
+    exact = reads;
+  }
+}
+
+function walkOnce(machine: AnyStateMachine, settings: WalkSettings, exact: ReadonlySet<string>, reads: Set<string>): WalkGraph {
   const machines = new Map<string, AnyStateMachine>([[machine.id, machine]]);
   const replay = (via: readonly WalkEdge[]): Run => {
-    const run = new Run(machine, settings, machines);
+    const run = new Run(machine, settings, machines, exact, reads);
     for (const edge of via) {
       if (!run.apply(edge.step.cause)) throw new Error(`createTestModel: replaying "${edge.step.description}" did not reproduce the walk; is the machine deterministic?`);
     }
     return run;
   };
 
-  const first = new Run(machine, settings, machines);
+  const first = new Run(machine, settings, machines, exact, reads);
   if (first.failure) {
     throw new Error(
       `createTestModel: ${machine.id} failed at start: ${describeFailure(first.failure)}. ` +
