@@ -63,7 +63,11 @@ export interface PathCheckArgs {
   readonly snapshot: AnyMachineSnapshot;
   /** The real actor (undefined without `start`). */
   readonly real: AnyActorRef | undefined;
-  /** The messages the real component has put on each of its boxes so far, by box (empty without `start`). */
+  /**
+   * The messages the real component has put on each of its boxes up to this step, by box (empty
+   * without `start`); what it sent after moving past the step's state (running ahead of the test)
+   * is not included.
+   */
   readonly outputs: Readonly<Record<string, readonly unknown[]>>;
   /** The real state values seen while reaching this step's state (first: the previous step's); empty at the start or without `start`. */
   readonly seen: readonly unknown[];
@@ -180,12 +184,17 @@ export async function runPath(path: TestPath, context: PathContext, params: Path
     new Error(`${what} failed ${where(index)}: ${message(error)}\n  path: ${path.description}`, { cause: error });
 
   // Set once the real component has started.
-  const scene: { real: AnyActorRef | undefined; recorded: BoxMessage[]; seen: readonly unknown[] } = { real: undefined, recorded: [], seen: [] };
+  const scene: { real: AnyActorRef | undefined; recorded: BoxMessage[]; seen: readonly unknown[]; upTo: () => number } = {
+    real: undefined,
+    recorded: [],
+    seen: [],
+    upTo: () => scene.recorded.length,
+  };
   const timing: { caused: number; reached: number }[] = [];
   /** Runs the state checks, the step's expectation and every invariant, naming whichever fails. */
   const checkAll = async (state: AnyMachineSnapshot, index: number): Promise<void> => {
     const step = index < 0 ? undefined : path.steps[index];
-    const args: PathCheckArgs = { path, step, index, snapshot: state, real: scene.real, outputs: byBox(scene.recorded), seen: scene.seen, timing: [...timing] };
+    const args: PathCheckArgs = { path, step, index, snapshot: state, real: scene.real, outputs: byBox(scene.recorded.slice(0, scene.upTo())), seen: scene.seen, timing: [...timing] };
     const run = async (what: string, check: () => unknown): Promise<void> => {
       try {
         await settle(check, timeoutMs, what);
@@ -263,6 +272,8 @@ export async function runPath(path: TestPath, context: PathContext, params: Path
   // A step's messages end where the real actor moved past the step's state (it may run ahead of
   // the test: a refused connect fails at once), else at what was sent so far.
   const windowEnd = (): number => (cursor < history.length - 1 ? sentBy[cursor]! : recorded.length);
+  // Checks see what was sent up to this step, not what the real actor sent after moving on.
+  scene.upTo = windowEnd;
   const realSince = (): BoxMessage[] => recorded.slice(outputCursor, windowEnd()).filter((m) => boxes.has(m.box));
   const awaitOutputs = async (emitted: readonly EventObject[]): Promise<void> => {
     const want = compared(emitted).length;
