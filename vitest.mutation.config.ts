@@ -1,6 +1,14 @@
-// The model-based test files only, for `npm run mutation` (stryker.config.mjs).
+// The model-based test files only, for `npm run mutation` (stryker.config.mjs): those that walk
+// the machine being mutated (MACHINE). TCPClient's model runs the CSA machine as its child, so the
+// CSA's mutants face both.
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+const FILES: Record<string, string[]> = {
+  tcpServer: ['test/server-model.test.ts'],
+  connectedSocketAdapter: ['test/csa-model.test.ts', 'test/client-model.test.ts'],
+  tcpClient: ['test/client-model.test.ts'],
+};
 
 export default defineConfig({
   resolve: {
@@ -11,7 +19,7 @@ export default defineConfig({
     },
   },
   test: {
-    include: ['test/client-model.test.ts', 'test/csa-model.test.ts', 'test/server-model.test.ts'],
+    include: FILES[process.env.MACHINE ?? ''] ?? ['test/client-model.test.ts', 'test/csa-model.test.ts', 'test/server-model.test.ts'],
     // A path takes well under 2 s; a mutant that hangs one fails here rather than at Stryker's timeout.
     testTimeout: 10_000,
     hookTimeout: 10_000,

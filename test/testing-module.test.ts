@@ -150,7 +150,8 @@ describe('sample events', () => {
 });
 
 describe('invariants, expectations and output conformance', () => {
-  const counter = setup({ types: {} as { context: { n: number } } }).createMachine({
+  type Emitted = { type: 'outbox'; data: string } | { type: 'signal'; data: { kind: string } };
+  const counter = setup({ types: {} as { context: { n: number }; emitted: Emitted } }).createMachine({
     id: 'counter',
     context: { n: 0 },
     initial: 'counting',
@@ -194,7 +195,7 @@ describe('invariants, expectations and output conformance', () => {
   it('output conformance fails a real component that departs from its machine', async () => {
     // An implementation that says something else on signal than its machine.
     const real = createActor(
-      setup({}).createMachine({ id: 'impostor', initial: 'counting', states: { counting: { on: { stop: { target: 'stopped', actions: emit({ type: 'signal', data: { kind: 'shutdownMicroprocess' } }) } } }, stopped: { type: 'final' } } }),
+      setup({ types: {} as { emitted: Emitted } }).createMachine({ id: 'impostor', initial: 'counting', states: { counting: { on: { stop: { target: 'stopped', actions: emit({ type: 'signal', data: { kind: 'shutdownMicroprocess' } }) } } }, stopped: { type: 'final' } } }),
     ).start();
     await expect(
       path.test({
@@ -206,7 +207,7 @@ describe('invariants, expectations and output conformance', () => {
   });
 
   it('sees what a handler found by watchActors sent as it started', async () => {
-    const greeter = setup({}).createMachine({ id: 'hello', entry: emit({ type: 'outbox', data: 'hi' }), initial: 'a', states: { a: {} } });
+    const greeter = setup({ types: {} as { emitted: Emitted } }).createMachine({ id: 'hello', entry: emit({ type: 'outbox', data: 'hi' }), initial: 'a', states: { a: {} } });
     const watch = watchActors(greeter);
     const actor = createActor(greeter, { inspect: watch.inspect }).start();
     const [only] = createTestModel(greeter).getShortestPaths();

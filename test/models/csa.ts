@@ -1,0 +1,109 @@
+// Model-based tests of the ConnectedSocketAdapter from the REAL connectedSocketAdapterMachine
+// (kamaelia-xstate/testing): the walk stubs the socket I/O the machine is given as actions (with the
+// library's model of what a socket binding can report when) and runs the timers on a walk clock; every shortest, simple and
+// transition path then runs against a real CSA on a loopback connection whose other end the test
+// steers, and the real actor must reach each step's state.
+//
+// Every path is also judged by the library's contract (test/helpers/libraryContract.ts): one
+// socketShutdown on CreatorFeedback and one shutdownCSA with the right reason, the peer's FIN
+// reported, a prompt shutdown, the timers.
+//
+// Left out over real sockets (by name, excluded from the coverage requirement below):
+// - `inbox`, `makessl`, `ReadReady`, `SendReady` sent to the machine: a box delivery goes to the
+//   binding directly; the machine's handlers (which forward to the binding) catch only a direct
+//   `handle.actor.send`, which reaches the socket the same way (inbox: client-model.test.ts
+//   covers it through TCPClient's own handler); what they cause is the binding's steps here.
+// - `socket.secure` outside upgradingTls: the binding reports secure only to finish an upgrade.
+// - upgradingTls `socket.peerEnded`: a peer's FIN during the handshake fails the handshake; the
+//   binding reports a close with a reason (measured here: the real CSA goes upgradingTls → closed
+//   with a reason), never peerEnded. The transition only matters if the binding changes.
+import * as net from 'node:net';
+import { afterEach, expect } from 'vitest';
+import { ConnectedSocketAdapter, run, type SignalMessage } from 'kamaelia-xstate';
+import { connectedSocketAdapterMachine } from 'kamaelia-xstate/machines';
+import { createTestModel, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestPath } from 'kamaelia-xstate/testing';
+import { testPki, type TestPki } from '../helpers/certs.js';
+import { csaContract } from '../helpers/libraryContract.js';
+import { describeModelPaths } from '../helpers/modelSuites.js';
+
+// Different timeouts, so a timer started with the wrong one fails the contract's timing checks.
+const CLOSE_MS = 250;
+const HANDSHAKE_MS = 600;
+
+const EXCLUDED = [
+  'ConnectedSocketAdapter: inbox → (stays)',
+  'ConnectedSocketAdapter: makessl → (stays)',
+  'ConnectedSocketAdapter: ReadReady → (stays)',
+  'ConnectedSocketAdapter: SendReady → (stays)',
+  'ConnectedSocketAdapter: socket.secure → (stays)',
+  'ConnectedSocketAdapter.upgradingTls: socket.peerEnded → ConnectedSocketAdapter.flushing',
+];
+
+const model = createTestModel(connectedSocketAdapterMachine, {
+  // A few dozen states: a machine change that makes many more fails at once (and mutation runs stay short).
+  maxStates: 60,
+  input: { binding: { socket: {} }, closeTimeoutMs: CLOSE_MS, handshakeTimeoutMs: HANDSHAKE_MS, id: 1 },
+  omit: ['inbox', 'makessl', 'ReadReady', 'SendReady'],
+  // Data flows only on a plain connection here (the peer reads plain bytes).
+  filter: (step, from) => step.name !== 'socket.progress' || from.value === 'connected',
+});
+
+interface Scene {
+  csa: ReturnType<typeof run<object, { outbox: Buffer; CreatorFeedback: unknown; signal: SignalMessage; sslready: unknown }>> & { send(box: string, message: unknown): void };
+  peer: ScriptedPeer;
+  connection: LoopbackConnection;
+  feedback: unknown[];
+}
+
+let scene: Scene | undefined;
+afterEach(async () => {
+  scene?.csa.stop();
+  await scene?.peer.close();
+  scene = undefined;
+});
+
+async function runPath(path: TestPath, pki: TestPki): Promise<void> {
+  const names = path.steps.map((step) => step.name);
+  await path.test({
+    start: async () => {
+      const peer = await scriptedPeer();
+      const socket = net.connect({ port: peer.port, host: peer.host, allowHalfOpen: true });
+      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+      const connection = await peer.connection();
+      const csa = run(ConnectedSocketAdapter(socket, { closeTimeout: CLOSE_MS, handshakeTimeout: HANDSHAKE_MS, tls: { ca: pki.ca, servername: 'localhost' } })) as unknown as Scene['csa'];
+      scene = { csa, peer, connection, feedback: [] };
+      const feedback = scene.feedback;
+      void (async () => {
+        for await (const message of csa.messages('CreatorFeedback')) feedback.push(message);
+      })();
+      return csa;
+    },
+    events: {
+      control: (step) => scene!.csa.send('control', step.event.data),
+      'socket.upgrading': (_step, index) => {
+        scene!.csa.send('makessl', 'go');
+        if (names[index + 1] === 'socket.secure') void scene!.connection.startTls({ isServer: true, key: pki.server.key, cert: pki.server.cert }).catch(() => undefined);
+      },
+      'socket.secure': () => undefined,
+      'socket.progress': async () => {
+        const before = scene!.connection.received().length;
+        scene!.csa.send('inbox', 'ping');
+        await scene!.connection.waitForBytes(before + 4);
+      },
+      'socket.peerEnded': () => scene!.connection.halfClose(),
+      'socket.closed': (step) => (step.event.reason ? scene!.connection.reset() : scene!.connection.halfClose()),
+    },
+    ...csaContract({ id: 0, closeTimeoutMs: CLOSE_MS, handshakeTimeoutMs: HANDSHAKE_MS }),
+    states: {
+      // The CSA ends with exactly one socketShutdown on CreatorFeedback, and closes its socket.
+      closed: async () => {
+        await scene!.csa.done;
+        expect(scene!.feedback).toHaveLength(1);
+        await scene!.connection.whenEnded();
+      },
+    },
+  });
+}
+
+const pkiReady = testPki();
+describeModelPaths('ConnectedSocketAdapter', model, async (path) => runPath(path, await pkiReady), EXCLUDED);
