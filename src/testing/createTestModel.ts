@@ -123,8 +123,9 @@ export interface TestModel {
   /**
    * The one path that takes `events` in order (xstate/graph's getPathsFromEvents); `[]` when
    * `toState` rejects where it ends. An event matches a step whose event serializes the same
-   * (serializeEvent), else the first step of that event type. Throws naming the state and event
-   * when no step from the state takes it.
+   * (serializeEvent), else the first step of that event type, else the first step whose description
+   * or name is its type (`{ type: 'after drainTimeout' }`, `{ type: 'listener: a connection opens' }`).
+   * Throws naming the state and event when no step from the state takes it.
    */
   getPathsFromEvents(events: readonly EventObject[], options?: PathOptions): TestPath[];
   /** The walk as xstate/graph's adjacency map: per serialized state, its snapshot and, per serialized event, the next snapshot. */
@@ -329,7 +330,11 @@ export function createTestModel(machine: AnyStateMachine, options: TestModelOpti
       for (const event of events) {
         const serial = serializeEvent(event);
         const from = outgoing.get(node.key) ?? [];
-        const edge = from.find((candidate) => serializeEvent(candidate.step.event) === serial) ?? from.find((candidate) => candidate.step.event.type === event.type);
+        const edge =
+          from.find((candidate) => serializeEvent(candidate.step.event) === serial) ??
+          from.find((candidate) => candidate.step.event.type === event.type) ??
+          // Steps named as descriptions print them: `{ type: 'after drainTimeout' }`, `{ type: 'control (serverShutdown)' }`.
+          from.find((candidate) => candidate.step.description === event.type || candidate.step.name === event.type);
         if (!edge) throw new Error(`Invalid transition from ${valueName(node.snapshot.value)} with ${serial} (the steps from there: ${from.map((e) => e.step.description).join('; ') || 'none'})`);
         taken.push(edge);
         node = graph.nodes.get(edge.to)!;

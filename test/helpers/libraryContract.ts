@@ -230,7 +230,7 @@ export interface ServerContractOptions {
   readonly drainTimeoutMs: number;
   readonly closeTimeoutMs: number;
   /** The server's counters (serverStats). */
-  readonly stats: () => { refused: number; handshakeFailures: number; acceptErrors: number; lastHandshakeFailure?: { code?: unknown } | undefined };
+  readonly stats: () => { open: number; refused: number; handshakeFailures: number; acceptErrors: number; lastHandshakeFailure?: { code?: unknown } | undefined };
   /** When each connection the test opened saw its end (Date.now()), undefined while open. */
   readonly connectionEnds: () => readonly (number | undefined)[];
 }
@@ -243,6 +243,13 @@ export interface ServerContractOptions {
  * handshake is counted.
  */
 export function tcpServerContract(options: ServerContractOptions): Contract {
+  /** Indexes of the connections the path opened and did not close itself (the test closes the oldest first). */
+  const stillOpen = (args: PathCheckArgs): number[] => {
+    const steps = taken(args);
+    const opened = steps.filter((step) => step.name === 'a connection opens').length;
+    const closed = steps.filter((step) => step.name === 'a connection closes').length;
+    return Array.from({ length: opened - closed }, (_, i) => closed + i);
+  };
   const timeOf = (args: PathCheckArgs, predicate: (step: TestStep) => boolean): number | undefined => {
     const index = taken(args).findIndex(predicate);
     return index < 0 ? undefined : args.timing[index]!.caused;
@@ -294,8 +301,23 @@ export function tcpServerContract(options: ServerContractOptions): Contract {
       },
     },
     expect: {
-      'after drainTimeout': (args) => timerAfter(args, (step) => controlKind(step) === 'serverShutdown', options.drainTimeoutMs, 'the drain timeout'),
-      'after closeTimeout': (args) => timerAfter(args, (step) => after(step, 'drainTimeout'), options.closeTimeoutMs, 'the close timeout'),
+      'after drainTimeout': async (args) => {
+        timerAfter(args, (step) => controlKind(step) === 'serverShutdown', options.drainTimeoutMs, 'the drain timeout');
+        // Then each connection still open is asked to close: the peer sees our FIN soon, and the
+        // connection is not destroyed yet (that is closeTimeout later).
+        const open = stillOpen(args);
+        await eventually(
+          () => open.every((index) => options.connectionEnds()[index] !== undefined),
+          () => 'at the drain timeout a connection was not asked to close (no FIN)',
+          options.closeTimeoutMs / 2,
+        );
+        check(options.stats().open === open.length, `at the drain timeout ${open.length} connection(s) are asked to close, not destroyed: ${options.stats().open} open`);
+      },
+      'after closeTimeout': async (args) => {
+        timerAfter(args, (step) => after(step, 'drainTimeout'), options.closeTimeoutMs, 'the close timeout');
+        // A peer that never answers our FIN is destroyed then.
+        await eventually(() => options.stats().open === 0, () => `after closeTimeout ${options.stats().open} connection(s) are still open`);
+      },
       'control (shutdownMicroprocess)': async (args) => {
         // Prompt: every connection still open is closed now, not after the drain.
         const from = args.timing[args.index]!.caused;
