@@ -20,13 +20,15 @@ export default {
   concurrency: 2,
   coverageAnalysis: 'all',
   timeoutMS: 5_000,
-  timeoutFactor: 1.5,
+  timeoutFactor: 1.25,
   incremental: true,
   incrementalFile: `reports/stryker-incremental-${machine}.json`,
   reporters: ['clear-text', 'progress', 'json', 'html'],
   jsonReporter: { fileName: `reports/mutation/${machine}.json` },
   htmlReporter: { fileName: `reports/mutation/${machine}.html` },
   tempDirName: `.stryker-tmp/${machine}`,
+  // Not copied into the sandbox: other machines' runs, reports, build output.
+  ignorePatterns: ['.stryker-tmp', 'reports', 'docs/api', 'dist', 'dist-bench', 'test/artifacts'],
   cleanTempDir: 'always',
   thresholds: { high: 90, low: 80, break: null },
 };

@@ -1,12 +1,12 @@
-// The model-based test files only, for `npm run mutation` (stryker.config.mjs): those that walk
-// the machine being mutated (MACHINE). TCPClient's model runs the CSA machine as its child, so the
-// CSA's mutants face both.
+// The model-based test files only, for `npm run mutation` (stryker.config.mjs): the one that walks
+// the machine being mutated (MACHINE). (TCPClient's model also runs the CSA machine as its child;
+// the CSA's mutants are measured against the CSA's own model test alone.)
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
 const FILES: Record<string, string[]> = {
   tcpServer: ['test/server-model.test.ts'],
-  connectedSocketAdapter: ['test/csa-model.test.ts', 'test/client-model.test.ts'],
+  connectedSocketAdapter: ['test/csa-model.test.ts'],
   tcpClient: ['test/client-model.test.ts'],
 };
 
@@ -28,6 +28,6 @@ export default defineConfig({
     // Stryker needs a green dry run; on a loaded machine one TLS path is flaky (a peer's RST after a
     // TLS handshake is sometimes reported as a clean close: reported to the machines' owner). A
     // mutant's kill fails every try.
-    retry: 2,
+    retry: 1,
   },
 });

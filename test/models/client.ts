@@ -25,7 +25,7 @@ import { tcpClientMachine } from 'kamaelia-xstate/machines';
 import { createTestModel, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestPath, type TestStep } from 'kamaelia-xstate/testing';
 import { testPki, type TestPki } from '../helpers/certs.js';
 import { tcpClientContract } from '../helpers/libraryContract.js';
-import { describeModelPaths } from '../helpers/modelSuites.js';
+import { describeModelPaths, type Scenarios } from '../helpers/modelSuites.js';
 import { fullBacklogListener } from '../helpers/fullBacklog.js';
 import { listen } from '../helpers/net.js';
 
@@ -165,5 +165,34 @@ async function expectOneEnd(withReason: boolean): Promise<void> {
   expect((ends[0] as { reason?: unknown }).reason !== undefined).toBe(withReason);
 }
 
+const SCENARIOS: Scenarios = {
+  'a refused connection ends with ECONNREFUSED': ['after connectDelay', 'connector sends connect.failed (ECONNREFUSED)'],
+  'refused with data queued: it counts as unsent': ['inbox "data"', 'after connectDelay', 'connector sends connect.failed (ECONNREFUSED)'],
+  'shutdownMicroprocess before the connection: queued data counts as unsent': ['inbox "data"', 'control (shutdownMicroprocess)'],
+  'shutdownMicroprocess while connecting': ['after connectDelay', 'inbox "data"', 'control (shutdownMicroprocess)'],
+  'data and producerFinished before the connection: sent first, then closed': [
+    'inbox "data"',
+    'control (producerFinished)',
+    'after connectDelay',
+    'connector sends connect.ok',
+    'csa/socket sends socket.peerEnded',
+  ],
+  'a garbage control message before the connection is reported': ['control (notAControlMessage)', 'after connectDelay', 'connector sends connect.ok', 'control (shutdownMicroprocess)'],
+  'a reset ends it with ECONNRESET': ['after connectDelay', 'connector sends connect.ok', 'csa/socket sends socket.closed (ECONNRESET)'],
+  'a TLS handshake that never completes ends with ETIMEDOUT': ['after connectDelay', 'connector sends connect.ok', 'csa/socket sends socket.upgrading', 'after csa.handshakeTimeout'],
+  'TLS, then a clean close': [
+    'after connectDelay',
+    'connector sends connect.ok',
+    'csa/socket sends socket.upgrading',
+    'csa/socket sends socket.secure',
+    'control (producerFinished)',
+    'csa/socket sends socket.peerEnded',
+  ],
+  "the peer's FIN and nobody finishes: closed after closeTimeout": ['after connectDelay', 'connector sends connect.ok', 'csa/socket sends socket.peerEnded', 'after csa.halfOpenTimeout'],
+  'our producer finishes, the peer never answers: closeTimeout': ['after connectDelay', 'connector sends connect.ok', 'control (producerFinished)', 'after csa.closeTimeout'],
+  'shutdownMicroprocess while open closes at once': ['after connectDelay', 'connector sends connect.ok', 'control (shutdownMicroprocess)'],
+  'data while open reaches the peer': ['after connectDelay', 'connector sends connect.ok', 'inbox "data"', 'control (shutdownMicroprocess)'],
+};
+
 const pkiReady = testPki();
-describeModelPaths('TCPClient', model, async (path) => runPath(path, await pkiReady), EXCLUDED);
+describeModelPaths('TCPClient', model, async (path) => runPath(path, await pkiReady), EXCLUDED, SCENARIOS);

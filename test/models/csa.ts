@@ -24,7 +24,7 @@ import { connectedSocketAdapterMachine } from 'kamaelia-xstate/machines';
 import { createTestModel, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestPath } from 'kamaelia-xstate/testing';
 import { testPki, type TestPki } from '../helpers/certs.js';
 import { csaContract } from '../helpers/libraryContract.js';
-import { describeModelPaths } from '../helpers/modelSuites.js';
+import { describeModelPaths, type Scenarios } from '../helpers/modelSuites.js';
 
 // Different timeouts, so a timer started with the wrong one fails the contract's timing checks.
 const CLOSE_MS = 250;
@@ -105,5 +105,21 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
   });
 }
 
+const SCENARIOS: Scenarios = {
+  "the peer's FIN, then our producer finishes: flushed and closed": ['socket sends socket.peerEnded', 'control (producerFinished)'],
+  "the peer's FIN and nobody finishes: closed after closeTimeout": ['socket sends socket.peerEnded', 'after csa.halfOpenTimeout'],
+  'our producer finishes, the peer answers our FIN': ['control (producerFinished)', 'socket sends socket.peerEnded'],
+  'our producer finishes, the peer never answers: closeTimeout': ['control (producerFinished)', 'after csa.closeTimeout'],
+  'shutdownMicroprocess closes at once': ['control (shutdownMicroprocess)'],
+  'serverShutdown counts as shutdownMicroprocess': ['control (serverShutdown)'],
+  'shutdownMicroprocess while flushing closes at once': ['control (producerFinished)', 'control (shutdownMicroprocess)'],
+  'a reset ends it with ECONNRESET': ['socket sends socket.closed (ECONNRESET)'],
+  'a TLS upgrade completes, then a clean close': ['socket sends socket.upgrading', 'socket sends socket.secure', 'control (producerFinished)', 'socket sends socket.peerEnded'],
+  'a TLS handshake that never completes ends with ETIMEDOUT': ['socket sends socket.upgrading', 'after csa.handshakeTimeout'],
+  'producerFinished during a TLS handshake': ['socket sends socket.upgrading', 'control (producerFinished)'],
+  'a garbage control message is reported': ['control (notAControlMessage)', 'control (producerFinished)'],
+  'progress while connected': ['socket sends socket.progress', 'control (shutdownMicroprocess)'],
+};
+
 const pkiReady = testPki();
-describeModelPaths('ConnectedSocketAdapter', model, async (path) => runPath(path, await pkiReady), EXCLUDED);
+describeModelPaths('ConnectedSocketAdapter', model, async (path) => runPath(path, await pkiReady), EXCLUDED, SCENARIOS);
