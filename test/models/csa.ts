@@ -9,10 +9,11 @@
 // reported, a prompt shutdown, the timers.
 //
 // Left out over real sockets (by name, excluded from the coverage requirement below):
-// - `inbox`, `makessl`, `ReadReady`, `SendReady` sent to the machine: a box delivery goes to the
-//   binding directly; the machine's handlers (which forward to the binding) catch only a direct
-//   `handle.actor.send`, which reaches the socket the same way (inbox: client-model.test.ts
-//   covers it through TCPClient's own handler); what they cause is the binding's steps here.
+// - `makessl`, `ReadReady`, `SendReady` sent to the machine: a box delivery goes to the binding
+//   directly; the machine's handlers (which forward to the binding) catch only a direct
+//   `handle.actor.send`; what a makessl causes is the binding's socket.upgrading step here, and
+//   ReadReady/SendReady are the Selector's. (`inbox` sent to the machine is covered: a path's inbox
+//   step is a direct handle.actor.send, which reaches the peer.)
 // - `socket.secure` outside upgradingTls: the binding reports secure only to finish an upgrade.
 // - upgradingTls `socket.peerEnded`: a peer's FIN during the handshake fails the handshake; the
 //   binding reports a close with a reason (measured here: the real CSA goes upgradingTls → closed
@@ -31,7 +32,6 @@ const CLOSE_MS = 250;
 const HANDSHAKE_MS = 600;
 
 const EXCLUDED = [
-  'ConnectedSocketAdapter: inbox → (stays)',
   'ConnectedSocketAdapter: makessl → (stays)',
   'ConnectedSocketAdapter: ReadReady → (stays)',
   'ConnectedSocketAdapter: SendReady → (stays)',
@@ -43,9 +43,9 @@ const model = createTestModel(connectedSocketAdapterMachine, {
   // A few dozen states: a machine change that makes many more fails at once (and mutation runs stay short).
   maxStates: 60,
   input: { binding: { socket: {} }, closeTimeoutMs: CLOSE_MS, handshakeTimeoutMs: HANDSHAKE_MS, id: 1 },
-  omit: ['inbox', 'makessl', 'ReadReady', 'SendReady'],
+  omit: ['makessl', 'ReadReady', 'SendReady'],
   // Data flows only on a plain connection here (the peer reads plain bytes).
-  filter: (step, from) => step.name !== 'socket.progress' || from.value === 'connected',
+  filter: (step, from) => !['socket.progress', 'inbox'].includes(step.name) || from.value === 'connected',
 });
 
 interface Scene {
@@ -80,6 +80,12 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
     },
     events: {
       control: (step) => scene!.csa.send('control', step.event.data),
+      // Straight to the machine, as a user's handle.actor.send does: its handler passes it to the socket.
+      inbox: async (step) => {
+        const before = scene!.connection.received().length;
+        scene!.csa.actor.send({ type: 'inbox', data: step.event.data });
+        await scene!.connection.waitForBytes(before + (step.event.data as Uint8Array).byteLength);
+      },
       'socket.upgrading': (_step, index) => {
         scene!.csa.send('makessl', 'go');
         if (names[index + 1] === 'socket.secure') void scene!.connection.startTls({ isServer: true, key: pki.server.key, cert: pki.server.cert }).catch(() => undefined);
@@ -118,6 +124,7 @@ const SCENARIOS: Scenarios = {
   'a TLS handshake that never completes ends with ETIMEDOUT': ['socket sends socket.upgrading', 'after csa.handshakeTimeout'],
   'producerFinished during a TLS handshake': ['socket sends socket.upgrading', 'control (producerFinished)'],
   'a garbage control message is reported': ['control (notAControlMessage)', 'control (producerFinished)'],
+  'data sent to the machine itself reaches the peer': ['inbox "data"', 'control (shutdownMicroprocess)'],
   'progress while connected': ['socket sends socket.progress', 'control (shutdownMicroprocess)'],
 };
 
