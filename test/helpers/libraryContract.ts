@@ -151,6 +151,12 @@ export function tcpClientContract(options: ClientContractOptions): Contract {
           () => `the peer got ${JSON.stringify(Buffer.from(options.peerReceived() ?? []).toString('latin1'))}, not what was queued first (${JSON.stringify(bytes)})`,
         );
       },
+      // The client's byte counts follow its connection's (the inspector shows them).
+      'socket.progress': async (args) => {
+        const sent = taken(args).filter((step) => step.name === 'socket.progress').length * 4;
+        const counts = (): { bytesOut?: number } => (args.real?.getSnapshot() as { context: { bytesOut?: number } }).context;
+        await eventually(() => (counts().bytesOut ?? 0) >= sent, () => `TCPClient counts ${String(counts().bytesOut)} bytes out after ${sent} were written`);
+      },
       // Shut down at once: no flushing on the way (seen[0] is where it was).
       'control (shutdownMicroprocess)': (args) => check(!args.seen.slice(1).some((value) => JSON.stringify(value).includes('flushing')), `shutdownMicroprocess went through ${show(args.seen)}`),
       'control (serverShutdown)': (args) => check(!args.seen.slice(1).some((value) => JSON.stringify(value).includes('flushing')), `serverShutdown went through ${show(args.seen)}`),
