@@ -21,6 +21,9 @@ const isGarbage = (step: TestStep): boolean => step.name === 'control' && !TERMI
 // When the path has ended the component (the real one may run ahead of the steps taken: a refused
 // connect fails at once, so the real actor's own status says nothing about which steps led there).
 const isDone = (args: PathCheckArgs): boolean => args.snapshot.status === 'done';
+const isRealDone = (args: PathCheckArgs): boolean => args.real?.getSnapshot().status === 'done';
+const contextOf = (args: PathCheckArgs): { bytesIn?: number; bytesOut?: number; secure?: boolean } =>
+  (args.real?.getSnapshot() as { context?: { bytesIn?: number; bytesOut?: number; secure?: boolean } } | undefined)?.context ?? {};
 const after = (step: TestStep, timer: string): boolean => step.cause.kind === 'after' && step.description === `after ${timer}`;
 const resetBy = (step: TestStep): boolean => step.name === 'socket.closed' && (step.event as { reason?: unknown }).reason !== undefined;
 
@@ -204,6 +207,20 @@ export function csaContract(options: CsaContractOptions): Contract {
         check(reports.length === expected, `the peer's FIN makes ${expected} producerFinished on signal, got ${show(reports)}`);
         if (expected) check(reports[0]!.source === 'peer', `the peer's producerFinished has source peer: ${show(reports[0])}`);
       },
+      contextSerializable: (args) => {
+        // Inspectors JSON-encode its context: the socket shows as its label, and it starts plain.
+        const json = JSON.parse(JSON.stringify(contextOf(args))) as { binding?: unknown; secure?: unknown };
+        check(json.binding === 'socket', `the CSA's context shows its socket as "socket": ${show(json.binding)}`);
+        if (args.index < 0) check(json.secure === false, 'a CSA on a plain socket starts not secure');
+      },
+      output: (args) => {
+        if (!isDone(args)) return;
+        const output = (args.real?.getSnapshot() as { output?: { bytesIn?: unknown; bytesOut?: unknown; unsentBytes?: unknown; reason?: { code?: unknown } } }).output;
+        const written = taken(args).filter((step) => step.name === 'socket.progress' || step.name === 'inbox').length * 4;
+        check(output !== undefined && output.bytesIn === 0 && typeof output.bytesOut === 'number' && output.bytesOut >= written && output.unsentBytes === 0, `the CSA's output counts its bytes: ${show(output)}`);
+        const [feedback] = messages(args, 'CreatorFeedback');
+        check(output!.reason?.code === feedback?.reason?.code, `its output has CreatorFeedback's reason: ${show(output)}`);
+      },
       endReason: (args) => {
         if (!isDone(args)) return;
         const steps = taken(args);
@@ -215,11 +232,27 @@ export function csaContract(options: CsaContractOptions): Contract {
         check(end?.reason?.code === code, `shutdownCSA carries ${code ?? 'no reason'}: ${show(end)}`);
         check(end?.id === options.id && end.csa === args.real, `shutdownCSA carries the CSA's id (${options.id}) and actor: ${show(end)}`);
         check(feedback?.source === 'ConnectedSocketAdapter' && feedback.unsentBytes === 0, `CreatorFeedback names its source, nothing unsent: ${show(feedback)}`);
+        if (code === 'ETIMEDOUT') check(String(feedback?.reason?.message).includes('TLS handshake'), `a handshake timeout says so: ${show(feedback?.reason)}`);
       },
     },
     expect: {
-      'control (shutdownMicroprocess)': (args) => check(!args.seen.slice(1).includes('flushing'), `shutdownMicroprocess closes at once, went through ${show(args.seen)}`),
-      'control (serverShutdown)': (args) => check(!args.seen.slice(1).includes('flushing'), `serverShutdown closes at once, went through ${show(args.seen)}`),
+      'control (shutdownMicroprocess)': async (args) => {
+        check(!args.seen.slice(1).includes('flushing'), `shutdownMicroprocess closes at once, went through ${show(args.seen)}`);
+        await eventually(() => isRealDone(args), () => 'shutdownMicroprocess did not close the connection', options.closeTimeoutMs / 2);
+      },
+      'control (serverShutdown)': async (args) => {
+        check(!args.seen.slice(1).includes('flushing'), `serverShutdown closes at once, went through ${show(args.seen)}`);
+        await eventually(() => isRealDone(args), () => 'serverShutdown did not close the connection', options.closeTimeoutMs / 2);
+      },
+      // Its byte counts follow the socket's (the inspector shows them).
+      'socket.progress': async (args) => {
+        const sent = taken(args).filter((step) => step.name === 'socket.progress' || step.name === 'inbox').length * 4;
+        await eventually(
+          () => (contextOf(args).bytesOut ?? 0) >= sent && contextOf(args).bytesIn === 0,
+          () => `the CSA counts ${String(contextOf(args).bytesOut)} bytes out (${String(contextOf(args).bytesIn)} in) after ${sent} were written`,
+        );
+      },
+      'socket.secure': (args) => check(contextOf(args).secure === true, 'after the TLS handshake the CSA says it is secure'),
       'control (producerFinished)': (args) => {
         // Our FIN goes out: the peer is told, unless the socket is already closed.
         check(args.real?.getSnapshot().status === 'done' || args.seen.includes('flushing'), `producerFinished flushes, went through ${show(args.seen)}`);

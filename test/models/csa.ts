@@ -9,17 +9,17 @@
 // reported, a prompt shutdown, the timers.
 //
 // Left out over real sockets (by name, excluded from the coverage requirement below):
-// - `makessl`, `ReadReady`, `SendReady` sent to the machine: a box delivery goes to the binding
-//   directly; the machine's handlers (which forward to the binding) catch only a direct
-//   `handle.actor.send`; what a makessl causes is the binding's socket.upgrading step here, and
-//   ReadReady/SendReady are the Selector's. (`inbox` sent to the machine is covered: a path's inbox
-//   step is a direct handle.actor.send, which reaches the peer.)
+// - `ReadReady`, `SendReady` sent to the machine: the Selector's readiness messages, delivered to
+//   the binding directly; the machine's handlers catch only a direct `handle.actor.send`.
+// (`inbox` and `makessl` sent to the machine are covered: a path's inbox step is a direct
+// handle.actor.send, which reaches the peer, and its socket.upgrading step sends makessl so.)
 // - `socket.secure` outside upgradingTls: the binding reports secure only to finish an upgrade.
 // - upgradingTls `socket.peerEnded`: a peer's FIN during the handshake fails the handshake; the
 //   binding reports a close with a reason (measured here: the real CSA goes upgradingTls → closed
 //   with a reason), never peerEnded. The transition only matters if the binding changes.
 import * as net from 'node:net';
-import { afterEach, expect } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createActor } from 'xstate';
 import { ConnectedSocketAdapter, run, type SignalMessage } from 'kamaelia-xstate';
 import { connectedSocketAdapterMachine } from 'kamaelia-xstate/machines';
 import { createTestModel, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestPath } from 'kamaelia-xstate/testing';
@@ -32,6 +32,8 @@ const CLOSE_MS = 250;
 const HANDSHAKE_MS = 600;
 
 const EXCLUDED = [
+  // Taken for real by every socket.upgrading step (which sends makessl to the machine); the walk
+  // has the upgrade as the binding's step, so it does not count it as this transition.
   'ConnectedSocketAdapter: makessl → (stays)',
   'ConnectedSocketAdapter: ReadReady → (stays)',
   'ConnectedSocketAdapter: SendReady → (stays)',
@@ -87,7 +89,9 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
         await scene!.connection.waitForBytes(before + (step.event.data as Uint8Array).byteLength);
       },
       'socket.upgrading': (_step, index) => {
-        scene!.csa.send('makessl', 'go');
+        // Straight to the machine (handle.actor.send): its makessl handler passes it to the socket.
+        // (A makessl delivered to the box goes to the socket directly: client-model and csa-tls.)
+        scene!.csa.actor.send({ type: 'makessl', data: 'go' });
         if (names[index + 1] === 'socket.secure') void scene!.connection.startTls({ isServer: true, key: pki.server.key, cert: pki.server.cert }).catch(() => undefined);
       },
       'socket.secure': () => undefined,
@@ -127,6 +131,16 @@ const SCENARIOS: Scenarios = {
   'data sent to the machine itself reaches the peer': ['inbox "data"', 'control (shutdownMicroprocess)'],
   'progress while connected': ['socket sends socket.progress', 'control (shutdownMicroprocess)'],
 };
+
+describe('connectedSocketAdapterMachine without its socket I/O', () => {
+  it('fails at start, saying what to use', () => {
+    const actor = createActor(connectedSocketAdapterMachine, { input: { binding: { socket: {} as never }, closeTimeoutMs: CLOSE_MS, handshakeTimeoutMs: HANDSHAKE_MS, id: 1 } });
+    let failure: unknown;
+    actor.subscribe({ error: (error) => (failure = error) });
+    actor.start();
+    expect(String(failure)).toContain('needs its socket I/O: use ConnectedSocketAdapter()');
+  });
+});
 
 const pkiReady = testPki();
 describeModelPaths('ConnectedSocketAdapter', model, async (path) => runPath(path, await pkiReady), EXCLUDED, SCENARIOS);
