@@ -226,8 +226,13 @@ export function csaContract(options: CsaContractOptions): Contract {
         const steps = taken(args);
         const [feedback] = messages(args, 'CreatorFeedback');
         const [end] = ofKind(args, 'signal', 'shutdownCSA');
-        const code = steps.some(resetBy) ? 'ECONNRESET' : steps.some((step) => after(step, 'csa.handshakeTimeout')) ? 'ETIMEDOUT' : undefined;
-        if (code === undefined && steps.some((step) => after(step, 'csa.closeTimeout'))) return;
+        // A producer's reason (the first producerFinished is the one acted on) is passed on after a graceful close.
+        const producer = (steps.find((step) => controlKind(step) === 'producerFinished')?.event.data as { reason?: { code?: string } } | undefined)?.reason?.code;
+        const socketCode = steps.some(resetBy) ? 'ECONNRESET' : steps.some((step) => after(step, 'csa.handshakeTimeout')) ? 'ETIMEDOUT' : undefined;
+        const code = socketCode ?? producer;
+        if (socketCode === undefined && steps.some((step) => after(step, 'csa.closeTimeout'))) return;
+        const output = (args.real?.getSnapshot() as { output?: { producerReason?: { code?: unknown } } }).output;
+        check(output?.producerReason?.code === (socketCode === undefined ? producer : undefined), `the output's producerReason is the producer's after a graceful close: ${show(output)}`);
         check(feedback?.reason?.code === code, `CreatorFeedback carries ${code ?? 'no reason'}: ${show(feedback)}`);
         check(end?.reason?.code === code, `shutdownCSA carries ${code ?? 'no reason'}: ${show(end)}`);
         check(end?.id === options.id && end.csa === args.real, `shutdownCSA carries the CSA's id (${options.id}) and actor: ${show(end)}`);

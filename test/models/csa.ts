@@ -20,7 +20,7 @@
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
-import { ConnectedSocketAdapter, run, type SignalMessage } from 'kamaelia-xstate';
+import { ConnectedSocketAdapter, producerFinished, reason, run, serverShutdown, shutdownMicroprocess, type SignalMessage } from 'kamaelia-xstate';
 import { connectedSocketAdapterMachine } from 'kamaelia-xstate/machines';
 import { createTestModel, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestPath } from 'kamaelia-xstate/testing';
 import { testPki, type TestPki } from '../helpers/certs.js';
@@ -46,6 +46,14 @@ const model = createTestModel(connectedSocketAdapterMachine, {
   maxStates: 60,
   input: { binding: { socket: {} }, closeTimeoutMs: CLOSE_MS, handshakeTimeoutMs: HANDSHAKE_MS, id: 1 },
   omit: ['makessl', 'ReadReady', 'SendReady'],
+  // The library's control samples, and a producer that finished with an error (passed on after a graceful close).
+  events: [
+    { type: 'control', data: producerFinished() },
+    { type: 'control', data: producerFinished(reason('EUPSTREAM', 'the producer failed')) },
+    { type: 'control', data: shutdownMicroprocess() },
+    { type: 'control', data: serverShutdown() },
+    { type: 'control', data: { kind: 'notAControlMessage' } },
+  ],
   // Data flows only on a plain connection here (the peer reads plain bytes).
   filter: (step, from) => !['socket.progress', 'inbox'].includes(step.name) || from.value === 'connected',
 });
@@ -119,6 +127,7 @@ const SCENARIOS: Scenarios = {
   "the peer's FIN, then our producer finishes: flushed and closed": ['socket sends socket.peerEnded', 'control (producerFinished)'],
   "the peer's FIN and nobody finishes: closed after closeTimeout": ['socket sends socket.peerEnded', 'after csa.halfOpenTimeout'],
   'our producer finishes, the peer answers our FIN': ['control (producerFinished)', 'socket sends socket.peerEnded'],
+  "our producer fails: its reason is passed on after a graceful close": ['control (producerFinished EUPSTREAM)', 'socket sends socket.peerEnded'],
   'our producer finishes, the peer never answers: closeTimeout': ['control (producerFinished)', 'after csa.closeTimeout'],
   'shutdownMicroprocess closes at once': ['control (shutdownMicroprocess)'],
   'serverShutdown counts as shutdownMicroprocess': ['control (serverShutdown)'],
