@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'docs/api/**', 'dist-bench/**', 'node_modules/**', 'inspector/page/vendor/**', 'test/artifacts/**'] },
+  { ignores: ['reports/**', '.stryker-tmp/**', 'dist/**', 'docs/api/**', 'dist-bench/**', 'node_modules/**', 'inspector/page/vendor/**', 'test/artifacts/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -108,14 +108,22 @@ export const smtpMachine = setup({
   },
 });
 
+/** SmtpHandler's options. */
+export interface SmtpHandlerOptions {
+  /** How long a client may stay silent. Default: 60000 ms. */
+  readonly idleTimeoutMs?: number;
+  /** The mailbox lookup (rejects for an unknown mailbox). Default: the built-in list, after 5 ms. */
+  readonly lookup?: (mailbox: string) => Promise<void>;
+}
+
 /** The per-connection handler: the machine as a component (inbox bytes in, replies out). */
-export const SmtpHandler = (options: { idleTimeoutMs?: number } = {}) =>
+export const SmtpHandler = (options: SmtpHandlerOptions = {}) =>
   defineComponent({
     name: 'SmtpHandler',
     inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>(), sslready: box<unknown>() },
     outboxes: { outbox: box<string>(), signal: box<SignalMessage>(), makessl: box<string>() },
-    logic: smtpMachine,
-    input: options,
+    logic: options.lookup ? smtpMachine.provide({ actors: { lookupMailbox: fromPromise<void, string>(({ input }) => options.lookup!(input)) } }) : smtpMachine,
+    input: { idleTimeoutMs: options.idleTimeoutMs },
   });
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -14,7 +14,7 @@ export { Graphline } from './graph/Graphline.js';
 export type { Linkages } from './graph/Graphline.js';
 export { run, DEFAULT_HANDLE_HIGH_WATER_BYTES, DEFAULT_HANDLE_HIGH_WATER_MESSAGES } from './kernel/run.js';
 export { childrenOf } from './kernel/childActors.js';
-export type { HighWaterMark, NextOptions, RunActor, RunHandle, RunOptions, RunResult, RunSnapshot } from './kernel/run.js';
+export type { HighWaterMark, NextOptions, RunActor, RunEvent, RunHandle, RunOptions, RunResult, RunSnapshot } from './kernel/run.js';
 export { canSend, setInboxOpen, whenCanSend } from './kernel/routing.js';
 export { componentInfo, componentPath } from './kernel/registry.js';
 export type { ComponentInfo } from './kernel/registry.js';

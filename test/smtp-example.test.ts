@@ -23,6 +23,11 @@ const model = createTestModel(smtpMachine, {
 // ---
 
 const pkiReady = testPki();
+const realLookup = async (mailbox: string): Promise<void> => {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  if (!mailbox.endsWith('@example.org') || mailbox.startsWith('nobody@')) throw new Error(`no mailbox ${mailbox}`);
+};
+let holdLookup = false;
 const handlers = watchActors(smtpMachine);
 let server: ReturnType<typeof run<object, { listening: { port: number } }>>;
 let port = 0;
@@ -34,7 +39,8 @@ beforeAll(async () => {
     ConnectedServer({
       host: '127.0.0.1',
       port: 0,
-      protocol: () => SmtpHandler({ idleTimeoutMs: IDLE_MS }),
+      // The real lookup's answer, held while a path has the connection go away during it.
+      protocol: () => SmtpHandler({ idleTimeoutMs: IDLE_MS, lookup: (mailbox) => (holdLookup ? new Promise<void>(() => undefined) : realLookup(mailbox)) }),
       tls: { key: pki.server.key, cert: pki.server.cert },
       // A handler that ends during a handshake closes its connection once the handshake, or the
       // close that follows it, gives up: short, so a path's end is seen well within its timeout.
@@ -60,6 +66,8 @@ async function runPath(path: TestPath): Promise<void> {
           const text = Buffer.from(step.event.data as Uint8Array).toString('latin1');
           // The real lookup decides: ask for a mailbox that does not exist when the path says it fails.
           const fails = path.steps[index + 1]?.name === 'xstate.error.actor.lookup';
+          // The connection goes away while the lookup is pending: it must not answer first.
+          holdLookup = path.steps[index + 1]?.name === 'control';
           client!.write(fails ? text.replace('alice@', 'nobody@') : text);
         },
         sslready: async () => {

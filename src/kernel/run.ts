@@ -96,7 +96,10 @@ export type RunActor<Out extends object = Record<string, unknown>> = {
    * component is still a plain `RunHandle`: an Actor typed by `Out` would not be assignable to one typed by the default.)
    */
   on<K extends keyof Out & string>(box: K, handler: (event: { readonly type: K; readonly data: Out[K] }) => void): Subscription;
-} & Actor<ActorLogic<RunSnapshot, EventObject, unknown, AnyActorSystem, OutboxEvent<Record<string, unknown>>>>;
+} & Actor<ActorLogic<RunSnapshot, RunEvent, unknown, AnyActorSystem, OutboxEvent<Record<string, unknown>>>>;
+
+/** What `handle.actor.send` takes: a machine's own events, or `{ type: <inbox>, data }` straight to an inbox. */
+export type RunEvent = EventObject & { readonly [key: string]: unknown };
 
 /**
  * A running component, as {@link run} returns it. `In` and `Out` are the message types of its

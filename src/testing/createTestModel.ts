@@ -4,8 +4,9 @@
 import type { AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { computeCoverage, type Coverage } from './coverage.js';
 import { libraryDefaults } from './libraryMachines.js';
-import { runPath, type TestPath, type TestStep } from './runPath.js';
+import { runPath, type PathContext, type TestPath, type TestStep } from './runPath.js';
 import type { StubHandle, StubReaction, WalkAction } from './stubActors.js';
+import { valueName } from './stateValueKeys.js';
 import { walk, type WalkEdge, type WalkGraph, type WalkNode } from './walk.js';
 
 export type { StepCause } from './walk.js';
@@ -40,8 +41,9 @@ export interface TestModelOptions {
   readonly input?: unknown;
   /**
    * Sample events with payloads. The samples of a type replace the default `{ type }` for that
-   * type (for the library's vocabulary: each control message, a chunk of bytes, ...). A function
-   * gets the current snapshot.
+   * type. Default: `{ type }` per event type; for the library's own machines (TCPClient, CSA,
+   * TCPServer) their vocabulary's samples (each control message and a garbage one, a chunk of
+   * bytes, ...). A function gets the current snapshot.
    */
   readonly events?: readonly AnyEventObject[] | ((state: AnyMachineSnapshot) => readonly AnyEventObject[]);
   /**
@@ -65,7 +67,9 @@ export interface TestModelOptions {
   readonly filter?: (step: TestStep, from: AnyMachineSnapshot) => boolean;
   /**
    * When two snapshots are the same state. Default: status, state value, context with numbers by
-   * sign (0, positive, negative), and the children's states the same way.
+   * sign (0, positive, negative) except those a guard of the machine reads (kept exactly: a
+   * "three bad commands" guard sees 1, 2, 3), and the children's states the same way. Extend it
+   * with `defaultSerializeState`.
    */
   readonly serializeState?: (state: AnyMachineSnapshot) => string;
   /** The walk stops with an error past this many distinct states. Default: 1000. */
@@ -74,10 +78,16 @@ export interface TestModelOptions {
   readonly onStub?: (stub: StubHandle) => void;
 }
 
-/** Options for getShortestPaths / getSimplePaths / getTransitionPaths. */
+/** Options for getShortestPaths / getSimplePaths / getTransitionPaths / getPathsFromEvents. */
 export interface PathOptions {
   /** Only paths ending in states this accepts. Default: all. */
   readonly toState?: (state: AnyMachineSnapshot) => boolean;
+  /**
+   * Paths from this walked state (a `state` of a path or step, or one of `states`) instead of the
+   * initial one, as xstate/graph's `fromState`. Their `steps` start there; their `test()` first takes
+   * the shortest way to it (its steps caused by the same handlers). Default: the initial state.
+   */
+  readonly fromState?: AnyMachineSnapshot;
   /** Keep paths that are the start of a longer returned path. Default: false (as xstate/graph). */
   readonly allowDuplicatePaths?: boolean;
 }
@@ -89,6 +99,14 @@ export interface SimplePathOptions extends PathOptions {
   readonly maxPaths?: number;
 }
 
+/** xstate/graph's adjacency map shape: per serialized state, the state and its transitions by serialized event. */
+export type AdjacencyMap = Record<string, { readonly state: AnyMachineSnapshot; readonly transitions: Record<string, { readonly event: EventObject; readonly state: AnyMachineSnapshot }> }>;
+
+/** How xstate/graph names an event in an adjacency map: its JSON. */
+export function serializeEvent(event: EventObject): string {
+  return JSON.stringify(event);
+}
+
 /** A walked machine: its paths (xstate/graph's interface), its states, and the coverage of the paths run so far. */
 export interface TestModel {
   readonly machine: AnyStateMachine;
@@ -98,21 +116,24 @@ export interface TestModel {
   getSimplePaths(options?: SimplePathOptions): TestPath[];
   /** One path per step the walk found (shortest way to its source, then the step): covers every transition the walk took. */
   getTransitionPaths(options?: PathOptions): TestPath[];
+  /** For each of `paths`, it followed by each shortest path from where it ends (xstate/graph's getShortestPathsFrom). */
+  getShortestPathsFrom(paths: readonly TestPath[], options?: PathOptions): TestPath[];
+  /** For each of `paths`, it followed by each simple path from where it ends (xstate/graph's getSimplePathsFrom). */
+  getSimplePathsFrom(paths: readonly TestPath[], options?: SimplePathOptions): TestPath[];
+  /**
+   * The one path that takes `events` in order (xstate/graph's getPathsFromEvents); `[]` when
+   * `toState` rejects where it ends. An event matches a step whose event serializes the same
+   * (serializeEvent), else the first step of that event type, else the first step whose description
+   * or name is its type (`{ type: 'after drainTimeout' }`, `{ type: 'listener: a connection opens' }`).
+   * Throws naming the state and event when no step from the state takes it.
+   */
+  getPathsFromEvents(events: readonly EventObject[], options?: PathOptions): TestPath[];
+  /** The walk as xstate/graph's adjacency map: per serialized state, its snapshot and, per serialized event, the next snapshot. */
+  getAdjacencyMap(): AdjacencyMap;
   /** Every distinct state the walk reached. */
   readonly states: readonly AnyMachineSnapshot[];
   /** Coverage of the paths whose test() passed so far (`walked: true`: of everything the walk found). */
   getCoverage(options?: { walked?: boolean }): Coverage;
-}
-
-function valueName(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (typeof value !== 'object' || value === null) return String(value);
-  return Object.entries(value)
-    .map(([key, sub]) => {
-      const inner = valueName(sub);
-      return typeof sub === 'object' && sub !== null && Object.keys(sub).length > 1 ? `${key}.{${inner}}` : `${key}.${inner}`;
-    })
-    .join(', ');
 }
 
 /** Drops paths that are the start of another path in the list. */
@@ -171,6 +192,7 @@ export function createTestModel(machine: AnyStateMachine, options: TestModelOpti
   /** Adds the initial states and what `edges` pass through to the two sets. */
   const addCovered = (edges: readonly WalkEdge[], states: Set<string>, transitions: Set<string>): void => {
     for (const id of graph.initialStates) states.add(id);
+    for (const key of graph.initialTransitions) transitions.add(key);
     for (const edge of edges) {
       for (const id of edge.states) states.add(id);
       for (const key of edge.transitions) transitions.add(key);
@@ -178,69 +200,160 @@ export function createTestModel(machine: AnyStateMachine, options: TestModelOpti
   };
   const endOf = (edges: readonly WalkEdge[]) => (edges.length ? edges[edges.length - 1]!.snapshot : graph.initial.snapshot);
 
+  const pathContext: PathContext = {
+    initial: graph.initial.snapshot,
+    initialEmitted: graph.initialEmitted,
+    emittedBoxes: new Set([...graph.initialEmitted, ...graph.edges.flatMap((edge) => edge.step.emitted)].map((event) => event.type)),
+  };
+
   const coveredStates = new Set<string>();
   const coveredTransitions = new Set<string>();
   const record = (edges: readonly WalkEdge[]): void => addCovered(edges, coveredStates, coveredTransitions);
 
-  const toTestPath = (edges: readonly WalkEdge[]): TestPath => {
-    const end = endOf(edges);
+  // The full edges (from the initial state) of every path handed out, for the *From methods.
+  const fullEdges = new WeakMap<TestPath, readonly WalkEdge[]>();
+  /** A path of `edges` after `prefix` (edges from the initial state to where `edges` start; not among its steps, but taken by test()). */
+  const toTestPath = (edges: readonly WalkEdge[], prefix: readonly WalkEdge[] = []): TestPath => {
+    const all = [...prefix, ...edges];
+    const end = endOf(all);
     const steps = edges.map(toTestStep);
     const status = end.status === 'active' ? '' : ` (${end.status})`;
-    const description = `reaches ${valueName(end.value)}${status}${steps.length ? `: ${steps.map((s) => s.description).join(' → ')}` : ' (initial state)'}`;
+    const from = prefix.length ? ` from ${valueName(endOf(prefix).value)}` : '';
+    const description = `reaches ${valueName(end.value)}${status}${from}${steps.length ? `: ${steps.map((s) => s.description).join(' → ')}` : ' (initial state)'}`;
     const path: TestPath = {
       state: end,
       steps,
       weight: steps.length,
       description,
       test: async (params = {}) => {
-        const result = await runPath(path, graph.initial.snapshot, params);
-        record(edges);
+        // A path from another state runs from the initial one: the way there first.
+        const target = prefix.length ? { ...path, steps: all.map(toTestStep), weight: all.length } : path;
+        const result = await runPath(target, pathContext, params);
+        record(all);
         return result;
       },
     };
+    fullEdges.set(path, all);
     return path;
   };
 
-  const select = (paths: WalkEdge[][], pathOptions: PathOptions): TestPath[] => {
-    const accepted = pathOptions.toState
-      ? paths.filter((edges) => pathOptions.toState!(endOf(edges)))
-      : paths;
-    return (pathOptions.allowDuplicatePaths ? accepted : withoutPrefixes(accepted)).map(toTestPath);
+  const select = (paths: WalkEdge[][], pathOptions: PathOptions, prefix: readonly WalkEdge[] = []): TestPath[] => {
+    const accepted = pathOptions.toState ? paths.filter((edges) => pathOptions.toState!(endOf([...prefix, ...edges]))) : paths;
+    return (pathOptions.allowDuplicatePaths ? accepted : withoutPrefixes(accepted)).map((edges) => toTestPath(edges, prefix));
   };
 
   const nodes = [...graph.nodes.values()];
+  const outgoing = new Map<string, WalkEdge[]>();
+  for (const edge of graph.edges) outgoing.set(edge.from, [...(outgoing.get(edge.from) ?? []), edge]);
+  // Which walked state a snapshot handed out is (paths' and steps' states are the walk's own objects).
+  const nodeOf = new Map<AnyMachineSnapshot, string>([[graph.initial.snapshot, graph.initial.key]]);
+  for (const node of nodes) nodeOf.set(node.snapshot, node.key);
+  for (const edge of graph.edges) nodeOf.set(edge.snapshot, edge.to);
+  const startOf = (pathOptions: PathOptions): WalkNode => {
+    if (!pathOptions.fromState) return graph.initial;
+    const key = nodeOf.get(pathOptions.fromState);
+    if (key === undefined) throw new Error('createTestModel: fromState is not a state of this model (pass a path\'s or step\'s state, or one of model.states)');
+    return graph.nodes.get(key)!;
+  };
+  /** Shortest ways from `start` to every state reachable from it. */
+  const shortestFrom = (start: WalkNode): WalkEdge[][] => {
+    if (start === graph.initial) return nodes.map((node) => [...node.via]);
+    const via = new Map<string, WalkEdge[]>([[start.key, []]]);
+    const queue = [start.key];
+    while (queue.length) {
+      const key = queue.shift()!;
+      for (const edge of outgoing.get(key) ?? []) {
+        if (via.has(edge.to)) continue;
+        via.set(edge.to, [...via.get(key)!, edge]);
+        queue.push(edge.to);
+      }
+    }
+    return [...via.values()];
+  };
+  const simpleFrom = (start: WalkNode, pathOptions: SimplePathOptions): WalkEdge[][] => {
+    const maxPaths = pathOptions.maxPaths ?? 10_000;
+    const maxDepth = pathOptions.maxDepth ?? Infinity;
+    const paths: WalkEdge[][] = [[]];
+    const visit = (node: WalkNode, trail: WalkEdge[], seen: Set<string>): void => {
+      if (trail.length >= maxDepth) return;
+      for (const edge of outgoing.get(node.key) ?? []) {
+        if (edge.from === edge.to || seen.has(edge.to)) continue;
+        const next = [...trail, edge];
+        paths.push(next);
+        if (paths.length > maxPaths) {
+          throw new Error(`getSimplePaths: more than ${maxPaths} simple paths; bound them with maxDepth or toState, or raise maxPaths`);
+        }
+        seen.add(edge.to);
+        visit(graph.nodes.get(edge.to)!, next, seen);
+        seen.delete(edge.to);
+      }
+    };
+    visit(start, [], new Set([start.key]));
+    return paths;
+  };
+  const edgesOf = (path: TestPath): readonly WalkEdge[] => {
+    const edges = fullEdges.get(path);
+    if (!edges) throw new Error('createTestModel: that path is not one of this model\'s');
+    return edges;
+  };
+  const getShortestPaths = (pathOptions: PathOptions = {}): TestPath[] => {
+    const start = startOf(pathOptions);
+    return select(shortestFrom(start), pathOptions, start.via);
+  };
+  const getSimplePaths = (pathOptions: SimplePathOptions = {}): TestPath[] => {
+    const start = startOf(pathOptions);
+    return select(simpleFrom(start, pathOptions), pathOptions, start.via);
+  };
+  const joined = (paths: readonly TestPath[], tails: (start: WalkNode) => WalkEdge[][], pathOptions: PathOptions): TestPath[] =>
+    paths.flatMap((path) => {
+      const head = edgesOf(path);
+      const start = graph.nodes.get(head.length ? head[head.length - 1]!.to : graph.initial.key)!;
+      return select(tails(start), pathOptions, head).map((tail) => toTestPath([...fullEdges.get(tail)!]));
+    });
+
   return {
     machine,
     states: nodes.map((node) => node.snapshot),
-    getShortestPaths: (pathOptions = {}) => select(nodes.map((node) => [...node.via]), pathOptions),
-    getTransitionPaths: (pathOptions = {}) => select(graph.edges.map((edge) => [...graph.nodes.get(edge.from)!.via, edge]), pathOptions),
-    getSimplePaths: (pathOptions = {}) => {
-      const maxPaths = pathOptions.maxPaths ?? 10_000;
-      const maxDepth = pathOptions.maxDepth ?? Infinity;
-      const outgoing = new Map<string, WalkEdge[]>();
-      for (const edge of graph.edges) {
-        if (edge.from === edge.to) continue;
-        outgoing.set(edge.from, [...(outgoing.get(edge.from) ?? []), edge]);
-      }
-      const paths: WalkEdge[][] = [[]];
-      const visit = (node: WalkNode, trail: WalkEdge[], seen: Set<string>): void => {
-        if (trail.length >= maxDepth) return;
-        for (const edge of outgoing.get(node.key) ?? []) {
-          if (seen.has(edge.to)) continue;
-          const next = [...trail, edge];
-          paths.push(next);
-          if (paths.length > maxPaths) {
-            throw new Error(`getSimplePaths: more than ${maxPaths} simple paths; bound them with maxDepth or toState, or raise maxPaths`);
-          }
-          seen.add(edge.to);
-          visit(graph.nodes.get(edge.to)!, next, seen);
-          seen.delete(edge.to);
-        }
-      };
-      visit(graph.initial, [], new Set([graph.initial.key]));
-      return select(paths, pathOptions);
+    getShortestPaths,
+    getSimplePaths,
+    getTransitionPaths: (pathOptions = {}) => {
+      const start = startOf(pathOptions);
+      const reach = new Map(shortestFrom(start).map((edges) => [edges.length ? edges[edges.length - 1]!.to : start.key, edges]));
+      const paths = graph.edges.filter((edge) => reach.has(edge.from)).map((edge) => [...reach.get(edge.from)!, edge]);
+      return select(paths, pathOptions, start.via);
     },
-    getCoverage: ({ walked = false } = {}) => {
+    getShortestPathsFrom: (paths, pathOptions = {}) => joined(paths, shortestFrom, pathOptions),
+    getSimplePathsFrom: (paths, pathOptions = {}) => joined(paths, (start) => simpleFrom(start, pathOptions), pathOptions),
+    getPathsFromEvents: (events, pathOptions = {}) => {
+      let node = startOf(pathOptions);
+      const taken: WalkEdge[] = [];
+      for (const event of events) {
+        const serial = serializeEvent(event);
+        const from = outgoing.get(node.key) ?? [];
+        const edge =
+          from.find((candidate) => serializeEvent(candidate.step.event) === serial) ??
+          from.find((candidate) => candidate.step.event.type === event.type) ??
+          // Steps named as descriptions print them: `{ type: 'after drainTimeout' }`, `{ type: 'control (serverShutdown)' }`.
+          from.find((candidate) => candidate.step.description === event.type || candidate.step.name === event.type);
+        if (!edge) throw new Error(`Invalid transition from ${valueName(node.snapshot.value)} with ${serial} (the steps from there: ${from.map((e) => e.step.description).join('; ') || 'none'})`);
+        taken.push(edge);
+        node = graph.nodes.get(edge.to)!;
+      }
+      if (pathOptions.toState && !pathOptions.toState(node.snapshot)) return [];
+      return [toTestPath(taken, startOf(pathOptions).via)];
+    },
+    getAdjacencyMap: () => {
+      const map: AdjacencyMap = {};
+      for (const node of [graph.initial, ...nodes]) map[node.key] ??= { state: node.snapshot, transitions: {} };
+      for (const edge of graph.edges) {
+        const transitions = map[edge.from]!.transitions;
+        const serial = serializeEvent(edge.step.event);
+        // Two steps with the same event (from different actors) are told apart by description.
+        transitions[serial in transitions ? `${serial} (${edge.step.description})` : serial] = { event: edge.step.event, state: edge.snapshot };
+      }
+      return map;
+    },
+  getCoverage: ({ walked = false } = {}) => {
       if (!walked) return computeCoverage(graph.machines, coveredStates, coveredTransitions);
       const states = new Set<string>();
       const transitions = new Set<string>();

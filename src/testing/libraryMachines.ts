@@ -5,7 +5,8 @@
 import type { AnyActorRef, AnyEventObject, AnyMachineSnapshot, AnyStateMachine, EventObject } from 'xstate';
 import { connectedSocketAdapterMachine, Opaque, tcpClientMachine, tcpServerMachine } from '../../machines/index.js';
 import type { ConnectionCounts } from '../../machines/tcpServer.js';
-import { producerFinished, reason, serverShutdown, shutdownMicroprocess } from '../kernel/messages.js';
+import { isBadMessage, producerFinished, reason, serverShutdown, shutdownMicroprocess } from '../kernel/messages.js';
+import { emitFrom } from '../kernel/xstateInternals.js';
 import type { StubHandle, StubReaction, WalkAction, WalkTimers } from './stubActors.js';
 
 /** The vocabulary's sample events, by type (any machine that handles the type gets them). */
@@ -114,7 +115,7 @@ function bindingPhase(stub: StubHandle): { upgrading: boolean; secure: boolean; 
 /**
  * What a real socket binding can report: nothing after closed; secure only during an upgrade we
  * have not cut short with our FIN; a peer's FIN during a handshake fails the handshake (so neither
- * peerEnded nor a clean close then); a clean close only after our flush; no reset seen after the
+ * peerEnded nor a clean close then); no upgrade after our flush; a clean close only after our flush; no reset seen after the
  * peer's FIN; one upgrade at a time.
  */
 function socketBindingCan(event: EventObject, stub: StubHandle): boolean {
@@ -126,7 +127,8 @@ function socketBindingCan(event: EventObject, stub: StubHandle): boolean {
       // Our FIN during the handshake ends it.
       return phase.upgrading && !phase.flushed;
     case 'socket.upgrading':
-      return !phase.upgrading && !phase.secure && !phase.peerEnded;
+      // makessl after our FIN is refused (badMessage), not started: output conformance showed it.
+      return !phase.upgrading && !phase.secure && !phase.peerEnded && !phase.flushed;
     case 'socket.peerEnded':
       return !phase.upgrading && !phase.peerEnded;
     case 'socket.closed':
@@ -178,8 +180,8 @@ function timersOf(self: AnyActorRef): Map<string, { id: unknown; clock: WalkTime
 }
 
 /**
- * The library's walk stand-ins: TCPClient's routing (what it delivers to its CSA arrives; wiring
- * and gates are no-ops) and the CSA's timers (on the walk's clock: one running out is a step).
+ * The library's walk stand-ins: TCPClient's routing (what it delivers to its CSA arrives; the
+ * wiring passes the CSA's badMessage reports out, as the real one does; gates are no-ops) and the CSA's timers (on the walk's clock: one running out is a step).
  */
 const LIBRARY_ACTIONS: LibraryDefaults['actions'] = {
   startTimer: ({ self, clock }, params) => {
@@ -209,7 +211,12 @@ const LIBRARY_ACTIONS: LibraryDefaults['actions'] = {
     const { box, data } = params as { box: string; data: unknown };
     (context as { csa?: AnyActorRef }).csa?.send({ type: box, data } as EventObject);
   },
-  wireCsa: () => undefined,
+  // As the real wiring does: the CSA's badMessage reports leave on the client's signal.
+  wireCsa: ({ context, self }) => {
+    (context as { csa?: AnyActorRef }).csa?.on('signal', (event: { data?: unknown }) => {
+      if (isBadMessage(event.data)) emitFrom(self, { type: 'signal', data: event.data });
+    });
+  },
   closeInboxGate: () => undefined,
   reopenInboxGate: () => undefined,
 };
@@ -243,9 +250,12 @@ function libraryStateKey(machine: AnyStateMachine): ((snapshot: AnyMachineSnapsh
     return (snapshot) => JSON.stringify([snapshot.status, snapshot.value, (snapshot.context as { connections: ConnectionCounts }).connections.open > 0]);
   }
   if (machine.config === tcpClientMachine.config || machine.config === connectedSocketAdapterMachine.config) {
-    const describe = (snapshot: { status: string; value?: unknown; children?: unknown }): unknown[] => [
+    // A CSA's guards read whether a close waits for its handshake (flushPending) and allowHalfOpen
+    // (fixed by its input): the same state with a close pending is another state.
+    const describe = (snapshot: { status: string; value?: unknown; context?: unknown; children?: unknown }): unknown[] => [
       snapshot.status,
       snapshot.value,
+      (snapshot.context as { flushPending?: unknown } | undefined)?.flushPending === true,
       Object.entries((snapshot.children ?? {}) as ChildMap).map(([id, ref]) => [id, ref && describe(ref.getSnapshot())]),
     ];
     return (snapshot) => JSON.stringify(describe(snapshot));
@@ -258,7 +268,9 @@ export function libraryDefaults(machine: AnyStateMachine): LibraryDefaults {
   const isLibrary = INPUTS.has(machine.config);
   return {
     input: INPUTS.get(machine.config),
-    samples: (type) => SAMPLES[type],
+    // The vocabulary's samples (garbage control included) only for the library's own machines: a
+    // user's machine gets `{ type }` or the samples it is given.
+    samples: (type) => (isLibrary ? SAMPLES[type] : undefined),
     // listener.drained comes from a drain emptying the server (an effect above), never on its own.
     actorEvents: (src) => (isServer && src === 'listener' ? tcpServerMachine.events.filter((type) => type.startsWith('listener.') && type !== 'listener.drained') : undefined),
     // Only for the library's machines: a user's machine may use these names for other things.

@@ -121,17 +121,68 @@ function isMachine(logic: unknown): logic is AnyStateMachine {
   return typeof logic === 'object' && logic !== null && 'root' in logic && typeof (logic as { provide?: unknown }).provide === 'function';
 }
 
+/** Plain objects and arrays are watched through; class instances (sockets, queues, maps) are not. */
+function isPlain(value: unknown): value is object {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null || Array.isArray(value);
+}
+
+/** `context` as a guard sees it, recording the dotted path of every property it reads into `reads`. */
+function watched(value: object, path: string, reads: Set<string>): object {
+  return new Proxy(value, {
+    get(target, key, receiver) {
+      const got = Reflect.get(target, key, receiver) as unknown;
+      if (typeof key !== 'string') return got;
+      const at = path ? `${path}.${key}` : key;
+      reads.add(at);
+      return isPlain(got) ? watched(got, at, reads) : got;
+    },
+  });
+}
+
+type GuardFn = ((args: { context: unknown }, params: unknown) => boolean) & { check?: unknown };
+
+function watchingGuard(guard: GuardFn, reads: Set<string>): GuardFn {
+  return (args, params) => guard(isPlain(args.context) ? { ...args, context: watched(args.context, '', reads) } : args, params);
+}
+
+/**
+ * Makes the guards of `machine` (its own private, provided copy) record what context they read:
+ * the named ones and the inline functions on its transitions. (Guards inside and()/or()/not() that
+ * are inline functions are not seen.)
+ */
+function watchGuards(machine: AnyStateMachine, reads: Set<string>): AnyStateMachine {
+  const guards: Record<string, GuardFn> = {};
+  for (const [name, guard] of Object.entries(machine.implementations.guards as Record<string, GuardFn>)) {
+    if (typeof guard === 'function' && !('check' in guard)) guards[name] = watchingGuard(guard, reads);
+  }
+  const watching = machine.provide({ guards: guards as never });
+  const visit = (node: AnyStateMachine['root']): void => {
+    const lists = [...node.transitions.values(), node.always ?? []];
+    for (const list of lists) {
+      for (const transition of list as { guard?: unknown }[]) {
+        const guard = transition.guard as GuardFn | undefined;
+        if (typeof guard === 'function' && !('check' in guard)) transition.guard = watchingGuard(guard, reads);
+      }
+    }
+    for (const child of Object.values(node.states)) visit(child);
+  };
+  visit(watching.root);
+  return watching;
+}
+
 /**
  * `machine` with what reaches the world replaced, following `plan`: actors by stubs (machines by
  * themselves, recursively replaced), I/O actions by their stub's recorder, other named actions by
- * their replacement.
+ * their replacement. With `reads`, its guards record the context paths they read.
  */
-export function withStubs(machine: AnyStateMachine, registry: StubRegistry, plan: StubPlan, clock: WalkTimers, depth = 0): AnyStateMachine {
+export function withStubs(machine: AnyStateMachine, registry: StubRegistry, plan: StubPlan, clock: WalkTimers, depth = 0, reads?: Set<string>): AnyStateMachine {
   if (depth > 8) throw new Error(`createTestModel: machines nest deeper than 8 (does ${machine.id} invoke itself?)`);
   const actors: Record<string, AnyActorLogic> = {};
   for (const [name, logic] of Object.entries(machine.implementations.actors)) {
     if (plan.keep.has(name)) continue;
-    actors[name] = isMachine(logic) ? withStubs(logic, registry, plan, clock, depth + 1) : stubLogic(registry, name, machine);
+    actors[name] = isMachine(logic) ? withStubs(logic, registry, plan, clock, depth + 1, reads) : stubLogic(registry, name, machine);
   }
   const own = new Set(Object.keys(machine.implementations.actions));
   const actions: Record<string, (args: { self: AnyActorRef; context: unknown; event: EventObject }, params: unknown) => void> = {};
@@ -144,7 +195,8 @@ export function withStubs(machine: AnyStateMachine, registry: StubRegistry, plan
   for (const [name, replacement] of Object.entries(plan.actions)) {
     if (own.has(name)) actions[name] = (args, params) => replacement({ ...args, clock }, params);
   }
-  return machine.provide({ actors, actions: actions as never });
+  const provided = machine.provide({ actors, actions: actions as never });
+  return reads ? watchGuards(provided, reads) : provided;
 }
 
 export { isMachine };

@@ -33,6 +33,8 @@ export interface WalkStep {
   /** How handlers name this step: the event type (see TestModel docs). */
   readonly name: string;
   readonly description: string;
+  /** What the root machine emitted on the step (its outbox sends), in order. */
+  readonly emitted: readonly EventObject[];
 }
 
 /** What the walker may do; built from createTestModel's options. */
@@ -92,8 +94,12 @@ export interface WalkGraph {
   readonly edges: readonly WalkEdge[];
   /** The machines the system ran (root first), for coverage. */
   readonly machines: readonly AnyStateMachine[];
-  /** Ids of the state nodes active in the initial state. */
+  /** Ids of the state nodes active in the initial state, or passed through on the way to it (`always`). */
   readonly initialStates: readonly string[];
+  /** Transitions taken on the way to the initial state (`always`). */
+  readonly initialTransitions: readonly string[];
+  /** What the root machine emitted as it started. */
+  readonly initialEmitted: readonly EventObject[];
 }
 
 /** A transition's name for coverage: `source: event type #n → targets`. */
@@ -162,6 +168,25 @@ export function activeStateIds(machine: AnyStateMachine, value: unknown): string
   return ids;
 }
 
+interface StateNodeLike {
+  readonly id: string;
+  readonly parent?: StateNodeLike | undefined;
+}
+
+/** `node`'s id and its ancestors' ids. */
+function ancestorIds(node: StateNodeLike): string[] {
+  const ids: string[] = [];
+  for (let at: StateNodeLike | undefined = node; at; at = at.parent) ids.push(at.id);
+  return ids;
+}
+
+/** Why a machine failed during the walk, naming the guard (XState's message does) or action that threw. */
+export function describeFailure(failure: { error: unknown; action: string | undefined }): string {
+  const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+  if (/guard/i.test(message) || failure.action === undefined) return message;
+  return `action '${failure.action}' threw: ${message}`;
+}
+
 /** One actor system under the walker's control. */
 class Run {
   readonly clock = new WalkClock();
@@ -170,22 +195,32 @@ class Run {
   private transitions: string[] = [];
   private states: string[] = [];
   private received: { receiver: AnyActorRef; event: EventObject }[] = [];
+  /** What the root emitted during the current step (or the start). */
+  emitted: EventObject[] = [];
+  /** Transitions and states of the start (always transitions on the way to the initial state). */
+  readonly startTransitions: string[];
+  readonly startStates: string[];
+  /** The last action each machine actor began, to name the one that threw. */
+  private lastAction = new Map<AnyActorRef, string>();
 
   constructor(
     machine: AnyStateMachine,
     private readonly settings: WalkSettings,
     private readonly machines: Map<string, AnyStateMachine>,
+    /** Context paths whose numbers the state key keeps exactly (what guards read). */
+    private readonly exact: ReadonlySet<string>,
+    reads: Set<string>,
   ) {
     this.stubs = new StubRegistry(settings.actorReactions);
-    const stubbed = withStubs(machine, this.stubs, settings.plan, this.clock);
+    // Guards are watched only for the default state key (a given serializeState decides by itself).
+    const stubbed = withStubs(machine, this.stubs, settings.plan, this.clock, 0, settings.stateKey ? undefined : reads);
     const onStub = settings.onStub;
     this.actor = createActor(stubbed, {
       input: settings.input,
       clock: this.clock as never,
       inspect: (event: InspectionEvent) => this.observe(event),
     });
-    // Without an error observer XState rethrows an actor's error asynchronously.
-    this.actor.subscribe({ error: () => undefined });
+    (this.actor as AnyActorRef).on('*', (emitted: EventObject) => void this.emitted.push(emitted));
     if (onStub) {
       const seen = new Set<StubHandle>();
       const notify = (): void => {
@@ -199,22 +234,38 @@ class Run {
     }
     this.actor.start();
     this.afterEach?.();
+    this.startTransitions = this.transitions;
+    this.startStates = this.states;
   }
 
   private afterEach: (() => void) | undefined;
 
-  /** The first machine actor that failed during the current step (an action threw). */
-  failure: { actor: AnyActorRef; error: unknown } | undefined;
+  /** The first machine actor that failed during the current step (a guard or an action threw). */
+  failure: { actor: AnyActorRef; error: unknown; action: string | undefined } | undefined;
 
   private observe(event: InspectionEvent): void {
-    if (event.type === '@xstate.snapshot') {
+    if (event.type === '@xstate.actor') {
+      // XState reports a machine's failure (a guard or action that threw) to its observers only;
+      // without one it rethrows asynchronously. Stubs fail on purpose (an error step).
+      const ref = event.actorRef as AnyActorRef;
+      if (isMachine((ref as { logic?: unknown }).logic)) {
+        ref.subscribe({ error: (error: unknown) => void (this.failure ??= { actor: ref, error, action: this.lastAction.get(ref) }) });
+      }
+    } else if (event.type === '@xstate.action') {
+      this.lastAction.set(event.actorRef as AnyActorRef, event.action.type);
+    } else if (event.type === '@xstate.snapshot') {
       const snapshot = event.snapshot as { status?: string; error?: unknown };
       const ref = event.actorRef as AnyActorRef;
-      if (snapshot.status === 'error' && !this.stubs.find(ref) && !this.failure) this.failure = { actor: ref, error: snapshot.error };
+      if (snapshot.status === 'error' && !this.stubs.find(ref) && !this.failure) this.failure = { actor: ref, error: snapshot.error, action: this.lastAction.get(ref) };
     } else if (event.type === '@xstate.microstep') {
-      for (const transition of event._transitions) this.transitions.push(transitionKey(transition as never));
-      const snapshot = event.snapshot as AnyMachineSnapshot;
       const logic = (event.actorRef as { logic?: unknown }).logic;
+      for (const transition of event._transitions) {
+        this.transitions.push(transitionKey(transition as never));
+        // The source of a transition was active, even if left in the same macrostep (an `always`
+        // pass-through state never shows in a snapshot).
+        if (isMachine(logic)) this.states.push(...ancestorIds((transition as { source: StateNodeLike }).source));
+      }
+      const snapshot = event.snapshot as AnyMachineSnapshot;
       if (snapshot && typeof snapshot === 'object' && 'value' in snapshot && isMachine(logic)) {
         const machine = this.machineFor(logic);
         this.states.push(...activeStateIds(machine, snapshot.value));
@@ -256,14 +307,14 @@ class Run {
       const stub = this.stubs.find(ref);
       const child = ref.getSnapshot() as AnyMachineSnapshot;
       if (stub) return `${stub.src}:${child.status}`;
-      if (isMachine(ref.src)) return JSON.parse(defaultStateKey(child, describe));
+      if (isMachine(ref.src)) return JSON.parse(defaultStateKey(child, describe, this.exact));
       return `${String(typeof ref.src === 'string' ? ref.src : 'actor')}:${child.status}`;
     };
     const stubKeys = this.stubs
       .live()
       .map((stub) => [this.stubPath(stub), this.settings.actorKey(stub.src)?.(stub)])
       .filter(([, key]) => key);
-    const base = this.settings.stateKey ? this.settings.stateKey(snapshot) : defaultStateKey(snapshot, describe);
+    const base = this.settings.stateKey ? this.settings.stateKey(snapshot) : defaultStateKey(snapshot, describe, this.exact);
     return stubKeys.length ? `${base} ${JSON.stringify(stubKeys)}` : base;
   }
 
@@ -324,6 +375,7 @@ class Run {
     this.transitions = [];
     this.states = [];
     this.received = [];
+    this.emitted = [];
     this.failure = undefined;
     let receiverRef: AnyActorRef | undefined;
     let event: EventObject | undefined;
@@ -369,7 +421,14 @@ class Run {
     }
     this.afterEach?.();
     const receiver = receiverRef ? (this.pathOf(receiverRef) ?? '?') : '';
-    const step: WalkStep = { cause, event: event!, receiver, name: cause.kind === 'effect' ? cause.effect : event!.type, description: describeStep(cause, event!) };
+    const step: WalkStep = {
+      cause,
+      event: event!,
+      receiver,
+      name: cause.kind === 'effect' ? cause.effect : event!.type,
+      description: describeStep(cause, event!),
+      emitted: this.emitted,
+    };
     return { step, transitions: this.transitions, states: this.states };
   }
 
@@ -378,27 +437,42 @@ class Run {
   }
 }
 
-/** Walks `machine` breadth first from its initial state. */
+/**
+ * Walks `machine` breadth first from its initial state. The default state key keeps exactly the
+ * numbers guards read; what they read is learnt during the walk, so a walk that learns more is
+ * done again with it (a few times at most: reads only grow).
+ */
 export function walk(machine: AnyStateMachine, settings: WalkSettings): WalkGraph {
+  let exact = new Set<string>();
+  for (let attempt = 0; ; attempt++) {
+    const reads = new Set<string>(exact);
+    const graph = walkOnce(machine, settings, exact, reads);
+    if (settings.stateKey || attempt >= 4 || [...reads].every((path) => exact.has(path))) return graph;
+    exact = reads;
+  }
+}
+
+function walkOnce(machine: AnyStateMachine, settings: WalkSettings, exact: ReadonlySet<string>, reads: Set<string>): WalkGraph {
   const machines = new Map<string, AnyStateMachine>([[machine.id, machine]]);
   const replay = (via: readonly WalkEdge[]): Run => {
-    const run = new Run(machine, settings, machines);
+    const run = new Run(machine, settings, machines, exact, reads);
     for (const edge of via) {
       if (!run.apply(edge.step.cause)) throw new Error(`createTestModel: replaying "${edge.step.description}" did not reproduce the walk; is the machine deterministic?`);
     }
     return run;
   };
 
-  const first = new Run(machine, settings, machines);
+  const first = new Run(machine, settings, machines, exact, reads);
   if (first.failure) {
-    const error = first.failure.error;
     throw new Error(
-      `createTestModel: ${machine.id} failed at start: ${error instanceof Error ? error.message : String(error)}. ` +
+      `createTestModel: ${machine.id} failed at start: ${describeFailure(first.failure)}. ` +
         'If an action or actor reaches outside the machine, give the walk a stand-in (options.actions, or options.actors with `actions` for I/O provided as actions).',
     );
   }
   const initial: WalkNode = { key: first.key(), snapshot: first.snapshot(), via: [] };
-  const initialStates = activeStateIds(machine, initial.snapshot.value);
+  const initialStates = [...new Set([...first.startStates, ...activeStateIds(machine, initial.snapshot.value)])];
+  const initialTransitions = [...first.startTransitions];
+  const initialEmitted = [...first.emitted];
   first.stop();
   const nodes = new Map<string, WalkNode>([[initial.key, initial]]);
   const edges: WalkEdge[] = [];
@@ -415,11 +489,11 @@ export function walk(machine: AnyStateMachine, settings: WalkSettings): WalkGrap
         run.stop();
         continue;
       }
-      if (run.failure && cause.kind !== 'error') {
-        const error = run.failure.error;
+      if (run.failure) {
+        const failure = run.failure;
         run.stop();
         throw new Error(
-          `createTestModel: ${machine.id} failed (${run.pathOf(run.failure.actor) || 'the root'}) at "${result.step.description}" after ${node.via.length} steps: ${error instanceof Error ? error.message : String(error)}. ` +
+          `createTestModel: ${machine.id} failed (${run.pathOf(failure.actor) || 'the root'}) at "${result.step.description}" after ${node.via.length} steps: ${describeFailure(failure)}. ` +
             'If an action or actor reaches outside the machine, give the walk a stand-in (options.actions, or options.actors with `actions` for I/O provided as actions).',
         );
       }
@@ -442,5 +516,5 @@ export function walk(machine: AnyStateMachine, settings: WalkSettings): WalkGrap
       }
     }
   }
-  return { initial, nodes, edges, machines: [...machines.values()], initialStates };
+  return { initial, nodes, edges, machines: [...machines.values()], initialStates, initialTransitions, initialEmitted };
 }

@@ -1,6 +1,8 @@
 // Finds the real actors running a machine inside a running program (a server's per-connection
-// handler has no handle of its own): pass `inspect` to run() and take them as they start.
+// handler has no handle of its own): pass `inspect` to run() and take them as they start. What each
+// puts on its boxes is recorded from its creation, for path.test()'s outputs.
 import type { AnyActorRef, AnyStateMachine, InspectionEvent } from 'xstate';
+import { recordOutputs } from './outputs.js';
 
 /** The actors seen running one machine; see watchActors. */
 export interface ActorWatch {
@@ -24,6 +26,8 @@ export function watchActors(machine: AnyStateMachine): ActorWatch {
       const ref = event.actorRef as AnyActorRef;
       if ((ref as { logic?: { config?: unknown } }).logic?.config !== machine.config || actors.includes(ref)) return;
       actors.push(ref);
+      // Seen at creation, before it starts: path.test() then sees everything it sends.
+      recordOutputs(ref, true);
       const waiter = waiting.shift();
       if (waiter) {
         handedOut++;
