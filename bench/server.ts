@@ -33,7 +33,7 @@ async function main(kind: ServerKind): Promise<void> {
   const sink = await startRawSink(host);
   process.on('message', (request: ServerRequest) => {
     if (request.cmd === 'memory') reply({ type: 'memory', id: request.id, memory: measureMemory() });
-    else if (request.cmd === 'cpu') reply({ type: 'cpu', id: request.id, micros: cpuMicros() });
+    else if (request.cmd === 'cpu') reply({ type: 'cpu', id: request.id, micros: cpuMicros(), nanos: Number(process.hrtime.bigint()) });
     else if (request.cmd === 'connections') reply({ type: 'connections', id: request.id, count: echo.connections() ?? -1 });
     else if (request.cmd === 'stop') void Promise.all([echo.close(), sink.close()]).finally(() => process.exit(0));
   });

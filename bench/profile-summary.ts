@@ -1,0 +1,106 @@
+// Summarises a V8 CPU profile (.cpuprofile, from `npm run bench -- --only=accept --cpu-prof`):
+// the busy time (idle excluded), the functions with the most self time, the functions with the most
+// inclusive time (each counted once per sample however deep it recurses), and self time by where
+// the code lives (this library, xstate, Node's own JavaScript, native/GC).
+//   node dist-bench/bench/profile-summary.js bench/profiles/ours-*.cpuprofile [--top=25]
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+
+interface CallFrame {
+  readonly functionName: string;
+  readonly url: string;
+  readonly lineNumber: number;
+}
+interface ProfileNode {
+  readonly id: number;
+  readonly callFrame: CallFrame;
+  readonly children?: readonly number[];
+}
+interface Profile {
+  readonly nodes: readonly ProfileNode[];
+  readonly samples: readonly number[];
+  readonly timeDeltas: readonly number[];
+}
+
+/** Where a frame's code lives, for the by-area shares. */
+export function area(frame: CallFrame): string {
+  const { url, functionName } = frame;
+  if (url === '') {
+    if (functionName === '(garbage collector)') return 'GC';
+    if (functionName === '(idle)' || functionName === '(program)' || functionName === '(root)') return functionName;
+    return 'native (V8 builtins, C++)';
+  }
+  if (url.startsWith('node:')) return 'Node (node:*)';
+  if (url.includes('/node_modules/xstate/')) return 'xstate';
+  if (url.includes('/node_modules/')) return 'other packages';
+  const match = /\/(src|actors|machines|bench)\/(.*)$/.exec(url);
+  return match ? `library ${match[1]}/` : url;
+}
+
+function frameKey(frame: CallFrame): string {
+  const match = /\/((?:src|actors|machines|bench|node_modules\/xstate)\/.*)$/.exec(frame.url);
+  const where = match ? match[1] : frame.url.replace(/^file:\/\//, '');
+  return `${frame.functionName || '(anonymous)'} ${where}${where ? `:${frame.lineNumber + 1}` : ''}`;
+}
+
+export interface ProfileSummary {
+  readonly busyMicros: number;
+  readonly self: ReadonlyMap<string, number>;
+  readonly inclusive: ReadonlyMap<string, number>;
+  readonly areas: ReadonlyMap<string, number>;
+}
+
+export function summarise(profile: Profile): ProfileSummary {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const self = new Map<string, number>();
+  const inclusive = new Map<string, number>();
+  const areas = new Map<string, number>();
+  const add = (map: Map<string, number>, key: string, micros: number): void => void map.set(key, (map.get(key) ?? 0) + micros);
+  let busyMicros = 0;
+  profile.samples.forEach((id, index) => {
+    // timeDeltas[i] is the time before sample i; it is the best estimate of the sample's weight.
+    const micros = profile.timeDeltas[index] ?? 0;
+    const node = byId.get(id);
+    if (!node || node.callFrame.functionName === '(idle)') return;
+    busyMicros += micros;
+    add(self, frameKey(node.callFrame), micros);
+    add(areas, area(node.callFrame), micros);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = byId.get(at)!.callFrame;
+      if (frame.functionName === '(root)') continue;
+      const key = frameKey(frame);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      add(inclusive, key, micros);
+    }
+  });
+  return { busyMicros, self, inclusive, areas };
+}
+
+function top(map: ReadonlyMap<string, number>, total: number, count: number): string {
+  return [...map]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`)
+    .join('\n');
+}
+
+if (process.argv[1]?.includes('profile-summary')) {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+  if (positionals.length === 0) {
+    console.error('usage: profile-summary <file.cpuprofile> [--top=25]');
+    process.exit(2);
+  }
+  const count = Number(values.top);
+  for (const file of positionals) {
+    const summary = summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+    const total = summary.busyMicros;
+    console.log(`${file}: busy ${(total / 1e6).toFixed(2)} s (idle excluded); shares of busy time\n`);
+    console.log(`by area (self time):\n${top(summary.areas, total, 20)}\n`);
+    console.log(`self time:\n${top(summary.self, total, count)}\n`);
+    console.log(`inclusive time:\n${top(summary.inclusive, total, count)}\n`);
+  }
+}
