@@ -14,6 +14,8 @@ export type ServerRequest =
   | { readonly cmd: 'memory'; readonly id: number }
   | { readonly cmd: 'connections'; readonly id: number }
   | { readonly cmd: 'cpu'; readonly id: number }
+  /** Two full GCs, then a V8 heap snapshot written to `path` (bench/heap-diff.ts). */
+  | { readonly cmd: 'heapSnapshot'; readonly id: number; readonly path: string }
   | { readonly cmd: 'stop' };
 
 export type ServerReply =
@@ -28,6 +30,7 @@ export type ServerReply =
    * it (`process.hrtime`, in nanoseconds: one monotonic clock for every process on the host).
    */
   | { readonly type: 'cpu'; readonly id: number; readonly micros: number; readonly nanos: number }
+  | { readonly type: 'heapSnapshot'; readonly id: number; readonly path: string }
   | { readonly type: 'failed'; readonly message: string };
 
 /** What a client process (bench/acceptClient.ts) is told: run accept loops, sample them, stop. */

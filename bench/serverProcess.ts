@@ -18,6 +18,8 @@ export interface ServerProcess {
   cpuMicros(): Promise<number>;
   /** The same, with the moment the server read it (`process.hrtime` nanoseconds). */
   cpuSample(): Promise<{ readonly micros: number; readonly nanos: number }>;
+  /** Two full GCs, then a heap snapshot written to `path`; resolves with the path written. */
+  heapSnapshot(path: string): Promise<string>;
   /** Open connections on the echo server, or -1 if it cannot tell. */
   connections(): Promise<number>;
   stop(): Promise<void>;
@@ -37,8 +39,8 @@ export async function startServerProcess(kind: ServerKind, options: StartOptions
   });
   const ready = await waitForReply<ServerReply, Extract<ServerReply, { type: 'ready' }>>(child, (m) => (m.type === 'ready' ? m : undefined), options.timeoutMs ?? 20_000, `${kind} server start`);
   let nextId = 0;
-  const ask = <T>(request: ServerRequest & { id: number }, pick: (m: ServerReply) => T | undefined): Promise<T> => {
-    const answer = waitForReply(child, pick, 30_000, `${kind} server ${request.cmd}`);
+  const ask = <T>(request: ServerRequest & { id: number }, pick: (m: ServerReply) => T | undefined, timeoutMs = 30_000): Promise<T> => {
+    const answer = waitForReply(child, pick, timeoutMs, `${kind} server ${request.cmd}`);
     child.send(request);
     return answer;
   };
@@ -57,6 +59,10 @@ export async function startServerProcess(kind: ServerKind, options: StartOptions
     cpuSample: () => {
       const id = nextId++;
       return ask({ cmd: 'cpu', id }, (m) => (m.type === 'cpu' && m.id === id ? { micros: m.micros, nanos: m.nanos } : undefined));
+    },
+    heapSnapshot: (path) => {
+      const id = nextId++;
+      return ask({ cmd: 'heapSnapshot', id, path }, (m) => (m.type === 'heapSnapshot' && m.id === id ? m.path : undefined), 120_000);
     },
     connections: () => {
       const id = nextId++;
