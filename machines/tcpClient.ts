@@ -1,14 +1,15 @@
-// TCPClient's lifecycle: delaying → connecting → open { connected ⇄ upgradingTls → flushing } →
-// closed | failed. Once connected it spawns a ConnectedSocketAdapter (child id `csa`) for the
-// socket, passes its own inbox and makessl straight through to it and the CSA's outbox and
-// sslready straight out of its own (Kamaelia's passthroughs), and mirrors the CSA's lifecycle
-// states. The node bindings (connector, CSA logic) and the wiring to the CSA (routing) are provided
-// in by src/internet/TCPClient.ts; importing this opens no socket.
+// TCPClient's lifecycle: delaying → connecting → open → closed | failed. Once connected it spawns a
+// ConnectedSocketAdapter (child id `csa`) for the socket, passes its own inbox and makessl straight
+// through to it and the CSA's outbox and sslready straight out of its own (Kamaelia's
+// passthroughs). While open, the connection's own lifecycle (connected ⇄ upgradingTls → flushing →
+// closed) is the CSA's: its chart, not a copy here. The node bindings (connector, CSA logic) and the
+// wiring to the CSA (routing) are provided in by src/internet/TCPClient.ts; importing this opens no
+// socket.
 //
 // Unlike Kamaelia: data and control that arrive before the connection exists are kept (a
 // producerFinished then means "send what you have, then close"), the delay and connect timeout are
 // timers, errors keep their codes, and exactly one terminal message leaves on signal.
-import { and, assign, emit, enqueueActions, not, setup, stateIn, type AnyActorRef, type EventObject } from 'xstate';
+import { assign, emit, enqueueActions, setup, type AnyActorRef, type EventObject } from 'xstate';
 import {
   badMessage,
   describeValue,
@@ -105,11 +106,6 @@ function byteLength(data: Uint8Array | string): number {
   return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
 }
 
-const csaIn =
-  (state: string) =>
-  ({ event }: { event: EventObject }): boolean =>
-    event.type === 'xstate.snapshot.csa' && (event as Extract<TcpClientEvent, { type: 'xstate.snapshot.csa' }>).snapshot.value === state;
-
 /**
  * Before the connection exists: data and makessl are queued in order, producerFinished is kept for
  * later, shutdownMicroprocess ends at once (counting what was queued as unsent).
@@ -126,7 +122,7 @@ const beforeConnection = {
 
 const USE = 'use TCPClient()';
 
-/** TCPClient's lifecycle: `delaying` → `connecting` → `open` (`connected` ⇄ `upgradingTls`, `flushing`) → `closed`, or `failed`; once connected it runs a CSA as child `csa`. */
+/** TCPClient's lifecycle: `delaying` → `connecting` → `open` → `closed`, or `failed`; while open its CSA (child `csa`) runs the connection's own lifecycle. */
 export const tcpClientMachine = setup({
   types: {} as {
     context: TcpClientContext;
@@ -145,9 +141,6 @@ export const tcpClientMachine = setup({
   guards: {
     isProducerFinished: ({ event }) => event.type === 'control' && isProducerFinished(event.data),
     isShutdownMicroprocess: ({ event }) => event.type === 'control' && isShutdownMicroprocess(event.data),
-    csaUpgrading: and([csaIn('upgradingTls'), not(stateIn({ open: 'upgradingTls' }))]),
-    csaFlushing: and([csaIn('flushing'), not(stateIn({ open: 'flushing' }))]),
-    csaConnected: and([csaIn('connected'), not(stateIn({ open: 'connected' }))]),
     // A reason that is only what our producer finished with (the close was graceful) is not a failure.
     csaFailed: ({ event }) => event.type === 'xstate.done.actor.csa' && event.output.reason !== undefined && event.output.reason !== event.output.producerReason,
   },
@@ -312,18 +305,13 @@ export const tcpClientMachine = setup({
     },
     open: {
       entry: 'attachCsa',
-      initial: 'connected',
       on: {
         // Passthroughs normally carry these to the CSA; a direct send lands here.
         inbox: { actions: { type: 'deliverToCsa', params: ({ event }) => ({ box: 'inbox', data: event.data }) } },
         makessl: { actions: { type: 'deliverToCsa', params: ({ event }) => ({ box: 'makessl', data: event.data }) } },
         control: { actions: 'forwardControl' },
-        'xstate.snapshot.csa': [
-          { guard: 'csaUpgrading', target: '.upgradingTls', actions: 'mirrorBytes' },
-          { guard: 'csaFlushing', target: '.flushing', actions: 'mirrorBytes' },
-          { guard: 'csaConnected', target: '.connected', actions: 'mirrorBytes' },
-          { actions: 'mirrorBytes' },
-        ],
+        // Byte counts for the inspector's client row; the CSA's states are its own.
+        'xstate.snapshot.csa': { actions: 'mirrorBytes' },
         'xstate.error.actor.csa': {
           target: 'failed',
           actions: ['detachCsa', assign({ reason: ({ event }) => reasonFromError((event as { error?: unknown }).error) })],
@@ -332,11 +320,6 @@ export const tcpClientMachine = setup({
           { guard: 'csaFailed', target: 'failed', actions: ['detachCsa', 'takeCsaOutput'] },
           { target: 'closed', actions: ['detachCsa', 'takeCsaOutput'] },
         ],
-      },
-      states: {
-        connected: {},
-        upgradingTls: {},
-        flushing: {},
       },
     },
     closed: {

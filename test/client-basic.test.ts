@@ -97,7 +97,7 @@ describe('TCPClient', () => {
     const listener = await server((socket) => socket.pause());
     const handle = run(TCPClient('127.0.0.1', listener.port));
     await listener.nextConnection();
-    await until(() => JSON.stringify(handle.actor.getSnapshot().value).includes('connected'), 'the client to connect');
+    await until(() => handle.actor.getSnapshot().value === 'open', 'the client to connect');
     for (let i = 0; i < 32; i++) handle.send('inbox', Buffer.alloc(1024 * 1024, 0x41));
     handle.send('control', shutdownMicroprocess());
     const signal = await handle.next('signal', { timeoutMs: 5000 });
