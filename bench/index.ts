@@ -22,7 +22,7 @@ import { startServerProcess, type ServerProcess } from './serverProcess.js';
 import { formatFigure, median } from './stats.js';
 import { markdownTable, textTable, type FigureResult, type FigureSpec, type WorkloadResult } from './report.js';
 import { startClientProcesses, type ClientProcesses } from './clientProcesses.js';
-import { acceptServerBound } from './workloads/acceptServerBound.js';
+import { acceptConnectionsServed, acceptServerBound } from './workloads/acceptServerBound.js';
 import { bulkEcho } from './workloads/bulkEcho.js';
 import { clientStream, rawStreamClient } from './workloads/clientStream.js';
 import { idleConnections } from './workloads/idleConnections.js';
@@ -270,6 +270,12 @@ async function main(): Promise<void> {
       progress(`${workload.title}`);
       results.push(await runWorkload(workload, servers, oursMissing));
       if (workload.id === 'accept') timeWait.afterAccept = countTimeWait();
+    }
+    if (options['cpu-prof'] && selected.some((w) => w.id === 'accept')) {
+      for (const side of sides) {
+        const server = servers[side];
+        if (server) progress(`${side} server served ${acceptConnectionsServed(server)} accept connections (profile-summary --connections=N gives µs per connection)`);
+      }
     }
   } finally {
     await Promise.all([servers.raw?.stop(), servers.ours?.stop(), clientProcesses?.then((clients) => clients.close())]);

@@ -2,7 +2,8 @@
 // the busy time (idle excluded), the functions with the most self time, the functions with the most
 // inclusive time (each counted once per sample however deep it recurses), and self time by where
 // the code lives (this library, xstate, Node's own JavaScript, native/GC).
-//   node dist-bench/bench/profile-summary.js bench/profiles/ours-*.cpuprofile [--top=25]
+//   node dist-bench/bench/profile-summary.js bench/profiles/ours-*.cpuprofile [--top=25] [--connections=N]
+// (--connections: how many the profiled server served, which the bench prints under --cpu-prof)
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -43,20 +44,40 @@ function frameKey(frame: CallFrame): string {
   return `${frame.functionName || '(anonymous)'} ${where}${where ? `:${frame.lineNumber + 1}` : ''}`;
 }
 
+/**
+ * Phases of the accept workload (connect, 1-byte echo, reset): a sample counts in the first phase
+ * whose pattern matches any frame on its stack, so the shares add up to 100%.
+ */
+export const acceptPhases: readonly (readonly [string, RegExp])[] = [
+  ['GC', /^\(garbage collector\)/],
+  ['write syscall (raw pays it too)', /^writeBuffer /],
+  ['module loading, startup', /compileForInternalLoader|module_job|esm\/loader|cjs\/loader|run_main_module/],
+  ['close: socket closed to actor stopped (library)', /^(onPlainClose|onClosed) actors\/socketBinding/],
+  ['accept: CSA actor, handler, links (library)', /^accept actors\/listener/],
+  ['data: read to handler to write (library)', /^(pump|onReadiness) actors\/socketBinding/],
+  ['ECONNRESET error objects', /^(ErrnoException|emitErrorNT|errnoException) /],
+  ['Node: new socket (raw pays it too)', /^onconnection node:net/],
+  ['Node: socket close (raw pays it too)', /^(\(anonymous\) node:net:341|close |Socket\._destroy|destroy )/],
+  ['Node: read and echo (raw)', /^(onStreamRead|emitReadable_|Readable\.push|pipeOnData|ondata) /],
+];
+
 export interface ProfileSummary {
   readonly busyMicros: number;
+  /** Busy time by the first of `phases` on each sample's stack ('other' if none). */
+  readonly phases: ReadonlyMap<string, number>;
   readonly self: ReadonlyMap<string, number>;
   readonly inclusive: ReadonlyMap<string, number>;
   readonly areas: ReadonlyMap<string, number>;
 }
 
-export function summarise(profile: Profile): ProfileSummary {
+export function summarise(profile: Profile, phaseRules: readonly (readonly [string, RegExp])[] = acceptPhases): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const self = new Map<string, number>();
   const inclusive = new Map<string, number>();
   const areas = new Map<string, number>();
+  const phases = new Map<string, number>();
   const add = (map: Map<string, number>, key: string, micros: number): void => void map.set(key, (map.get(key) ?? 0) + micros);
   let busyMicros = 0;
   profile.samples.forEach((id, index) => {
@@ -76,29 +97,36 @@ export function summarise(profile: Profile): ProfileSummary {
       seen.add(key);
       add(inclusive, key, micros);
     }
+    const stack = [...seen];
+    const phase = phaseRules.find(([, pattern]) => stack.some((key) => pattern.test(key)));
+    add(phases, phase?.[0] ?? 'other', micros);
   });
-  return { busyMicros, self, inclusive, areas };
+  return { busyMicros, phases, self, inclusive, areas };
 }
 
-function top(map: ReadonlyMap<string, number>, total: number, count: number): string {
+/** Shares of `total`, and µs per operation when the operation count is known. */
+function top(map: ReadonlyMap<string, number>, total: number, count: number, operations?: number): string {
   return [...map]
     .sort((a, b) => b[1] - a[1])
     .slice(0, count)
-    .map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${key}`)
+    .map(([key, micros]) => `${((100 * micros) / total).toFixed(1).padStart(5)}%  ${operations ? `${(micros / operations).toFixed(1).padStart(6)} µs  ` : ''}${key}`)
     .join('\n');
 }
 
 if (process.argv[1]?.includes('profile-summary')) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, connections: { type: 'string' } } });
   if (positionals.length === 0) {
     console.error('usage: profile-summary <file.cpuprofile> [--top=25]');
     process.exit(2);
   }
   const count = Number(values.top);
+  const connections = values.connections === undefined ? undefined : Number(values.connections);
   for (const file of positionals) {
     const summary = summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile);
     const total = summary.busyMicros;
-    console.log(`${file}: busy ${(total / 1e6).toFixed(2)} s (idle excluded); shares of busy time\n`);
+    const perConnection = connections ? `, ${(total / connections).toFixed(1)} µs per connection over ${connections}` : '';
+    console.log(`${file}: busy ${(total / 1e6).toFixed(2)} s (idle excluded)${perConnection}; shares of busy time\n`);
+    console.log(`accept phases (first match on the stack):\n${top(summary.phases, total, 20, connections)}\n`);
     console.log(`by area (self time):\n${top(summary.areas, total, 20)}\n`);
     console.log(`self time:\n${top(summary.self, total, count)}\n`);
     console.log(`inclusive time:\n${top(summary.inclusive, total, count)}\n`);

@@ -38,6 +38,14 @@ export interface AcceptServerBoundFigures {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Connections each server process has served in this workload, warm-ups included (for profiles). */
+const served = new WeakMap<ServerProcess, number>();
+
+/** Connections `server` served in the accept workload so far, warm-ups included. */
+export function acceptConnectionsServed(server: ServerProcess): number {
+  return served.get(server) ?? 0;
+}
+
 /** Server processes whose accept path has had its first warm-up. */
 const warmed = new WeakSet<ServerProcess>();
 
@@ -88,6 +96,7 @@ export async function acceptServerBound(host: string, server: ServerProcess, cli
   const serverBusy = (serverTo.micros - serverFrom.micros) / (seconds(serverFrom, serverTo) * 1e4);
   const completed = stopped.reduce((sum, s) => sum + s.completed, 0);
   const errors = stopped.reduce((sum, s) => sum + s.errors, 0);
+  served.set(server, acceptConnectionsServed(server) + completed);
   if (errors > completed / 10) throw new Error(`accept loops: ${errors} errors against ${completed} connections`);
   return {
     // µs of server CPU per second of wall time, over connections per second.
