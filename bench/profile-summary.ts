@@ -48,10 +48,12 @@ function frameKey(frame: CallFrame): string {
  * Phases of the accept workload (connect, 1-byte echo, reset): a sample counts in the first phase
  * whose pattern matches any frame on its stack, so the shares add up to 100%.
  */
+const startupPhase = 'module loading, startup';
+
 export const acceptPhases: readonly (readonly [string, RegExp])[] = [
   ['GC', /^\(garbage collector\)/],
   ['write syscall (raw pays it too)', /^writeBuffer /],
-  ['module loading, startup', /compileForInternalLoader|module_job|esm\/loader|cjs\/loader|run_main_module/],
+  [startupPhase, /compileForInternalLoader|module_job|esm\/loader|cjs\/loader|run_main_module/],
   ['close: socket closed to actor stopped (library)', /^(onPlainClose|onClosed) actors\/socketBinding/],
   ['accept: CSA actor, handler, links (library)', /^accept actors\/listener/],
   ['data: read to handler to write (library)', /^(pump|onReadiness) actors\/socketBinding/],
@@ -124,9 +126,15 @@ if (process.argv[1]?.includes('profile-summary')) {
   for (const file of positionals) {
     const summary = summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile);
     const total = summary.busyMicros;
-    const perConnection = connections ? `, ${(total / connections).toFixed(1)} µs per connection over ${connections}` : '';
+    // Sample weights are wall time: on a loaded machine a descheduled process's time lands on
+    // whatever it was running, so µs from a profile are above the bench's CPU figures; prefer shares.
+    const perConnection = connections ? `, ${(total / connections).toFixed(1)} µs (wall) per connection over ${connections}` : '';
     console.log(`${file}: busy ${(total / 1e6).toFixed(2)} s (idle excluded)${perConnection}; shares of busy time\n`);
-    console.log(`accept phases (first match on the stack):\n${top(summary.phases, total, 20, connections)}\n`);
+    // Startup happens before any workload: the phases are shares of the rest.
+    const startup = summary.phases.get(startupPhase) ?? 0;
+    const working = new Map([...summary.phases].filter(([phase]) => phase !== startupPhase));
+    console.log(`accept phases (first match on the stack; shares of busy time after startup, ${((100 * startup) / total).toFixed(1)}% startup left out):`);
+    console.log(`${top(working, total - startup, 20, connections)}\n`);
     console.log(`by area (self time):\n${top(summary.areas, total, 20)}\n`);
     console.log(`self time:\n${top(summary.self, total, count)}\n`);
     console.log(`inclusive time:\n${top(summary.inclusive, total, count)}\n`);
