@@ -3,7 +3,8 @@
 // inclusive time (each counted once per sample however deep it recurses), and self time by where
 // the code lives (this library, xstate, Node's own JavaScript, native/GC).
 //   node dist-bench/bench/profile-summary.js bench/profiles/ours-*.cpuprofile [--top=25] [--connections=N]
-// (--connections: how many the profiled server served, which the bench prints under --cpu-prof)
+// (--connections: how many the profiled server served, which the bench prints under --cpu-prof;
+// --within=regex: the frame tables count only samples with a matching frame, e.g. '^accept actors')
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
@@ -72,7 +73,7 @@ export interface ProfileSummary {
   readonly areas: ReadonlyMap<string, number>;
 }
 
-export function summarise(profile: Profile, phaseRules: readonly (readonly [string, RegExp])[] = acceptPhases): ProfileSummary {
+export function summarise(profile: Profile, phaseRules: readonly (readonly [string, RegExp])[] = acceptPhases, within?: RegExp): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -88,18 +89,16 @@ export function summarise(profile: Profile, phaseRules: readonly (readonly [stri
     const node = byId.get(id);
     if (!node || node.callFrame.functionName === '(idle)') return;
     busyMicros += micros;
-    add(self, frameKey(node.callFrame), micros);
-    add(areas, area(node.callFrame), micros);
     const seen = new Set<string>();
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at)!.callFrame;
-      if (frame.functionName === '(root)') continue;
-      const key = frameKey(frame);
-      if (seen.has(key)) continue;
-      seen.add(key);
-      add(inclusive, key, micros);
+      if (frame.functionName !== '(root)') seen.add(frameKey(frame));
     }
     const stack = [...seen];
+    if (within && !stack.some((key) => within.test(key))) return;
+    add(self, frameKey(node.callFrame), micros);
+    add(areas, area(node.callFrame), micros);
+    for (const key of stack) add(inclusive, key, micros);
     const phase = phaseRules.find(([, pattern]) => stack.some((key) => pattern.test(key)));
     add(phases, phase?.[0] ?? 'other', micros);
   });
@@ -116,7 +115,7 @@ function top(map: ReadonlyMap<string, number>, total: number, count: number, ope
 }
 
 if (process.argv[1]?.includes('profile-summary')) {
-  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, connections: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' }, connections: { type: 'string' }, within: { type: 'string' } } });
   if (positionals.length === 0) {
     console.error('usage: profile-summary <file.cpuprofile> [--top=25]');
     process.exit(2);
@@ -124,7 +123,9 @@ if (process.argv[1]?.includes('profile-summary')) {
   const count = Number(values.top);
   const connections = values.connections === undefined ? undefined : Number(values.connections);
   for (const file of positionals) {
-    const summary = summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+    const within = values.within === undefined ? undefined : new RegExp(values.within);
+    const summary = summarise(JSON.parse(readFileSync(file, 'utf8')) as Profile, acceptPhases, within);
+    if (within) console.log(`(self, inclusive and area tables: only samples with a frame matching /${values.within}/ on the stack)`);
     const total = summary.busyMicros;
     // Sample weights are wall time: on a loaded machine a descheduled process's time lands on
     // whatever it was running, so µs from a profile are above the bench's CPU figures; prefer shares.
