@@ -220,7 +220,7 @@ async function runWorkload(workload: Workload, servers: Servers, oursMissing: st
       try {
         const figures = await measureWithServerCpu(workload, side, servers);
         runs[side].push(figures);
-        const shown = figureSpecs(workload).map((f) => `${formatFigure(figures[f.key] ?? Number.NaN)} ${f.unit}`).join(', ');
+        const shown = figureSpecs(workload).map((f) => `${f.label} ${formatFigure(figures[f.key] ?? Number.NaN)} ${f.unit}`).join(', ');
         progress(`  ${workload.id} run ${run}/${count} ${side.padEnd(4)} ${shown}`);
       } catch (error) {
         const message = `${side} run ${run}: ${error instanceof Error ? error.message : String(error)}`;
