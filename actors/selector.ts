@@ -58,7 +58,9 @@ class Registry {
       else deliverToInbox(watch.target, watch.box, readiness);
     };
     this.onReadable = function (this: Selectable) {
-      tell(readers.get(this), READABLE);
+      const watch = readers.get(this);
+      if (watch?.direct?.pump) watch.direct.pump();
+      else tell(watch, READABLE);
     };
     this.onEnd = function (this: Selectable) {
       tell(readers.get(this), END);
@@ -127,6 +129,8 @@ declare module '../src/kernel/actorRecord.js' {
 /** A receiver the Selector calls directly with a socket's readiness, instead of delivering it to an inbox. */
 export interface ReadinessReceiver {
   onReadiness(readiness: ReadReadiness | SendReadiness): void;
+  /** 'readable', the hot one: called straight from the socket's event (one frame fewer on every chunk). */
+  pump?(): void;
 }
 
 function takesReadiness(receiver: unknown): receiver is ReadinessReceiver {

@@ -162,7 +162,7 @@ class SocketBinding implements Receiver, ReadinessReceiver {
   private inboxClosed = false;
   private cancelReadWait: (() => void) | undefined;
   /** Box messages and the machine's commands, one at a time and in order (the kernel's mailbox). */
-  private readonly mailbox = new Mailbox((type, data) => this.run(type, data));
+  private readonly mailbox = new Mailbox(this.run.bind(this));
   // From bind time, so a connection shorter than the interval reports its counts once, when it closes.
   private lastProgress = performance.now();
   /** The one-shot trailing report, armed only while counts have moved since the last report. */
@@ -343,7 +343,8 @@ class SocketBinding implements Receiver, ReadinessReceiver {
     this.progress();
   }
 
-  private pump(): void {
+  /** Reads while downstream can take more; the Selector calls it on 'readable'. */
+  pump(): void {
     if (this.phase !== 'open' || this.cancelReadWait) return;
     const owner = this.owner;
     for (;;) {
@@ -361,7 +362,9 @@ class SocketBinding implements Receiver, ReadinessReceiver {
       const chunk = this.current.read() as Buffer | null;
       if (chunk === null) return;
       this.bytesIn += chunk.length;
-      sendOut(owner, 'outbox', chunk);
+      // sendOut, inlined: this is the hot path.
+      deliverFromOutbox(owner, 'outbox', chunk);
+      emitFrom(owner, { type: 'outbox', data: chunk });
       if (this.phase !== 'open') return; // a listener closed us
       this.progress();
     }

@@ -1,10 +1,12 @@
-// A message to a body component runs its handler without XState's mailbox when nothing is queued
-// (componentLogic.ts, handleNow). It must keep the mailbox's guarantees: one handler at a time,
-// in order, nothing handled after finish(), and inspectors still see every message.
+// Every message to a body component goes through the kernel's one mailbox (src/kernel/mailbox.ts),
+// whether it runs as its own actor or hosted inside a server connection, and so do a socket
+// binding's box messages: one handler at a time, in order, re-entrancy safe, nothing handled after
+// finish(), and inspectors still see every message.
 import { describe, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { Pipeline, box, defineComponent, run, type SignalMessage } from 'kamaelia-xstate';
 import { deliverToInbox } from '../src/kernel/routing.js';
+import { Mailbox } from '../src/kernel/mailbox.js';
 
 /** Records handler entry/exit; on `feedBack` messages it sends itself more, from inside the handler. */
 function Reentrant(log: string[], options: { finishOn?: number } = {}) {
@@ -79,5 +81,89 @@ describe('direct delivery to body components', () => {
     expect(seen).toEqual(expect.arrayContaining(['0:7', '1:7']));
     handle.stop();
     await handle.done;
+  });
+});
+
+describe('the kernel mailbox', () => {
+  it('runs one handler at a time and in order, what a handler delivers waiting its turn', () => {
+    const log: string[] = [];
+    const mailbox: Mailbox = new Mailbox((box, data) => {
+      log.push(`in ${box}:${String(data)}`);
+      if (data === 1) {
+        mailbox.deliver(box, 2);
+        mailbox.deliver(box, 3);
+      }
+      log.push(`out ${box}:${String(data)}`);
+    });
+    mailbox.deliver('a', 1);
+    expect(log).toEqual(['in a:1', 'out a:1', 'in a:2', 'out a:2', 'in a:3', 'out a:3']);
+    expect(mailbox.busy).toBe(false);
+  });
+
+  it('held, keeps deliveries until released, then runs them in order; clear() drops what waits', () => {
+    const log: unknown[] = [];
+    const mailbox = new Mailbox((_box, data) => log.push(data), true);
+    mailbox.deliver('x', 1);
+    mailbox.deliver('x', 2);
+    expect(log).toEqual([]);
+    mailbox.release();
+    expect(log).toEqual([1, 2]);
+    expect(mailbox.hold()).toBe(true);
+    mailbox.deliver('x', 3);
+    mailbox.clear();
+    mailbox.release();
+    expect(log).toEqual([1, 2]);
+  });
+
+  it('a handler that throws leaves the mailbox usable, and what waited still runs next time', () => {
+    const log: unknown[] = [];
+    const mailbox: Mailbox = new Mailbox((_box, data) => {
+      if (data === 'boom') {
+        mailbox.deliver('x', 'after');
+        throw new Error('boom');
+      }
+      log.push(data);
+    });
+    expect(() => mailbox.deliver('x', 'boom')).toThrow('boom');
+    expect(mailbox.busy).toBe(false);
+    mailbox.deliver('x', 'next');
+    expect(log).toEqual(['after', 'next']);
+  });
+});
+
+describe('a hosted body (a server handler) keeps the same guarantees', () => {
+  it('runs one handler at a time, in order, when a handler sends to its own component', async () => {
+    const { ConnectedServer } = await import('kamaelia-xstate');
+    const net = await import('node:net');
+    const log: string[] = [];
+    const Handler = () =>
+      defineComponent({
+        name: 'Handler',
+        inboxes: { inbox: box<Buffer | string>(), control: box<SignalMessage>() },
+        outboxes: { outbox: box<string>(), signal: box<SignalMessage>() },
+        body: ({ on, send, self }) => {
+          on('inbox', (data) => {
+            const text = String(data);
+            log.push(`in ${text}`);
+            if (text === 'ping') {
+              self.send({ type: 'inbox', data: 'again-1' });
+              self.send({ type: 'inbox', data: 'again-2' });
+            }
+            log.push(`out ${text}`);
+            if (text === 'again-2') send('outbox', 'done');
+          });
+        },
+      });
+    const server = run(ConnectedServer({ port: 0, host: '127.0.0.1', protocol: Handler }));
+    try {
+      const { port } = await server.next('listening', { timeoutMs: 5000 });
+      const socket = net.connect({ port, host: '127.0.0.1' });
+      socket.write('ping');
+      await new Promise<void>((resolve) => socket.once('data', () => resolve()));
+      socket.destroy();
+      expect(log).toEqual(['in ping', 'out ping', 'in again-1', 'out again-1', 'in again-2', 'out again-2']);
+    } finally {
+      server.stop();
+    }
   });
 });

@@ -50,7 +50,8 @@ export class HostedBody implements ComponentRef, Receiver {
   /** Outbox listeners by box: one function, or an array once a box has several. */
   private listeners: Record<string, Listener | Listener[] | undefined> | undefined;
   /** Held until start: what arrives before waits its turn. */
-  private readonly mailbox = new Mailbox((box, data) => this.take(box, data), true);
+  // Bound, not wrapped in an arrow: a bound function adds no frame to the data path.
+  private readonly mailbox = new Mailbox(this.take.bind(this), true);
   private started = false;
 
   constructor(

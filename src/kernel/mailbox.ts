@@ -31,7 +31,9 @@ export class Mailbox {
     }
     this.running = true;
     try {
-      this.handle(box, data);
+      // Left waiting by a handler that threw: they go first.
+      if (this.waiting !== undefined) this.waiting.push(box, data);
+      else this.handle(box, data);
       this.drain();
     } finally {
       this.running = false;
