@@ -68,7 +68,7 @@ export async function acceptServerBound(host: string, server: ServerProcess, cli
   let last: [{ micros: number; nanos: number }, ClientSample[]];
   let stopped: ClientSample[];
   try {
-    if (!warmed.has(server)) await warmUp(server, clients, settings);
+    if (!warmed.has(server) && settings.firstWarmupConnections > 0) await warmUp(server, clients, settings);
     await sleep(settings.warmupMs);
     first = await Promise.all([server.cpuSample(), clients.sample()]);
     await sleep(settings.windowMs);
