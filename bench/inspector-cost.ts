@@ -1,233 +1,283 @@
-// What attaching the inspector costs. Each workload runs four ways in the same process:
+// What attaching the inspector costs the inspected program: the server's CPU time per message.
+// The server, ConnectedServer(EchoProtocol) on 127.0.0.1, runs in a child process of its own, one
+// per mode, all four running at once:
 //   off      — no inspector (run() passes no `inspect`, so XState does no inspection work at all)
 //   no-op    — an `inspect` that does nothing: what XState itself spends building inspection events
 //   attached — createInspector's observer attached, no page open
-//   page     — attached, and a page (a WebSocket client here) receiving every batch
-// Usage: npx tsx bench/inspector-cost.ts [--rounds 3] [--messages 200000] [--echo-mib 64] [--connections 300]
-import { execFile } from 'node:child_process';
-import { cpus } from 'node:os';
+//   page     — attached, and a page (a WebSocket client in this process, reading /ws and parsing
+//              every batch) open
+// This process is the client (raw node:net): small-message ping-pong over 50 connections (64 B each
+// way) and short connections (connect, 64 B echoed, close; 20 at a time). The load goes to one
+// server at a time for a short window, the modes taking turns (their order rotated each cycle), and
+// each window reads that server's CPU time (user + system) and divides it by the operations done in
+// it. The machine this runs on is shared, and its load moves by the second: short windows taken in
+// turns give every mode the same conditions, and CPU time per operation is steadier than a rate.
+// The table gives the median over the windows (the first cycle is a warm-up) and the ratio to "off".
+//
+// Usage: npm run bench:inspector [-- --cycles 12 --window 600 --quick --only ping,connect]
+//        npx tsx bench/inspector-cost.ts ... (the same, from source)
+//        --profile MODE writes a CPU profile of the server in that mode to bench/profiles/.
+import { fork, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
-import type { InspectionEvent } from 'xstate';
-import {
-  ConnectedServer,
-  DataSource,
-  EchoProtocol,
-  Graphline,
-  Pipeline,
-  TCPClient,
-  box,
-  createInspector,
-  defineComponent,
-  producerFinished,
-  run,
-  serverShutdown,
-  type Inspector,
-  type Listening,
-  type SignalMessage,
-} from '../src/index.js';
+import { ConnectedServer, EchoProtocol, createInspector, run, serverShutdown, type Listening } from '../src/index.js';
 
 const { values } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    messages: { type: 'string', default: '200000' },
-    'echo-mib': { type: 'string', default: '64' },
-    connections: { type: 'string', default: '300' },
-    // internal: run one measurement in this (child) process
-    workload: { type: 'string' },
-    mode: { type: 'string' },
+    cycles: { type: 'string' },
+    window: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    only: { type: 'string' },
+    // internal: this process is the server, in this mode
+    serve: { type: 'string' },
   },
 });
-const rounds = Number(values.rounds);
-const messageCount = Number(values.messages);
-const echoBytes = Number(values['echo-mib']) * 1024 * 1024;
-const connectionCount = Number(values.connections);
+const quick = values.quick ?? false;
+const cycles = Number(values.cycles ?? (quick ? 4 : 12));
+const windowMs = Number(values.window ?? (quick ? 400 : 600));
 const LOOPBACK = '127.0.0.1';
-const execFileAsync = promisify(execFile);
+/** After a window, how long the server is left to finish (more than the inspector's 100 ms flush interval). */
+const SETTLE_MS = 250;
+const MESSAGE = Buffer.alloc(64, 0x62);
 
 type Mode = 'off' | 'noop' | 'attached' | 'page';
 const MODES: readonly Mode[] = ['off', 'noop', 'attached', 'page'];
 
-/** What a workload is given: the `inspect` observer to attach, if any. */
-type Inspect = ((event: InspectionEvent) => void) | undefined;
+type ToServer = { cmd: 'cpu' } | { cmd: 'stop' };
+type FromServer = { type: 'ready'; port: number; pageUrl?: string } | { type: 'cpu'; micros: number };
 
-/** Messages per second through DataSource → 3 EchoProtocols (relays) → a counting sink. */
-async function pipelineRate(inspect: Inspect): Promise<number> {
-  let seen = 0;
-  const Sink = defineComponent({
-    name: 'Sink',
-    inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
-    outboxes: { outbox: box<never>(), signal: box<SignalMessage>() },
-    body: ({ on, finish }) => {
-      on('inbox', () => seen++);
-      on('control', () => finish());
-    },
+// ---- the server (child) ------------------------------------------------------------------------
+
+async function serve(mode: Mode): Promise<void> {
+  const inspector = mode === 'attached' || mode === 'page' ? await createInspector({ port: 0 }) : undefined;
+  const inspect = mode === 'noop' ? () => {} : inspector?.inspect;
+  const server = run(ConnectedServer({ host: LOOPBACK, port: 0, protocol: () => EchoProtocol() }), inspect ? { inspect } : {});
+  const { port } = (await server.next('listening', { timeoutMs: 10_000 })) as Listening;
+  const send = (message: FromServer): void => void process.send?.(message);
+  process.on('message', (message: ToServer) => {
+    if (message.cmd === 'cpu') {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'cpu', micros: user + system });
+    } else {
+      server.send('control', serverShutdown());
+      void Promise.race([server.done, new Promise((resolve) => setTimeout(resolve, 3_000))])
+        .then(() => inspector?.close())
+        .finally(() => process.exit(0));
+    }
   });
-  const message = Buffer.from('x');
-  const items = Array.from({ length: messageCount }, () => message);
-  const started = performance.now();
-  const handle = run(Pipeline(DataSource(items), EchoProtocol(), EchoProtocol(), EchoProtocol(), Sink), inspect ? { inspect } : {});
-  await handle.done;
-  const seconds = (performance.now() - started) / 1000;
-  if (seen !== messageCount) throw new Error(`sink saw ${seen} of ${messageCount}`);
-  return messageCount / seconds;
+  process.on('disconnect', () => process.exit(0));
+  send(inspector ? { type: 'ready', port, pageUrl: inspector.url } : { type: 'ready', port });
 }
 
-/** Waits for `count` bytes on its inbox, then asks its TCPClient to close, and ends when it has. */
-const ByteCounter = (count: number, onDone: () => void) =>
-  defineComponent({
-    name: 'ByteCounter',
-    inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
-    outboxes: { outbox: box<never>(), signal: box<SignalMessage>() },
-    body: ({ on, send, finish }) => {
-      let received = 0;
-      on('inbox', (chunk) => {
-        received += chunk.byteLength;
-        if (received === count) {
-          onDone();
-          send('signal', producerFinished());
+// ---- the client (this process) -----------------------------------------------------------------
+
+interface Server {
+  readonly port: number;
+  cpu(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+async function startServer(mode: Mode): Promise<Server & { pageUrl?: string }> {
+  const compiled = import.meta.url.endsWith('.js');
+  const flags = values.profile === mode ? ['--cpu-prof', '--cpu-prof-dir=bench/profiles'] : [];
+  if (flags.length > 0) mkdirSync('bench/profiles', { recursive: true });
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), ['--serve', mode], {
+    execArgv: [...(compiled ? [] : ['--import', 'tsx']), ...flags],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T extends FromServer['type']>(type: T): Promise<Extract<FromServer, { type: T }>> =>
+    new Promise((resolve, reject) => {
+      const onMessage = (message: FromServer): void => {
+        if (message.type !== type) return;
+        child.off('message', onMessage);
+        child.off('exit', onExit);
+        resolve(message as Extract<FromServer, { type: T }>);
+      };
+      const onExit = (code: number | null): void => reject(new Error(`the ${mode} server exited (${code})`));
+      child.on('message', onMessage);
+      child.once('exit', onExit);
+    });
+  const ready = await next('ready');
+  return {
+    port: ready.port,
+    ...(ready.pageUrl ? { pageUrl: ready.pageUrl } : {}),
+    async cpu() {
+      const answer = next('cpu');
+      child.send({ cmd: 'cpu' } satisfies ToServer);
+      return (await answer).micros;
+    },
+    async stop() {
+      const exited = once(child, 'exit');
+      child.send({ cmd: 'stop' } satisfies ToServer);
+      await exited;
+    },
+  };
+}
+
+/** A page: a WebSocket on /ws that reads every batch (and parses it, as the page does). */
+async function openPage(pageUrl: string): Promise<() => void> {
+  const ws = new WebSocket(new URL('ws', pageUrl).href.replace(/^http/, 'ws'));
+  let records = 0;
+  ws.on('message', (data: Buffer) => (records += (JSON.parse(data.toString()) as unknown[]).length));
+  await once(ws, 'open');
+  return () => ws.close();
+}
+
+/** Load on one server that can be started and stopped; `ops` counts what it has done. */
+interface Load {
+  readonly ops: number;
+  start(): void;
+  /** Stops sending and resolves when what is in flight has come back. */
+  stop(): Promise<void>;
+  close(): void;
+}
+
+/** 50 connections, each sending 64 B and waiting for them to come back, over and over while started. */
+async function pingPong(port: number): Promise<Load> {
+  let ops = 0;
+  let running = false;
+  let inFlight = 0;
+  let idle: (() => void) | undefined;
+  const sockets = await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      const socket = net.connect({ host: LOOPBACK, port, noDelay: true });
+      await once(socket, 'connect');
+      let pending = 0;
+      socket.on('data', (data: Buffer) => {
+        pending -= data.length;
+        if (pending > 0) return;
+        ops++;
+        if (running) {
+          pending = MESSAGE.length;
+          socket.write(MESSAGE);
+        } else if (--inFlight === 0) idle?.();
+      });
+      socket.on('error', (error) => {
+        throw error;
+      });
+      return { socket, send: () => ((pending = MESSAGE.length), socket.write(MESSAGE)) };
+    }),
+  );
+  return {
+    get ops() {
+      return ops;
+    },
+    start() {
+      running = true;
+      inFlight = sockets.length;
+      for (const { send } of sockets) send();
+    },
+    stop() {
+      running = false;
+      return new Promise<void>((resolve) => (inFlight === 0 ? resolve() : (idle = resolve)));
+    },
+    close() {
+      for (const { socket } of sockets) socket.resetAndDestroy();
+    },
+  };
+}
+
+/** Short connections, 20 at a time while started: connect, 64 B echoed, close (and wait for the server's close). */
+async function connectEchoClose(port: number): Promise<Load> {
+  let ops = 0;
+  let running = false;
+  let workers: Promise<void>[] = [];
+  const one = (): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect({ host: LOOPBACK, port, noDelay: true });
+      let pending = MESSAGE.length;
+      socket.on('connect', () => socket.write(MESSAGE));
+      socket.on('data', (data: Buffer) => {
+        pending -= data.length;
+        if (pending <= 0) socket.end();
+      });
+      socket.on('close', () => (pending <= 0 ? resolve() : reject(new Error('closed before the echo'))));
+      socket.on('error', reject);
+    });
+  return {
+    get ops() {
+      return ops;
+    },
+    start() {
+      running = true;
+      workers = Array.from({ length: 20 }, async () => {
+        while (running) {
+          await one();
+          ops++;
         }
       });
-      on('control', () => finish());
     },
-  });
-
-/** An echo server (ConnectedServer + EchoProtocol) on loopback for the duration of `body`. */
-async function withEchoServer<T>(inspect: Inspect, body: (port: number) => Promise<T>): Promise<T> {
-  const server = run(ConnectedServer({ host: LOOPBACK, port: 0, protocol: () => EchoProtocol() }), inspect ? { inspect } : {});
-  const { port } = (await server.next('listening', { timeoutMs: 5_000 })) as Listening;
-  try {
-    return await body(port);
-  } finally {
-    server.send('control', serverShutdown());
-    await server.done;
-  }
+    async stop() {
+      running = false;
+      await Promise.all(workers);
+    },
+    close() {},
+  };
 }
 
-/** One TCPClient sends `echoBytes` in 16 KiB chunks through the echo server and reads them back: MiB/s. */
-function echoRate(inspect: Inspect): Promise<number> {
-  return withEchoServer(inspect, async (port) => {
-    const chunk = Buffer.alloc(16 * 1024, 7);
-    const chunks = Array.from({ length: echoBytes / chunk.length }, () => chunk);
-    let finished = 0;
-    const started = performance.now();
-    const client = run(
-      Graphline(
-        { source: DataSource(chunks), client: TCPClient(LOOPBACK, port), counter: ByteCounter(echoBytes, () => (finished = performance.now())) },
-        { 'source.outbox': 'client.inbox', 'client.outbox': 'counter.inbox', 'counter.signal': 'client.control', 'client.signal': 'counter.control' },
-      ),
-      inspect ? { inspect } : {},
-    );
-    await client.done;
-    if (finished === 0) throw new Error('the echo did not return every byte');
-    return echoBytes / 1024 / 1024 / ((finished - started) / 1000);
-  });
-}
+const WORKLOADS = [
+  { id: 'ping', name: 'ping-pong, 50 connections, 64 B', unit: 'msg', load: pingPong },
+  { id: 'connect', name: 'connect, echo 64 B, close (20 at a time)', unit: 'conn', load: connectEchoClose },
+] as const;
 
-/** `connectionCount` short connections (20 at a time): connect, one echoed line, close. Connections/s. */
-function connectionRate(inspect: Inspect): Promise<number> {
-  return withEchoServer(inspect, async (port) => {
-    const line = Buffer.from('hello\n');
-    const one = async (): Promise<void> => {
-      const client = run(
-        Graphline(
-          { source: DataSource([line]), client: TCPClient(LOOPBACK, port), counter: ByteCounter(line.length, () => {}) },
-          { 'source.outbox': 'client.inbox', 'client.outbox': 'counter.inbox', 'counter.signal': 'client.control', 'client.signal': 'counter.control' },
-        ),
-        inspect ? { inspect } : {},
-      );
-      const result = await client.done;
-      if (result.status !== 'done') throw new Error(`a connection ended ${result.status}`);
-    };
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < connectionCount) {
-        next++;
-        await one();
+const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  console.log(
+    `node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()[0]!.toFixed(1)}; the four servers run at once, the load goes to each in turn for ${windowMs} ms (CPU read ${SETTLE_MS} ms after); median of ${cycles - 1} windows per mode (after one warm-up cycle)`,
+  );
+  console.log('| workload | off | no-op `inspect` | inspector attached | attached, page open | server CPU ×: no-op / attached / page |');
+  console.log('|---|---|---|---|---|---|');
+  const only = values.only?.split(',');
+  for (const workload of WORKLOADS.filter((w) => !only || only.includes(w.id))) {
+    const servers = await Promise.all(MODES.map((mode) => startServer(mode)));
+    const closePage = await openPage(servers[MODES.indexOf('page')]!.pageUrl!);
+    const loads = await Promise.all(servers.map((server) => workload.load(server.port)));
+    const cpu = new Map<Mode, number[]>(MODES.map((mode) => [mode, []]));
+    const rate = new Map<Mode, number[]>(MODES.map((mode) => [mode, []]));
+    try {
+      for (let cycle = 0; cycle < cycles; cycle++) {
+        for (const index of MODES.map((_, i) => (i + cycle) % MODES.length)) {
+          const [mode, server, load] = [MODES[index]!, servers[index]!, loads[index]!];
+          const cpu0 = await server.cpu();
+          const ops0 = load.ops;
+          const t0 = performance.now();
+          load.start();
+          await sleep(windowMs);
+          await load.stop();
+          const seconds = (performance.now() - t0) / 1000;
+          const ops = load.ops - ops0;
+          // The server's CPU is read once it has settled: closing connections, and the inspector's
+          // batch (every 100 ms), done after the window are the window's cost too. Idle, it spends ~0.
+          await sleep(SETTLE_MS);
+          const cpu1 = await server.cpu();
+          if (cycle === 0) continue; // warm-up
+          cpu.get(mode)!.push((cpu1 - cpu0) / ops);
+          rate.get(mode)!.push(ops / seconds);
+        }
       }
-    };
-    const started = performance.now();
-    await Promise.all(Array.from({ length: 20 }, worker));
-    return connectionCount / ((performance.now() - started) / 1000);
-  });
-}
-
-interface Workload {
-  readonly name: string;
-  readonly unit: string;
-  run(inspect: Inspect): Promise<number>;
-}
-
-export const workloads: Workload[] = [
-  { name: `Pipeline routing (5 components, ${messageCount} messages)`, unit: 'msg/s', run: pipelineRate },
-  { name: `Loopback echo, 1 connection, ${echoBytes / 1024 / 1024} MiB in 16 KiB chunks`, unit: 'MiB/s', run: echoRate },
-  { name: `Loopback echo, ${connectionCount} short connections (20 at a time)`, unit: 'conn/s', run: connectionRate },
-];
-
-async function withMode<T>(mode: Mode, body: (inspect: Inspect) => Promise<T>): Promise<T> {
-  if (mode === 'off') return body(undefined);
-  if (mode === 'noop') return body(() => {});
-  const inspector: Inspector = await createInspector({ port: 0 });
-  let page: WebSocket | undefined;
-  let received = 0;
-  if (mode === 'page') {
-    page = new WebSocket(new URL('ws', inspector.url).href.replace('http', 'ws'));
-    page.on('message', (data: Buffer) => (received += data.length));
-    await new Promise((resolve, reject) => page!.once('open', resolve).once('error', reject));
-  }
-  try {
-    return await body(inspector.inspect);
-  } finally {
-    await inspector.close();
-    page?.close();
-    void received;
-  }
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-/** One measurement in this process: a warm-up run, then the measured one. */
-async function measureOnce(workload: Workload, mode: Mode): Promise<number> {
-  await withMode(mode, workload.run);
-  return withMode(mode, workload.run);
-}
-
-/**
- * Every measurement runs in a fresh child process (its own heap and JIT state), modes interleaved
- * and their order rotated each round, so no mode inherits another's garbage or warm caches.
- */
-export async function measureInspectorCost(): Promise<string[]> {
-  const lines = [
-    '| workload | off | no-op inspect | inspector attached | inspector + page open | slowdown: no-op / attached / page |',
-    '|---|---|---|---|---|---|',
-  ];
-  const forwarded = ['--messages', String(messageCount), '--echo-mib', String(echoBytes / 1024 / 1024), '--connections', String(connectionCount)];
-  for (const [index, workload] of workloads.entries()) {
-    const results = new Map<Mode, number[]>(MODES.map((mode) => [mode, []]));
-    for (let round = 0; round < rounds; round++) {
-      const order = MODES.map((_, i) => MODES[(i + round) % MODES.length]!);
-      for (const mode of order) {
-        const { stdout } = await execFileAsync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--workload', String(index), '--mode', mode, ...forwarded]);
-        results.get(mode)!.push(Number(stdout.trim().split('\n').at(-1)));
-      }
+    } finally {
+      closePage();
+      for (const load of loads) load.close();
+      await Promise.all(servers.map((server) => server.stop()));
     }
-    const [off, noop, attached, page] = MODES.map((mode) => median(results.get(mode)!)) as [number, number, number, number];
-    const fmt = (n: number): string => `${Math.round(n).toLocaleString('en-US')} ${workload.unit}`;
-    const slow = (n: number): string => `×${(off / n).toFixed(2)}`;
-    lines.push(`| ${workload.name} | ${fmt(off)} | ${fmt(noop)} | ${fmt(attached)} | ${fmt(page)} | ${slow(noop)} / ${slow(attached)} / ${slow(page)} |`);
+    const off = median(cpu.get('off')!);
+    const cell = (mode: Mode): string => `${median(cpu.get(mode)!).toFixed(1)} µs/${workload.unit} (${Math.round(median(rate.get(mode)!)).toLocaleString('en-US')} ${workload.unit}/s)`;
+    const ratio = (mode: Mode): string => `×${(median(cpu.get(mode)!) / off).toFixed(2)}`;
+    console.log(`| ${workload.name} | ${cell('off')} | ${cell('noop')} | ${cell('attached')} | ${cell('page')} | ${ratio('noop')} / ${ratio('attached')} / ${ratio('page')} |`);
   }
-  return lines;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  if (values.workload !== undefined) {
-    const workload = workloads[Number(values.workload)];
-    const mode = values.mode as Mode;
-    if (!workload || !MODES.includes(mode)) throw new Error(`unknown workload ${values.workload} or mode ${values.mode}`);
-    console.log(await measureOnce(workload, mode));
-  } else {
-    console.log(`node ${process.version}, ${cpus().length} CPUs, median of ${rounds} rounds, each measurement in a fresh process`);
-    for (const line of await measureInspectorCost()) console.log(line);
-  }
+if (values.serve !== undefined) {
+  if (!MODES.includes(values.serve as Mode)) throw new Error(`unknown mode ${values.serve}`);
+  await serve(values.serve as Mode);
+} else if (import.meta.url === `file://${process.argv[1]}`) {
+  await main();
 }

@@ -17,6 +17,7 @@ import {
   type ActorRecord,
   type EndRecord,
   type InspectorRecord,
+  type LogRecord,
   type LifecycleState,
   type ReasonRecord,
 } from './records.js';
@@ -25,6 +26,8 @@ import {
 export interface LifecycleTrackerOptions {
   /** Leading payload bytes to put in log records (hex); 0 sends sizes only. @defaultValue 0 */
   readonly showPayloadBytes?: number;
+  /** Sends context values in machine definitions; by default keys and types only. @defaultValue false */
+  readonly showContext?: boolean;
   /** Log records kept per drain; more are counted in a `dropped` record. @defaultValue 500 */
   readonly logLimit?: number;
   /** Clock for record timestamps (ms since the epoch). @defaultValue Date.now */
@@ -32,6 +35,8 @@ export interface LifecycleTrackerOptions {
 }
 
 const LIFECYCLE: ReadonlySet<string> = new Set(LIFECYCLE_STATES);
+/** Snapshots of a connection in which its addresses are looked for (a client's socket adapter joins later: it counts anew). */
+const ADDRESS_TRIES = 6;
 const CLIENT_OPENING: ReadonlySet<string> = new Set(['delaying', 'connecting']);
 
 interface Lane {
@@ -50,14 +55,15 @@ interface Lane {
   peer: string | undefined;
   local: string | undefined;
   tls: string | undefined;
+  /** Snapshots in which the addresses were looked for: a socket's getters make system calls, so a few tries only. */
+  addressTries: number;
 }
 
 interface ActorEntry {
   readonly ref: ActorRefLike;
   lane: Lane | undefined;
-  /** The last state value a step record was made for, and its JSON for an object value. */
+  /** The last state value a step record was made for. */
   value: unknown;
-  valueKey: string | undefined;
 }
 
 /** Both ends of a connection, as far as known. */
@@ -71,8 +77,7 @@ type Pending =
   | InspectorRecord
   | { readonly k: 'actor?'; readonly t: number; readonly ref: ActorRefLike }
   | { readonly k: 'lane?'; readonly t: number; readonly ref: ActorRefLike; readonly lane: string; readonly side: 'client' | 'server' }
-  | { readonly k: 'log?'; readonly t: number; readonly ref: ActorRefLike; readonly source: ActorRefLike | undefined; readonly event: AnyEventObject; readonly head?: string }
-  | { readonly k: 'step?'; readonly t: number; readonly id: string; readonly value: unknown; readonly event: AnyEventObject };
+  ;
 
 type MachineLikeSnapshot = Snapshot<unknown> & { value?: unknown; context?: unknown };
 
@@ -148,11 +153,18 @@ function reasonFrom(snapshot: MachineLikeSnapshot, event: AnyEventObject | undef
   );
 }
 
-function ownBytes(context: unknown): { in: number; out: number } | undefined {
-  if (context === null || typeof context !== 'object') return undefined;
-  const { bytesIn, bytesOut } = context as { bytesIn?: unknown; bytesOut?: unknown };
-  if (typeof bytesIn !== 'number' && typeof bytesOut !== 'number') return undefined;
-  return { in: typeof bytesIn === 'number' ? bytesIn : 0, out: typeof bytesOut === 'number' ? bytesOut : 0 };
+/** Whether two state values are the same (`'a'`, `{ a: 'b' }`, ...), without building strings: runs on every snapshot. */
+function sameValue(a: unknown, b: unknown, depth = 0): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || depth > 16) return false;
+  let count = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(a, key)) continue;
+    if (!Object.hasOwn(b, key) || !sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], depth + 1)) return false;
+    count++;
+  }
+  for (const key in b) if (Object.hasOwn(b, key)) count--;
+  return count === 0;
 }
 
 /**
@@ -161,6 +173,7 @@ function ownBytes(context: unknown): { in: number; out: number } | undefined {
  */
 export class LifecycleTracker {
   private readonly showPayloadBytes: number;
+  private readonly showContext: boolean;
   private readonly logLimit: number;
   private readonly now: () => number;
   private readonly actors = new Map<string, ActorEntry>();
@@ -176,6 +189,7 @@ export class LifecycleTracker {
 
   constructor(options: LifecycleTrackerOptions = {}) {
     this.showPayloadBytes = Math.max(0, Math.floor(options.showPayloadBytes ?? 0));
+    this.showContext = options.showContext === true;
     this.logLimit = options.logLimit ?? 500;
     this.now = options.now ?? Date.now;
   }
@@ -222,14 +236,8 @@ export class LifecycleTracker {
         case 'actor?':
           this.pushActor(records, item.t, item.ref);
           break;
-        case 'step?':
-          records.push({ k: 'step', t: item.t, id: item.id, value: item.value, event: item.event.type });
-          break;
         case 'lane?':
           records.push({ k: 'lane', t: item.t, lane: item.lane, side: item.side, path: pathOf(item.ref) });
-          break;
-        case 'log?':
-          records.push(this.logRecord(item));
           break;
         default:
           records.push(item);
@@ -252,7 +260,7 @@ export class LifecycleTracker {
 
   private entryOf(ref: ActorRefLike): ActorEntry {
     let entry = this.actors.get(ref.sessionId);
-    if (!entry) this.actors.set(ref.sessionId, (entry = { ref, lane: undefined, value: undefined, valueKey: undefined }));
+    if (!entry) this.actors.set(ref.sessionId, (entry = { ref, lane: undefined, value: undefined }));
     return entry;
   }
 
@@ -288,7 +296,7 @@ export class LifecycleTracker {
     this.logCount++;
     // Hex is taken now: a sender may reuse its buffer once the event is delivered.
     const head = this.showPayloadBytes > 0 ? payloadHead((event as { data?: unknown }).data, this.showPayloadBytes) : undefined;
-    this.pending.push(head === undefined ? { k: 'log?', t: this.now(), ref, source, event } : { k: 'log?', t: this.now(), ref, source, event, head });
+    this.pending.push(logRecord(this.now(), ref, source, event, head));
   }
 
   private noteSnapshot(ref: ActorRefLike, snapshot: MachineLikeSnapshot, event: AnyEventObject): void {
@@ -312,19 +320,11 @@ export class LifecycleTracker {
   /** A step record when a machine's state value is not the one last sent. */
   private noteValue(entry: ActorEntry, value: unknown, event: AnyEventObject): void {
     if (value === entry.value) return;
-    let key: string | undefined;
-    if (typeof value === 'object' && value !== null) {
-      key = JSON.stringify(value);
-      if (key === entry.valueKey) {
-        entry.value = value;
-        return;
-      }
-    } else if (entry.valueKey === undefined && entry.value === value) {
-      return;
-    }
+    const same = sameValue(value, entry.value);
     entry.value = value;
-    entry.valueKey = key;
-    this.pending.push({ k: 'step?', t: this.now(), id: entry.ref.sessionId, value, event });
+    if (same) return;
+    // The record itself (no intermediate): a busy machine makes one per transition.
+    this.pending.push({ k: 'step', t: this.now(), id: entry.ref.sessionId, value, event: event.type });
   }
 
   private noteTls(ref: ActorRefLike, protocol: string): void {
@@ -347,15 +347,23 @@ export class LifecycleTracker {
   }
 
   private noteContext(lane: Lane, sessionId: string, context: unknown): void {
-    const bytes = ownBytes(context);
-    if (bytes) {
+    if (context === null || typeof context !== 'object') return;
+    // Runs on every snapshot of a connection: read the totals without building anything.
+    const { bytesIn, bytesOut } = context as { bytesIn?: unknown; bytesOut?: unknown };
+    if (typeof bytesIn === 'number' || typeof bytesOut === 'number') {
+      const nextIn = typeof bytesIn === 'number' ? bytesIn : 0;
+      const nextOut = typeof bytesOut === 'number' ? bytesOut : 0;
       const before = lane.contextBytes.get(sessionId);
-      if (!before || before.in !== bytes.in || before.out !== bytes.out) {
-        lane.contextBytes.set(sessionId, bytes);
+      if (!before) {
+        lane.contextBytes.set(sessionId, { in: nextIn, out: nextOut });
+        this.bytesChanged(lane);
+      } else if (before.in !== nextIn || before.out !== nextOut) {
+        before.in = nextIn;
+        before.out = nextOut;
         this.bytesChanged(lane);
       }
     }
-    if (lane.peer === undefined || lane.local === undefined) {
+    if ((lane.peer === undefined || lane.local === undefined) && lane.addressTries++ < ADDRESS_TRIES) {
       const addresses = addressesOf(context);
       if (addresses !== undefined) this.notePeer(lane, addresses);
     }
@@ -369,9 +377,10 @@ export class LifecycleTracker {
       lane = this.ancestorLane(entry.ref);
       if (lane) {
         lane.feeders.push(id);
+        lane.addressTries = 0;
         this.pending.push({ k: 'join', t: this.now(), lane: lane.id, id });
       } else {
-        lane = { id, state: undefined, terminal: false, feeders: [id], contextBytes: new Map(), inboxBytes: 0, bytesDirty: false, bytesAt: 0, peer: undefined, local: undefined, tls: undefined };
+        lane = { id, state: undefined, terminal: false, feeders: [id], contextBytes: new Map(), inboxBytes: 0, bytesDirty: false, bytesAt: 0, peer: undefined, local: undefined, tls: undefined, addressTries: 0 };
         this.lanes.set(id, lane);
         this.pending.push({ k: 'lane?', t: this.now(), ref: entry.ref, lane: id, side: CLIENT_OPENING.has(state) ? 'client' : 'server' });
       }
@@ -427,7 +436,7 @@ export class LifecycleTracker {
     if (typeof logic === 'object' && logic !== null) {
       machine = this.machines.get(logic);
       if (machine === undefined) {
-        const definition = machineDefinitionOf(logic);
+        const definition = machineDefinitionOf(logic, this.showContext);
         if (definition !== undefined) {
           machine = `m${++this.machineCount}`;
           this.machines.set(logic, machine);
@@ -459,7 +468,7 @@ export class LifecycleTracker {
     const ref = actorRef;
     const parent = parentOf(actorRef)?.sessionId ?? null;
     const info = componentInfo(actorRef);
-    if (!info) return { k: 'actor', t, id: ref.sessionId, parent, path: pathOf(ref), name: actorRef.id, component: null };
+    if (!info) return { k: 'actor', t, id: ref.sessionId, parent, path: pathOf(ref), name: parent === null ? rootName(actorRef) : actorRef.id, component: null };
     const { component } = info;
     const graph = component.graph
       ? {
@@ -475,27 +484,33 @@ export class LifecycleTracker {
       path: pathOf(ref),
       name: info.name,
       component: component.name,
-      inboxes: [...component.inboxes],
-      outboxes: [...component.outboxes],
+      ...boxesOf(component),
       ...(graph ? { graph } : {}),
     };
   }
 
-  private logRecord(item: Extract<Pending, { k: 'log?' }>): InspectorRecord {
-    const data = (item.event as { data?: unknown }).data;
-    const size = payloadSize(data);
-    const kind = messageKind(data);
-    return {
-      k: 'log',
-      t: item.t,
-      id: item.ref.sessionId,
-      type: item.event.type,
-      ...(item.source ? { from: item.source.sessionId } : {}),
-      ...(size !== undefined ? { size } : {}),
-      ...(item.head !== undefined ? { head: item.head } : {}),
-      ...(kind !== undefined ? { kind } : {}),
-    };
-  }
+
+}
+
+/** A log record, built at once from what the event holds (sizes and kinds only; sessions ids are strings). */
+function logRecord(t: number, ref: ActorRefLike, source: ActorRefLike | undefined, event: AnyEventObject, head: string | undefined): LogRecord {
+  const data = (event as { data?: unknown }).data;
+  const size = payloadSize(data);
+  const kind = messageKind(data);
+  const record: { -readonly [K in keyof LogRecord]: LogRecord[K] } = { k: 'log', t, id: ref.sessionId, type: event.type };
+  if (source) record.from = source.sessionId;
+  if (size !== undefined) record.size = size;
+  if (head !== undefined) record.head = head;
+  if (kind !== undefined) record.kind = kind;
+  return record;
+}
+
+/** Component boxes as records carry them: one frozen copy per component definition, not one per actor. */
+const boxLists = new WeakMap<object, { inboxes: readonly string[]; outboxes: readonly string[] }>();
+function boxesOf(component: { readonly inboxes: Iterable<string>; readonly outboxes: Iterable<string> }): { inboxes: readonly string[]; outboxes: readonly string[] } {
+  let lists = boxLists.get(component);
+  if (!lists) boxLists.set(component, (lists = { inboxes: Object.freeze([...component.inboxes]), outboxes: Object.freeze([...component.outboxes]) }));
+  return lists;
 }
 
 /** Whether a component is one its graph declares (not one spawned at run time, like a connection's handler). */
@@ -511,7 +526,17 @@ function pathOf(ref: ActorRefLike): string {
   const actorRef = ref as AnyActorRef;
   if (componentInfo(actorRef)) return componentPath(actorRef);
   const parent = parentOf(actorRef);
-  return parent ? `${pathOf(parent)}/${actorRef.id}` : actorRef.id;
+  return parent ? `${pathOf(parent)}/${actorRef.id}` : rootName(actorRef);
+}
+
+/**
+ * A plain root actor's name: the id it was given (`createActor(logic, { id })`), else its machine's
+ * id (`door`), else its session id.
+ */
+function rootName(ref: AnyActorRef): string {
+  if (ref.id !== ref.sessionId) return ref.id;
+  const id = (ref as { logic?: { id?: unknown } }).logic?.id;
+  return typeof id === 'string' && id !== '' ? id : ref.id;
 }
 
 function hostPort(host: string, port: unknown): string {

@@ -22,6 +22,18 @@ export interface HelloRecord {
   readonly version: 1;
   /** How many leading payload bytes log records may carry (0: none, sizes only). */
   readonly showPayloadBytes: number;
+  /** Whether machine definitions carry their context values (else keys and types only). */
+  readonly showContext?: boolean;
+  /** The server's history limits, which the page applies to what it holds too. */
+  readonly limits?: {
+    /** Finished connections (and ended actors) kept, the newest. */
+    readonly keepFinished: number;
+    /** Steps kept per actor: its first ones and its latest ones. */
+    readonly stepsPerActor: number;
+  };
+  /** In a recording cut into files (`recordMaxBytes`): this file's number, 1 for the first. A later
+   *  file starts with the history kept at that moment, then goes on. */
+  readonly part?: number;
 }
 
 /** An actor was created. Components carry their boxes; graphs their children and linkages. */
@@ -63,6 +75,11 @@ export interface MachineRecord {
   readonly t: number;
   readonly machine: string;
   readonly definition: unknown;
+  /**
+   * Set when the definition arrived cut short (@statelyai/inspect replaces what lies deeper than its
+   * `serializationDepthLimit` with `"[Object]"`/`"[Array]"`): the paths where it was cut.
+   */
+  readonly truncated?: readonly string[];
 }
 
 /** A machine actor's state value changed (its first one included), and the event that did it. */
@@ -72,6 +89,22 @@ export interface StepRecord {
   readonly id: string;
   readonly value: unknown;
   readonly event: string;
+}
+
+/** Steps of an actor left out between its first and its latest ones (the per-actor step cap). */
+export interface StepsDroppedRecord {
+  readonly k: 'stepsDropped';
+  readonly t: number;
+  readonly id: string;
+  readonly count: number;
+}
+
+/** Finished connections and ended actors dropped from the history before this snapshot (the `keepFinished` cap). */
+export interface TrimmedRecord {
+  readonly k: 'trimmed';
+  readonly t: number;
+  readonly lanes: number;
+  readonly actors: number;
 }
 
 /** Another actor (a client's socket adapter) now feeds a connection's lane. */
@@ -176,6 +209,8 @@ export type InspectorRecord =
   | ActorRecord
   | MachineRecord
   | StepRecord
+  | StepsDroppedRecord
+  | TrimmedRecord
   | JoinRecord
   | TlsRecord
   | WireRecord

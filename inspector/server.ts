@@ -2,7 +2,8 @@
 // streams records derived from XState inspection events to it in batches. Everything it serves is
 // local (the page, and elkjs's browser bundle from node_modules), so it works offline.
 import { once } from 'node:events';
-import { createWriteStream, existsSync, readFileSync, type WriteStream } from 'node:fs';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createWriteStream, existsSync, openSync, readFileSync, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
@@ -11,7 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AnyActorRef, InspectionEvent, Subscription } from 'xstate';
 import { checkDuration } from '../src/internet/options.js';
-import { History } from './history.js';
+import { DEFAULT_KEEP_FINISHED, DEFAULT_STEPS_PER_ACTOR, History } from './history.js';
 import { LifecycleTracker } from './lifecycle.js';
 import type { HelloRecord, InspectorRecord } from './records.js';
 import type * as StatelyProtocol from './page/stately.js';
@@ -24,6 +25,40 @@ export interface InspectorOptions {
   readonly host?: string;
   /** Writes every record as JSON lines to this file; the page can open it and replay it. @defaultValue none */
   readonly record?: string;
+  /**
+   * Size at which the recording file is rotated: it is renamed `<record>.1` (older ones move to
+   * `.2`, ...) and a new `<record>` starts with the history kept at that moment (not its event
+   * log), so each file replays on its own. A file may pass the size by its last batch.
+   * @defaultValue 67108864 (64 MiB)
+   */
+  readonly recordMaxBytes?: number;
+  /** Recording files kept, the current one included; older ones are deleted. @defaultValue 4 */
+  readonly recordFiles?: number;
+  /**
+   * Finished connections (and ended actors) kept, the newest, for a page opened later; an open page
+   * keeps the same number (up to half as many again between trims). Older ones are dropped and the
+   * page says how many. @defaultValue 2000
+   */
+  readonly keepFinished?: number;
+  /**
+   * Steps (state changes) kept per actor, for a page opened later and by an open page: the first
+   * tenth (at most 100) and the latest; the page says how many were dropped in between.
+   * @defaultValue 1000
+   */
+  readonly stepsPerActor?: number;
+  /**
+   * Sends context values inside machine definitions (a machine's `context` defaults and invoke
+   * `input`). By default they are replaced by their types (`{ token: '(string)' }`): the page, the
+   * recording and both downloads get keys and types only. @defaultValue false
+   */
+  readonly showContext?: boolean;
+  /**
+   * Requires this token on `/inspect` (the @statelyai/inspect endpoint) as `?token=…`; `true` makes
+   * a random one. `wsUrl` carries it. Without a token `/inspect` takes any client without an Origin
+   * header and any page served from a loopback origin, so a local program or page could add actors
+   * to the session. @defaultValue none
+   */
+  readonly token?: string | true;
   /** Leading payload bytes shown in the event log (hex); 0 sends sizes only. @defaultValue 0 */
   readonly showPayloadBytes?: number;
   /** How often records are sent, in milliseconds. @defaultValue 100 */
@@ -98,11 +133,19 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
   const host = options.host ?? '127.0.0.1';
   const flushIntervalMs = checkDuration('createInspector', 'flushIntervalMs', options.flushIntervalMs, 100);
   const showPayloadBytes = Math.max(0, Math.floor(options.showPayloadBytes ?? 0));
-  const tracker = new LifecycleTracker({ showPayloadBytes, ...(options.logLimit !== undefined ? { logLimit: options.logLimit } : {}) });
-  const history = new History();
+  const showContext = options.showContext === true;
+  const tracker = new LifecycleTracker({ showPayloadBytes, showContext, ...(options.logLimit !== undefined ? { logLimit: options.logLimit } : {}) });
+  const history = new History({
+    keepFinished: positiveInteger('keepFinished', options.keepFinished, DEFAULT_KEEP_FINISHED),
+    stepsPerActor: positiveInteger('stepsPerActor', options.stepsPerActor, DEFAULT_STEPS_PER_ACTOR),
+  });
+  const recordMaxBytes = positiveInteger('recordMaxBytes', options.recordMaxBytes, 64 * 1024 * 1024);
+  const recordFiles = positiveInteger('recordFiles', options.recordFiles, 4);
+  const token = options.token === true ? randomBytes(18).toString('base64url') : options.token;
+  if (token !== undefined && (typeof token !== 'string' || token === '')) throw new TypeError('createInspector: token must be a non-empty string or true');
   const pageDir = findPageDir();
   const elkBundle = createRequire(import.meta.url).resolve('elkjs/lib/elk.bundled.js');
-  const hello: HelloRecord = { k: 'hello', t: Date.now(), version: 1, showPayloadBytes };
+  const hello: HelloRecord = { k: 'hello', t: Date.now(), version: 1, showPayloadBytes, showContext, limits: history.limits };
   // The page's own module, shared with the server (found where the page is, from source or a build).
   const stately = (await import(pathToFileURL(join(pageDir, 'stately.js')).href)) as typeof StatelyProtocol;
   /** Records translated from @statelyai/inspect clients, sent with the next batch. */
@@ -110,11 +153,33 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
   let programCount = 0;
 
   let recording: WriteStream | undefined;
-  if (options.record) {
-    recording = createWriteStream(options.record, { flags: 'w' });
-    recording.on('error', (error) => console.error(`inspector: cannot write recording ${options.record}: ${error.message}`));
-    recording.write(`${JSON.stringify(hello)}\n`);
-  }
+  let recordingPart = 0;
+  let recordedBytes = 0;
+  /** Streams of rotated files still flushing, awaited by close(). */
+  const rotated: WriteStream[] = [];
+  const openRecording = (path: string, lines: string): void => {
+    // Opened now (not when the stream gets to it), so a rotation can rename it at once.
+    const stream = createWriteStream(path, { fd: openSync(path, 'w') });
+    stream.on('error', (error) => console.error(`inspector: cannot write recording ${path}: ${error.message}`));
+    recordingPart++;
+    const head = `${JSON.stringify(recordingPart === 1 ? hello : { ...hello, part: recordingPart })}\n${lines}`;
+    stream.write(head);
+    recordedBytes = Buffer.byteLength(head);
+    recording = stream;
+  };
+  /** Past recordMaxBytes: `<record>.N` → `.N+1` (the oldest deleted), `<record>` → `.1`, and a new file from the history. */
+  const rotate = (path: string): void => {
+    const old = recording!;
+    rmSync(`${path}.${recordFiles - 1}`, { force: true });
+    for (let n = recordFiles - 2; n >= 1; n--) if (existsSync(`${path}.${n}`)) renameSync(`${path}.${n}`, `${path}.${n + 1}`);
+    if (recordFiles > 1) renameSync(path, `${path}.1`);
+    else rmSync(path, { force: true }); // the old stream writes on to the unlinked file, not over the new one
+    old.end(); // an open descriptor follows its renamed file
+    rotated.push(old);
+    const kept = history.snapshot({ logs: false });
+    openRecording(path, kept.length > 0 ? kept.map((record) => JSON.stringify(record)).join('\n') + '\n' : '');
+  };
+  if (options.record) openRecording(options.record, '');
 
   const serveFile = (response: ServerResponse, file: string): void => {
     try {
@@ -163,13 +228,13 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
     }
     // Another web site open in the same browser must not read what the system is doing (nor, on
     // /inspect, feed the page): a browser program may be served from another loopback port.
-    if (!hostAllowed(request.headers.host) || !(sameOrigin(request) || (path === '/inspect' && loopbackOrigin(request)))) {
+    if (!hostAllowed(request.headers.host) || !(sameOrigin(request) || (path === '/inspect' && loopbackOrigin(request))) || (path === '/inspect' && !tokenMatches(request, token))) {
       socket.end('HTTP/1.1 403 Forbidden\r\nconnection: close\r\n\r\n');
       return;
     }
     if (path === '/inspect') {
       programs.handleUpgrade(request, socket, head, (ws) => {
-        const translator = stately.createStatelyTranslator({ prefix: `p${++programCount}:` });
+        const translator = stately.createStatelyTranslator({ prefix: `p${++programCount}:`, showContext });
         ws.on('message', (data: Buffer) => {
           let message: unknown;
           try {
@@ -214,7 +279,12 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
     }
     if (records.length === 0) return;
     history.add(records);
-    recording?.write(records.map((record) => JSON.stringify(record)).join('\n') + '\n');
+    if (recording) {
+      const lines = records.map((record) => JSON.stringify(record)).join('\n') + '\n';
+      recording.write(lines);
+      recordedBytes += Buffer.byteLength(lines);
+      if (recordedBytes > recordMaxBytes) rotate(options.record!);
+    }
     broadcast(records);
   };
 
@@ -236,7 +306,7 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
   return {
     inspect: tracker.observe,
     url: `http://${urlHost}:${port}/`,
-    wsUrl: `ws://${wsHost}:${port}/inspect`,
+    wsUrl: `ws://${wsHost}:${port}/inspect${token !== undefined ? `?token=${encodeURIComponent(token)}` : ''}`,
     attach(actor) {
       tracker.noteExisting(actor);
       return actor.system.inspect(tracker.observe);
@@ -251,14 +321,27 @@ export async function createInspector(options: InspectorOptions = {}): Promise<I
         programs.close();
         server.closeAllConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
-        if (recording) {
-          recording.end();
-          await once(recording, 'close');
-        }
+        const streams = [...rotated, ...(recording ? [recording] : [])];
+        for (const stream of streams) stream.end();
+        await Promise.all(streams.map((stream) => (stream.closed ? undefined : once(stream, 'close'))));
       })();
       return closed;
     },
   };
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isInteger(value) || value < 1) throw new TypeError(`createInspector: ${name} must be a positive integer, got ${String(value)}`);
+  return value;
+}
+
+/** Whether the request's `?token=` is the one required (always, when none is). */
+function tokenMatches(request: IncomingMessage, token: string | undefined): boolean {
+  if (token === undefined) return true;
+  const given = Buffer.from(new URL(request.url ?? '/', 'http://inspector').searchParams.get('token') ?? '');
+  const wanted = Buffer.from(token);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
 }
 
 const LOOPBACK_NAMES: ReadonlySet<string> = new Set(['localhost']);

@@ -75,7 +75,7 @@ export type { ShutdownOnOptions, ShutdownTarget } from './chassis/shutdownOn.js'
 export type { TcpServerStats as ServerStats } from '../machines/tcpServer.js';
 export { createInspector, LifecycleTracker, LIFECYCLE_STATES } from '../inspector/index.js';
 export type { Inspector, InspectorOptions, InspectorRecord, LifecycleState, LifecycleTrackerOptions } from '../inspector/index.js';
-export type { ActorRecord, BoxRef, BytesRecord, DroppedRecord, EndRecord, HelloRecord, JoinRecord, LaneRecord, LogRecord, MachineRecord, PeerRecord, ReasonRecord, StateRecord, StepRecord, TlsRecord, WireRecord } from '../inspector/records.js';
+export type { ActorRecord, BoxRef, BytesRecord, DroppedRecord, EndRecord, HelloRecord, JoinRecord, LaneRecord, LogRecord, MachineRecord, PeerRecord, ReasonRecord, StateRecord, StepRecord, StepsDroppedRecord, TlsRecord, TrimmedRecord, WireRecord } from '../inspector/records.js';
 
 // Cluster workers send their connections' inspector records to the primary: the chassis lies below
 // the inspector, so the entry hands it the inspector's tracker.

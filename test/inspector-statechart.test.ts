@@ -136,3 +136,20 @@ describe('statechart from a machine definition', () => {
     expect(definition.context).toEqual({ type: 'context' });
   });
 });
+
+describe('a definition cut short by @statelyai/inspect (serializationDepthLimit)', () => {
+  it('is detected, and its cut transitions are drawn without a target, not as self-loops', async () => {
+    const { truncatedPaths } = await import('../inspector/page/stately.js');
+    const cut = {
+      id: 'amp',
+      initial: 'on',
+      states: { on: { initial: 'loud', states: { loud: { on: { quieter: '[Object]' } }, normal: {} } } },
+    };
+    expect(truncatedPaths(cut)).toEqual(['states.on.states.loud.on.quieter']);
+    expect(truncatedPaths({ id: 'whole', states: { a: { on: { go: { target: 'b' } } }, b: {} } })).toEqual([]);
+    const chart = chartOf(cut)!;
+    const transition = chart.nodes.get('on.loud')!.transitions[0]!;
+    expect(transition.label).toBe('quieter → ? (cut short)');
+    expect(transition.targets).toEqual([]);
+  });
+});

@@ -9,12 +9,32 @@ import { createDetailView } from './detail.js';
 
 const $ = (id) => document.getElementById(id);
 
+/** Where the focus was when the detail opened: it goes back there when the detail closes. */
+let focusBeforeDetail;
+
 function showDetail(selection) {
+  const wasOpen = detail.selection !== undefined;
+  if (!wasOpen) focusBeforeDetail = document.activeElement;
   detail.select(selection);
   lanes.select(selection?.lane);
   requestDraw();
   $('detail').scrollIntoView({ block: 'nearest' });
 }
+
+function closeDetail() {
+  detail.select(undefined);
+  lanes.select(undefined);
+  if (focusBeforeDetail instanceof window.HTMLElement && focusBeforeDetail.isConnected) focusBeforeDetail.focus();
+  focusBeforeDetail = undefined;
+}
+
+// Escape closes the detail view, wherever the focus is.
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape' && detail.selection !== undefined) {
+    event.preventDefault();
+    closeDetail();
+  }
+});
 
 /** An actor picked in the graph or the log: its connection if it has one, else the actor itself. */
 function showActor(id) {
@@ -47,7 +67,7 @@ const detail = createDetailView({
   events: $('detail-events'),
   internals: $('log-internals'),
   close: $('detail-close'),
-  onClose: () => lanes.select(undefined),
+  onClose: () => closeDetail(),
 });
 
 let mode = 'live';
@@ -159,7 +179,9 @@ $('open-recording').addEventListener('change', async (event) => {
     slider.step = '1';
     slider.value = String(last);
     $('replay').hidden = false;
-    setStatus(`replaying ${file.name} (${records.length} records, ${formatTime(last - first)})`, 'replay');
+    const part = records.find((record) => record.k === 'hello')?.part;
+    const continued = part > 1 ? `; part ${part} of a rotated recording, it starts from what the inspector kept when the file was cut` : '';
+    setStatus(`replaying ${file.name} (${records.length} records, ${formatTime(last - first)}${continued})`, 'replay');
     showReplayAt(last);
   } catch (error) {
     setStatus(`cannot open ${file.name}: ${error.message}`, 'off');

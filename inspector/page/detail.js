@@ -5,6 +5,7 @@ import { createChartView } from './chartView.js';
 import { formatBytes, formatTime } from './lanes.js';
 import { laneSpans } from './store.js';
 import { valueText } from './statechart.js';
+import { createVirtualList } from './virtualList.js';
 
 /** Events listed for one connection, newest first. */
 const EVENTS_SHOWN = 300;
@@ -47,6 +48,8 @@ export function createDetailView({ panel, title, facts, machines, chart, steps, 
     panel.dataset.actor = next?.actor ?? '';
     // Nothing of the previous selection stays on screen (nor in the chart's data-active).
     chartView.clear('');
+    tabs.clear();
+    machines.replaceChildren();
   }
 
   const since = (t) => formatTime(t - (store.startedAt ?? t));
@@ -88,10 +91,11 @@ export function createDetailView({ panel, title, facts, machines, chart, steps, 
       facts.replaceChildren(...rows, table);
     } else if (own) {
       title.textContent = `${own.path}`;
-      rows.push(fact('component', own.component ?? '(internal actor)'));
+      rows.push(fact('component', own.component ?? (own.parent === null ? '(a plain XState actor)' : '(internal actor)')));
       rows.push(fact('status', own.ended ? own.status : 'running'));
       rows.push(fact('started', `${since(own.t)} after the inspector started`));
       if (own.endedAt !== undefined) rows.push(fact('ended', since(own.endedAt)));
+      if (own.reason) rows.push(fact('ended because', `${own.reason.code ? `${own.reason.code}: ` : ''}${own.reason.message}`));
       facts.replaceChildren(...rows);
     } else {
       title.textContent = 'gone';
@@ -99,15 +103,19 @@ export function createDetailView({ panel, title, facts, machines, chart, steps, 
     }
   }
 
+  /** Machine tabs, keyed by actor: a tab stays the same element while the connection lives. */
+  const tabs = new Map();
   function renderMachines(ids) {
     const withMachine = ids.filter((id) => store.actors.get(id)?.machine);
     if (chartActor === undefined || !withMachine.includes(chartActor)) chartActor = withMachine[0];
-    machines.replaceChildren(
-      ...withMachine.map((id) => {
-        const actor = store.actors.get(id);
-        const machineId = store.machines.get(actor.machine)?.id;
-        const name = actor.component ?? actor.name;
-        const button = el('button', id === chartActor ? 'machine-tab selected' : 'machine-tab', machineId && machineId !== name ? `${name} · machine ${machineId}` : name);
+    const wanted = [];
+    for (const id of withMachine) {
+      const actor = store.actors.get(id);
+      const machineId = store.machines.get(actor.machine)?.id;
+      const name = actor.component ?? actor.name;
+      let button = tabs.get(id);
+      if (!button) {
+        button = el('button', 'machine-tab');
         button.type = 'button';
         button.dataset.actor = id;
         button.addEventListener('click', () => {
@@ -115,31 +123,98 @@ export function createDetailView({ panel, title, facts, machines, chart, steps, 
           pinned = undefined;
           render(true);
         });
-        return button;
-      }),
-    );
+        tabs.set(id, button);
+      }
+      const text = machineId && machineId !== name ? `${name} · machine ${machineId}` : name;
+      if (button.textContent !== text) button.textContent = text;
+      const className = id === chartActor ? 'machine-tab selected' : 'machine-tab';
+      if (button.className !== className) button.className = className;
+      button.setAttribute('aria-pressed', String(id === chartActor));
+      wanted.push(button);
+    }
+    for (const [id, button] of tabs) {
+      if (withMachine.includes(id)) continue;
+      tabs.delete(id);
+      button.remove();
+    }
+    wanted.forEach((button, i) => {
+      if (machines.children[i] !== button) machines.insertBefore(button, machines.children[i] ?? null);
+    });
     return chartActor ? store.actors.get(chartActor) : undefined;
   }
 
+  // The steps: a virtual list (an actor may have made thousands), with one row for the steps the
+  // per-actor cap dropped between the first ones and the latest.
+  let stepCurrent = -1;
+  const stepList = createVirtualList(steps, {
+    rowHeight: 18,
+    overscan: 4,
+    key: (entry) => entry.key,
+    createRow: () => {
+      const row = el('div', 'step');
+      row.addEventListener('click', () => {
+        if (row.dataset.index === undefined || row.dataset.index === '') return;
+        pinned = Number(row.dataset.index);
+        render(true);
+      });
+      row.addEventListener('keydown', (event) => {
+        if (event.key !== 'Enter' && event.key !== ' ') return;
+        event.preventDefault();
+        row.click();
+      });
+      row.append(el('span', 'step-number'), el('span', 'step-time'), el('span', 'step-value'), el('span', 'step-event'));
+      return row;
+    },
+    updateRow: (row, entry) => {
+      const [number, time, value, event] = row.children;
+      if (entry.gap !== undefined) {
+        row.className = 'step gap';
+        row.dataset.index = '';
+        row.removeAttribute('tabindex');
+        row.removeAttribute('role');
+        delete row.dataset.step;
+        number.textContent = '';
+        time.textContent = '';
+        value.textContent = `… ${entry.gap} steps dropped (the first and the latest ${store.limits.stepsPerActor} are kept) …`;
+        event.textContent = '';
+        return;
+      }
+      row.className = entry.index === stepCurrent ? 'step current' : 'step';
+      row.dataset.index = String(entry.index);
+      row.dataset.step = String(entry.number);
+      row.tabIndex = 0;
+      row.setAttribute('role', 'button');
+      number.textContent = `${entry.number}.`;
+      time.textContent = since(entry.step.t);
+      value.textContent = valueText(entry.step.value);
+      event.textContent = entry.step.event ? `← ${entry.step.event}` : '';
+      row.title = 'show the chart at this step';
+    },
+  });
+
   function renderSteps(actor) {
-    const all = actor ? actor.steps.filter((step) => step.t <= at) : [];
+    let all = actor ? actor.steps : [];
+    if (all.length > 0 && all[all.length - 1].t > at) all = all.filter((step) => step.t <= at);
+    const dropped = actor?.stepsDropped ?? 0;
+    const gapAt = dropped > 0 ? Math.min(actor.gapAt ?? all.length, all.length) : -1;
+    const numberOf = (i) => (gapAt >= 0 && i >= gapAt ? i + 1 + dropped : i + 1);
     const current = pinned !== undefined ? Math.min(pinned, all.length - 1) : all.length - 1;
-    steps.replaceChildren(
-      ...all.map((step, i) => {
-        const row = el('li', i === current ? 'step current' : 'step');
-        row.dataset.step = String(i + 1);
-        row.append(el('span', 'step-time', since(step.t)), el('span', 'step-value', valueText(step.value)), el('span', 'step-event', step.event ? `← ${step.event}` : ''));
-        row.addEventListener('click', () => {
-          pinned = i;
-          render(true);
-        });
-        return row;
-      }),
-    );
-    steps.querySelector('.step.current')?.scrollIntoView({ block: 'nearest' });
+    stepCurrent = current;
+    const entries = [];
+    for (let i = 0; i < all.length; i++) {
+      if (i === gapAt) entries.push({ key: `${actor.id}:gap`, gap: dropped });
+      entries.push({ key: `${actor.id}:${i}`, index: i, number: numberOf(i), step: all[i] });
+    }
+    if (gapAt === all.length && dropped > 0) entries.push({ key: `${actor.id}:gap`, gap: dropped });
+    stepList.setItems(entries);
+    const currentEntry = entries.findIndex((entry) => entry.index === current);
+    if (currentEntry >= 0 && !stepList.held) stepList.reveal(currentEntry);
     stepControls.dataset.steps = String(all.length);
-    stepControls.querySelector('.step-label').textContent = all.length ? `step ${current + 1} of ${all.length}${pinned === undefined ? ' (following)' : ''}` : 'no steps yet';
-    return { all, current };
+    const total = all.length + (gapAt >= 0 ? dropped : 0);
+    stepControls.querySelector('.step-label').textContent = all.length
+      ? `step ${numberOf(current)} of ${total}${pinned === undefined ? ' (following)' : ''}${dropped > 0 ? ` · ${dropped} dropped` : ''}`
+      : 'no steps yet';
+    return { all, current, numberOf, gapAt, dropped };
   }
 
   stepControls.querySelector('.step-prev').addEventListener('click', () => {
@@ -174,7 +249,7 @@ export function createDetailView({ panel, title, facts, machines, chart, steps, 
       rows.push(tr);
     }
     const head = el('tr');
-    for (const name of ['time', '', 'event', store.showPayloadBytes > 0 ? 'size, first bytes' : 'size', 'other end']) head.append(el('th', '', name));
+    for (const name of ['time', 'in/out', 'event', store.showPayloadBytes > 0 ? 'size, first bytes' : 'size', 'other end']) head.append(el('th', '', name));
     events.replaceChildren(head, ...rows);
     if (rows.length === 0) {
       const none = el('tr');
@@ -183,6 +258,17 @@ export function createDetailView({ panel, title, facts, machines, chart, steps, 
       none.append(td);
       events.append(none);
     }
+  }
+
+  /** What to say when there is no statechart to draw: what the selection is instead. */
+  function noMachine(ids) {
+    if (selection.lane) return 'no state machine in this connection';
+    const actor = store.actors.get(ids[0]);
+    if (!actor) return 'this actor is not in the session any more';
+    if (actor.component !== null) {
+      return `${actor.component} is a body component: its behaviour is a function run inside its actor, not a state machine, so it has no statechart. Its events are listed below; the connection it serves has its lifecycle in the connections list.`;
+    }
+    return `${actor.name} is not a state machine (a callback, promise or observable actor): no statechart to draw; its events are listed below.`;
   }
 
   function render(force = false) {
@@ -194,9 +280,13 @@ export function createDetailView({ panel, title, facts, machines, chart, steps, 
     const ids = actorsOf(store, selection);
     renderFacts(ids);
     const actor = renderMachines(ids);
-    const { all, current } = renderSteps(actor);
-    if (actor) void chartView.show(actor.machine, store.machines.get(actor.machine), all[current]?.value, all.slice(0, current + 1).map((step) => step.value));
-    else chartView.clear(selection.lane ? 'no state machine in this connection' : 'this actor runs no state machine');
+    const { all, current, gapAt, dropped } = renderSteps(actor);
+    if (actor) {
+      void chartView.show(actor.machine, store.machines.get(actor.machine), all[current]?.value, all.slice(0, current + 1).map((step) => step.value), {
+        truncated: store.truncated?.get(actor.machine),
+        stepOffset: (i) => (gapAt >= 0 && i >= gapAt ? dropped : 0),
+      });
+    } else chartView.clear(noMachine(ids));
     renderEvents(ids);
   }
 

@@ -70,11 +70,23 @@ export function createGraphView(container, { onSelect } = {}) {
     const nodeLayer = svg('g', { class: 'nodes' });
     const drawNode = (node, depth) => {
       const group = groups.get(node.id);
-      const box = svg('g', { class: `component${group?.dynamic ? ' dynamic' : ''}${node.children?.length ? ' compound' : ''}`, 'data-key': node.id, 'data-depth': depth });
-      box.addEventListener('click', (event) => {
+      const box = svg('g', {
+        class: `component${group?.dynamic ? ' dynamic' : ''}${group?.plain ? ' plain' : ''}${node.children?.length ? ' compound' : ''}`,
+        'data-key': node.id,
+        'data-depth': depth,
+        tabindex: 0,
+        role: 'button',
+      });
+      const select = (event) => {
         event.stopPropagation();
         const current = lastGroups?.get(node.id);
         if (current && onSelect) onSelect(current.newest, node.id);
+      };
+      box.addEventListener('click', select);
+      box.addEventListener('keydown', (event) => {
+        if (event.key !== 'Enter' && event.key !== ' ') return;
+        event.preventDefault();
+        select(event);
       });
       box.append(svg('rect', { x: node.x, y: node.y, width: node.width, height: node.height, rx: 4 }));
       box.append(svg('text', { x: node.x + node.width / 2, y: node.y + 15, class: 'label', 'text-anchor': 'middle' }, group?.label ?? node.id));
@@ -114,8 +126,12 @@ export function createGraphView(container, { onSelect } = {}) {
     for (const group of groups.values()) {
       const label = countLabels.get(group.key);
       if (!label) continue;
-      label.textContent = group.dynamic || group.total > 1 ? `×${group.live} live · ${group.total} seen` : group.live > 0 ? 'running' : 'ended';
-      boxes.get(group.key)?.classList.toggle('ended', group.live === 0);
+      const failed = group.failed > 0 ? (group.dynamic || group.total > 1 ? ` · ${group.failed} failed` : 'failed') : '';
+      label.textContent = group.dynamic || group.total > 1 ? `×${group.live} live · ${group.total} seen${failed}` : failed || (group.live > 0 ? 'running' : 'ended');
+      const box = boxes.get(group.key);
+      box?.classList.toggle('ended', group.live === 0);
+      // A failed component is marked (red border, "failed" in its count line).
+      box?.classList.toggle('failed', group.failed > 0);
     }
   }
 
@@ -124,7 +140,7 @@ export function createGraphView(container, { onSelect } = {}) {
     lastStore = store;
     const groups = componentGroups(store);
     if (groups.size === 0) {
-      container.textContent = 'no components yet';
+      container.textContent = 'nothing inspected yet';
       drawnKey = '';
       return;
     }

@@ -11,8 +11,12 @@ export interface ComponentGroup {
   readonly graph: ActorRecord['graph'];
   readonly parentKey: string | undefined;
   readonly dynamic: boolean;
+  /** A root actor that is not a component (a plain XState actor). */
+  readonly plain: boolean;
   live: number;
   total: number;
+  /** Actors of the group that ended in an error. */
+  failed: number;
   /** The actor a click on the box shows. */
   newest: string;
 }
@@ -35,6 +39,7 @@ export interface ElkNode {
   layoutOptions?: Record<string, string>;
 }
 
+export function isDrawn(actor: { component: string | null; parent: string | null }): boolean;
 export function componentGroups(store: PageStore): ComponentGroups;
 export function structureKey(groups: ComponentGroups): string;
 export function portId(key: string, direction: 'in' | 'out', box: string): string;

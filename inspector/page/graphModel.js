@@ -7,18 +7,29 @@ const PORT = 8;
 const CHAR_WIDTH = 6.6;
 
 /**
- * Groups of component actors: { key, label, component, inboxes, outboxes, graph, parentKey,
+ * Whether an actor is drawn: a component, or a root actor that is not one (a plain XState actor
+ * inspected with `createActor(logic, { inspect })`), shown as a first-class box with its statechart.
+ */
+export function isDrawn(actor) {
+  return actor.component !== null || actor.parent === null;
+}
+
+/**
+ * Groups of component actors (and plain root actors): { key, label, component, inboxes, outboxes, graph, parentKey,
  * dynamic, live, total, newest }, with `keyOf` (actor id → group key) and `wires` (the run-time
  * links between groups, one per kind: a server's thousands of connections make one link).
  */
 export function componentGroups(store) {
   const keys = new Map(); // actor id → group key (memo)
+  // Actors whose connection failed (a refused client ends `done`, its lane `failed`).
+  const failedActors = new Set();
+  for (const lane of store.lanes.values()) if (lane.segments.at(-1)?.state === 'failed') for (const id of lane.feeders) failedActors.add(id);
   const groups = new Map();
   groups.keyOf = keys;
 
   const nearestComponentParent = (actor) => {
     let parent = store.actors.get(actor.parent);
-    while (parent && parent.component === null) parent = store.actors.get(parent.parent);
+    while (parent && !isDrawn(parent)) parent = store.actors.get(parent.parent);
     return parent;
   };
 
@@ -43,6 +54,7 @@ export function componentGroups(store) {
         key,
         label: dynamic ? actor.component : labelOf(actor),
         component: actor.component,
+        plain: actor.component === null,
         inboxes: actor.inboxes ?? [],
         outboxes: actor.outboxes ?? [],
         graph: actor.graph,
@@ -50,19 +62,21 @@ export function componentGroups(store) {
         dynamic,
         live: 0,
         total: 0,
+        failed: 0,
         newest: actor.id,
       };
       groups.set(key, group);
     }
     group.total++;
     if (!actor.ended) group.live++;
+    if (actor.status === 'error' || failedActors.has(actor.id)) group.failed++;
     // The actor a click on the box shows: the newest running one, else the newest.
     const newest = store.actors.get(group.newest);
     if (!actor.ended || newest?.ended) group.newest = actor.id;
     return key;
   };
 
-  for (const actor of store.actors.values()) if (actor.component !== null) keyOf(actor);
+  for (const actor of store.actors.values()) if (isDrawn(actor)) keyOf(actor);
   const wires = new Map();
   for (const wire of store.wires ?? []) {
     const from = keys.get(wire.from);
@@ -84,6 +98,7 @@ function isDeclaredChild(parent, actor) {
 }
 
 function labelOf(actor) {
+  if (actor.component === null) return actor.name;
   const colon = actor.name.indexOf(':');
   const name = colon >= 0 ? actor.name.slice(colon + 1) : actor.name;
   return name === actor.component ? name : `${name} (${actor.component})`;

@@ -1,7 +1,7 @@
 // Swimlanes: one row per connection with its states over time. Rows are virtualized (only the
 // visible ones exist in the DOM), so thousands of connections cost what thirty do.
 import { STATES, isTerminal, laneSpans } from './store.js';
-import { createVirtualList } from './virtualList.js';
+import { createVirtualList, heldOrder } from './virtualList.js';
 
 export function formatBytes(n) {
   if (n < 1024) return `${n} B`;
@@ -33,6 +33,12 @@ export function createLanesView({ scroller, summary, axis, empty, filterInput, s
   let at = 0;
   let visible = [];
   let selected;
+  /** The order last shown, and the settings it was made with: kept while the list is held. */
+  let shown = [];
+  let shownSettings = '';
+  // Always there (hidden when not held), so that showing it moves nothing on the page.
+  const holdNote = el('span', 'muted hold-note', 'order held while the pointer or focus is on the list');
+  holdNote.dataset.held = 'no';
 
   const matches = (lane, from) => {
     const side = sideSelect.value;
@@ -48,12 +54,22 @@ export function createLanesView({ scroller, summary, axis, empty, filterInput, s
   };
 
   function renderSummary() {
-    const parts = STATES.filter((state) => store.stateCounts[state] > 0).map((state) => {
-      const chip = el('span', `chip state-${state}`, `${state} ${store.stateCounts[state]}`);
+    // The chips count the connections shown (the filters and the time window apply), by their state now.
+    const counts = {};
+    for (const lane of visible) {
+      const state = lane.segments.at(-1)?.state;
+      if (state) counts[state] = (counts[state] ?? 0) + 1;
+    }
+    const parts = STATES.filter((state) => counts[state] > 0).map((state) => {
+      const chip = el('span', `chip state-${state}`, `${state} ${counts[state]}`);
       chip.dataset.state = state;
+      chip.dataset.count = String(counts[state]);
       return chip;
     });
-    summary.replaceChildren(el('span', 'muted', `${visible.length} of ${store.laneOrder.length} connections shown · `), ...parts);
+    const dropped = store.droppedLanes > 0 ? ` · ${store.droppedLanes} older finished connections dropped (the page keeps the latest ${store.limits.keepFinished}, as the server does)` : '';
+    const note = el('span', 'muted', `${visible.length} of ${store.laneOrder.length} connections shown${dropped} · `);
+    note.dataset.dropped = String(store.droppedLanes);
+    summary.replaceChildren(note, ...parts, holdNote);
   }
 
   /** The time axis: the whole session, or the last few seconds (older parts scroll off the left). */
@@ -63,58 +79,108 @@ export function createLanesView({ scroller, summary, axis, empty, filterInput, s
     return windowMs > 0 ? Math.max(sessionStart, at - windowMs) : sessionStart;
   }
 
-  function renderLane(lane) {
+  /** A row's elements, made once per lane while it is in view; `updateLane` fills them. */
+  function createLane(lane) {
+    const row = el('div', 'lane');
+    row.dataset.lane = lane.id;
+    row.tabIndex = 0;
+    row.setAttribute('role', 'button');
+    row.addEventListener('click', () => onSelect(row.dataset.lane));
+    row.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' || event.key === ' ') {
+        event.preventDefault();
+        onSelect(row.dataset.lane);
+      } else if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const index = visible.findIndex((l) => l.id === row.dataset.lane) + (event.key === 'ArrowDown' ? 1 : -1);
+        if (index < 0 || index >= visible.length) return;
+        list.reveal(index);
+        scroller.querySelector(`.lane[data-lane="${window.CSS.escape(visible[index].id)}"]`)?.focus();
+      }
+    });
+    const name = el('div', 'lane-name');
+    const label = el('span', 'lane-peer');
+    const path = el('span', 'lane-path');
+    name.append(label, path);
+    row.append(name, el('div', 'lane-track'), el('div', 'lane-states'), el('div', 'lane-time'), el('div', 'lane-bytes'), el('div', 'lane-reason'));
+    return row;
+  }
+
+  function setText(element, text) {
+    if (element.textContent !== text) element.textContent = text;
+  }
+
+  function updateLane(row, lane) {
     const sessionStart = store.startedAt ?? at;
     const start0 = axisStart();
     const span = Math.max(1, at - start0);
     const spans = laneSpans(lane, at);
-    const row = el('div', `lane ${lane.side}${lane.id === selected ? ' selected' : ''}`);
-    row.dataset.lane = lane.id;
-    row.addEventListener('click', () => onSelect(lane.id));
+    const className = `lane ${lane.side}${lane.id === selected ? ' selected' : ''}`;
+    if (row.className !== className) row.className = className;
     row.dataset.side = lane.side;
     row.dataset.states = spans.map((s) => s.state).join(' ');
     const last = spans.at(-1);
     row.dataset.current = last?.state ?? '';
+    const [name, track, history, when, bytes, reason] = row.children;
     // Labelled by the peer (a server's side by who connected), the path only when no peer is known.
-    const name = el('div', 'lane-name', `${lane.side === 'client' ? '→' : '←'} ${lane.peer ?? ''}`);
+    setText(name.children[0], `${lane.side === 'client' ? '→' : '←'} ${lane.peer ?? ''}`);
+    setText(name.children[1], ` ${lane.path}`);
     name.title = lane.path;
-    name.append(el('span', 'lane-path', ` ${lane.path}`));
-    const track = el('div', 'lane-track');
-    for (const s of spans) {
-      const segment = el('div', `segment state-${s.state}`);
+    // Segments: reused by position, as a lane only ever gains states.
+    spans.forEach((s, i) => {
+      let segment = track.children[i];
+      if (!segment) {
+        segment = el('div');
+        track.append(segment);
+      }
+      segment.className = `segment state-${s.state}`;
       segment.dataset.state = s.state;
       const left = ((s.t - start0) / span) * 100;
       const width = isTerminal(s.state) ? 0 : ((s.until - s.t) / span) * 100;
       segment.style.left = `${left}%`;
       segment.style.width = `calc(${width}% + ${isTerminal(s.state) ? 3 : 2}px)`;
       segment.title = `${s.state} at ${formatTime(s.t - sessionStart)}${isTerminal(s.state) ? '' : ` for ${formatTime(s.until - s.t)}`}`;
-      track.append(segment);
-    }
-    const history = el('div', 'lane-states', spans.map((s) => s.state).join(' → '));
+    });
+    while (track.children.length > spans.length) track.lastChild.remove();
+    setText(history, spans.map((s) => s.state).join(' → '));
     history.title = spans.map((s) => `${s.state} @ ${formatTime(s.t - sessionStart)}`).join('\n');
     const lasted = (lane.closedAt ?? at) - lane.openedAt;
-    const when = el('div', 'lane-time', `+${formatTime(lane.openedAt - sessionStart)} · ${formatTime(lasted)}`);
+    setText(when, `+${formatTime(lane.openedAt - sessionStart)} · ${formatTime(lasted)}`);
     when.title = `opened ${formatTime(lane.openedAt - sessionStart)} after the inspector started; ${lane.closedAt === undefined ? 'open for' : 'lasted'} ${formatTime(lasted)}`;
-    const bytes = el('div', 'lane-bytes', `↓${formatBytes(lane.bytesIn)} ↑${formatBytes(lane.bytesOut)}`);
-    const reason = el('div', 'lane-reason', lane.reason ? `${lane.reason.code ? `${lane.reason.code}: ` : ''}${lane.reason.message}` : '');
-    if (lane.reason) reason.title = reason.textContent;
-    row.append(name, track, history, when, bytes, reason);
-    return row;
+    setText(bytes, `↓${formatBytes(lane.bytesIn)} ↑${formatBytes(lane.bytesOut)}`);
+    const why = lane.reason ? `${lane.reason.code ? `${lane.reason.code}: ` : ''}${lane.reason.message}` : '';
+    setText(reason, why);
+    reason.title = why;
+    row.title = 'show its details and statechart';
   }
 
-  const list = createVirtualList(scroller, { rowHeight: 24, renderRow: renderLane });
+  const list = createVirtualList(scroller, {
+    rowHeight: 24,
+    key: (lane) => lane.id,
+    createRow: createLane,
+    updateRow: updateLane,
+    onHoldChange: (held) => {
+      holdNote.dataset.held = held ? 'yes' : 'no';
+      if (!held && store) update(store, at);
+    },
+  });
 
   function update(nextStore, nextAt) {
     store = nextStore;
     at = nextAt;
-    visible = [];
     const from = axisStart();
+    const sorted = [];
     for (const id of store.laneOrder) {
       const lane = store.lanes.get(id);
-      if (lane && matches(lane, from)) visible.push(lane);
+      if (lane && matches(lane, from)) sorted.push(lane);
     }
     const order = SORTS[sortSelect.value] ?? SORTS.newest;
-    visible.sort((a, b) => order(a, b, at));
+    sorted.sort((a, b) => order(a, b, at));
+    const settings = [filterInput.value, sideSelect.value, openOnly.checked, windowSelect.value, sortSelect.value].join('|');
+    // Held (pointer or focus on the list) and the same filters: rows stay where they are.
+    visible = list.held && settings === shownSettings && shown.length > 0 ? heldOrder(shown, sorted, (lane) => lane.id).map((lane) => store.lanes.get(lane.id) ?? lane) : sorted;
+    shown = visible;
+    shownSettings = settings;
     renderSummary();
     list.setItems(visible);
     empty.hidden = visible.length > 0;

@@ -3,7 +3,7 @@
 // the components' internal events (xstate.*, snapshots of children, selector.*, socket.*) are one
 // toggle away.
 import { formatBytes, formatTime } from './lanes.js';
-import { createVirtualList } from './virtualList.js';
+import { createVirtualList, heldOrder } from './virtualList.js';
 
 function cell(className, text) {
   const element = document.createElement('span');
@@ -33,23 +33,34 @@ export function createLogView({ scroller, filterInput, note, internals, onSelect
     return parts.join(' ');
   }
 
-  function renderRecord(record) {
+  function createRecordRow() {
     const row = document.createElement('div');
     row.className = 'log-row';
-    row.dataset.actor = record.id;
-    row.title = 'show this actor';
-    row.addEventListener('click', () => onSelect(record.id));
-    row.append(
-      cell('log-time', formatTime(record.t - (store.startedAt ?? 0))),
-      cell('log-actor', pathOf(record.id)),
-      cell('log-type', record.type),
-      cell('log-from', record.from ? `from ${pathOf(record.from)}` : ''),
-      cell('log-data', describe(record)),
-    );
+    row.tabIndex = 0;
+    row.setAttribute('role', 'button');
+    row.addEventListener('click', () => onSelect(row.dataset.actor));
+    row.addEventListener('keydown', (event) => {
+      if (event.key !== 'Enter' && event.key !== ' ') return;
+      event.preventDefault();
+      onSelect(row.dataset.actor);
+    });
+    row.append(cell('log-time', ''), cell('log-actor', ''), cell('log-type', ''), cell('log-from', ''), cell('log-data', ''));
     return row;
   }
 
-  const list = createVirtualList(scroller, { rowHeight: 20, overscan: 8, renderRow: renderRecord });
+  function updateRecordRow(row, record) {
+    if (row.dataset.actor === record.id && row.dataset.t === String(record.t) && row.dataset.type === record.type) return;
+    row.dataset.actor = record.id;
+    row.dataset.t = String(record.t);
+    row.dataset.type = record.type;
+    const texts = [formatTime(record.t - (store.startedAt ?? 0)), pathOf(record.id), record.type, record.from ? `from ${pathOf(record.from)}` : '', describe(record)];
+    texts.forEach((text, i) => (row.children[i].textContent = text));
+    row.title = 'show this actor';
+  }
+
+  const list = createVirtualList(scroller, { rowHeight: 20, overscan: 8, key: (record) => record, createRow: createRecordRow, updateRow: updateRecordRow });
+  let shown = [];
+  let shownSettings = '';
 
   function update(nextStore, at = Infinity) {
     store = nextStore;
@@ -71,7 +82,12 @@ export function createLogView({ scroller, filterInput, note, internals, onSelect
     if (!everything && hidden > 0) notes.push(`${hidden} XState-internal events hidden`);
     if (store.logDropped > 0) notes.push(`${store.logDropped} events were only counted (the log keeps a sample when busy)`);
     note.textContent = notes.join(' · ');
-    list.setItems(rows);
+    // Newest first: new events push rows down, unless the pointer or focus is on the list.
+    const settings = `${text}|${everything}`;
+    const items = list.held && settings === shownSettings && shown.length > 0 ? heldOrder(shown, rows, (record) => record).slice(0, 4000) : rows;
+    shown = items;
+    shownSettings = settings;
+    list.setItems(items);
   }
 
   return { update };

@@ -9,6 +9,7 @@ const LINE_HEIGHT = 14;
 /** Targetless transitions listed in a state's box before "+N more". */
 const LISTED = 4;
 
+const isCut = (value) => value === '[Object]' || value === '[Array]';
 const asArray = (value) => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]);
 
 function nameOf(value) {
@@ -81,7 +82,10 @@ export function chartOf(definition) {
         .map((target) => resolve(node, target)?.id)
         .filter((id) => id !== undefined);
       const guard = config.guard ?? config.cond;
-      node.transitions.push({ source: node.id, event, kind, label: guard ? `${label} [${nameOf(guard)}]` : label, targets, guard: guard ? nameOf(guard) : undefined });
+      // @statelyai/inspect's serializationDepthLimit turned this transition (or its target) into "[Object]".
+      const cut = isCut(item) || asArray(config.target).some(isCut);
+      const text = `${guard ? `${label} [${nameOf(guard)}]` : label}${cut ? ' → ? (cut short)' : ''}`;
+      node.transitions.push({ source: node.id, event, kind, label: text, targets, guard: guard ? nameOf(guard) : undefined, ...(cut ? { cut: true } : {}) });
     }
   };
 
@@ -144,7 +148,7 @@ export function valueText(value) {
 export function nodeLines(node) {
   const lines = node.invokes.map((invoke) => ({ kind: 'invoke', text: `invoke ${invoke.src}${invoke.id !== invoke.src ? ` (${invoke.id})` : ''}` }));
   const targetless = node.transitions.filter((t) => t.targets.length === 0);
-  for (const t of targetless.slice(0, LISTED)) lines.push({ kind: t.kind, text: `${t.label} ⟲` });
+  for (const t of targetless.slice(0, LISTED)) lines.push({ kind: t.cut ? 'cut' : t.kind, text: t.cut ? t.label : `${t.label} ⟲` });
   if (targetless.length > LISTED) lines.push({ kind: 'more', text: `+${targetless.length - LISTED} more ⟲`, title: targetless.slice(LISTED).map((t) => t.label).join('\n') });
   return lines;
 }

@@ -13,5 +13,7 @@ export interface StatelyTranslator {
 }
 
 export function isStatelyMessage(value: unknown): value is StatelyMessage;
-export function createStatelyTranslator(options?: { prefix?: string; now?: () => number }): StatelyTranslator;
+export function createStatelyTranslator(options?: { prefix?: string; now?: () => number; showContext?: boolean }): StatelyTranslator;
+export function redactDefinition(definition: unknown): unknown;
+export function truncatedPaths(definition: unknown): string[];
 export function toStatelyMessages(records: readonly InspectorRecord[]): StatelyMessage[];

@@ -21,11 +21,58 @@ function sizeOf(data) {
   return undefined;
 }
 
+function typeOf(value) {
+  if (value === null) return '(null)';
+  if (Array.isArray(value)) return `(array of ${value.length})`;
+  return `(${typeof value})`;
+}
+
+function redacted(value) {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    // A factory function arrives as { type: name } already: keep it.
+    if (Object.keys(value).length === 1 && typeof value.type === 'string') return value;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, typeOf(item)]));
+  }
+  return typeOf(value);
+}
+
+/**
+ * A definition with its context values (the machine's `context`, invocations' `input`) replaced by
+ * their types, as the inspector's own machines are sent unless `showContext` is set.
+ */
+export function redactDefinition(definition) {
+  const walk = (value, depth) => {
+    if (Array.isArray(value)) return value.map((item) => walk(item, depth + 1));
+    if (!value || typeof value !== 'object') return value;
+    const copy = {};
+    for (const [key, item] of Object.entries(value)) {
+      copy[key] = (key === 'context' && depth === 0) || (key === 'input' && depth > 0) ? redacted(item) : walk(item, depth + 1);
+    }
+    return copy;
+  };
+  return walk(definition, 0);
+}
+
+/**
+ * Where a definition was cut short: @statelyai/inspect writes `"[Object]"` or `"[Array]"` for
+ * whatever lies deeper than its `serializationDepthLimit` (10 by default), so a deep transition
+ * loses its target. Returns the dotted paths of those values (empty when the definition is whole).
+ */
+export function truncatedPaths(definition) {
+  const paths = [];
+  const walk = (value, path) => {
+    if (value === '[Object]' || value === '[Array]') paths.push(path.join('.'));
+    else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) walk(item, [...path, key]);
+  };
+  walk(definition, []);
+  return paths;
+}
+
 /**
  * Turns one client's messages into records. `prefix` keeps session ids of different programs
  * apart (each numbers its actors `x:0`, `x:1`, …); `now` stamps messages without a time.
  */
-export function createStatelyTranslator({ prefix = '', now = Date.now } = {}) {
+export function createStatelyTranslator({ prefix = '', now = Date.now, showContext = false } = {}) {
   /** definition JSON → machine key */
   const machines = new Map();
   /** session id → { path, value JSON } */
@@ -52,7 +99,9 @@ export function createStatelyTranslator({ prefix = '', now = Date.now } = {}) {
       if (machine === undefined) {
         machine = `${prefix}sm${++machineCount}`;
         machines.set(message.definition, machine);
-        records.push({ k: 'machine', t, machine, definition });
+        const truncated = truncatedPaths(definition);
+        const sent = showContext ? definition : redactDefinition(definition);
+        records.push(truncated.length > 0 ? { k: 'machine', t, machine, definition: sent, truncated } : { k: 'machine', t, machine, definition: sent });
       }
     }
     const parent = typeof message.parentId === 'string' && actors.has(idOf(message.parentId)) ? idOf(message.parentId) : null;

@@ -3,10 +3,16 @@ import type { ActorRecord, InspectorRecord, LifecycleState, LogRecord, ReasonRec
 
 export const STATES: readonly LifecycleState[];
 export const LOG_KEEP: number;
+export const DEFAULT_LIMITS: { readonly keepFinished: number; readonly stepsPerActor: number };
 
 export interface PageActor extends ActorRecord {
   /** Its machine's state values over time (machine actors only). */
   readonly steps: { t: number; value: unknown; event: string }[];
+  /** Steps dropped between its first ones and its latest (the per-actor cap). */
+  stepsDropped: number;
+  /** Index in `steps` where the dropped ones were. */
+  gapAt: number | undefined;
+  reason?: ReasonRecord;
   ended: boolean;
   status: 'active' | 'done' | 'error' | 'stopped';
   endedAt?: number;
@@ -34,9 +40,18 @@ export interface PageStore {
   startedAt: number | undefined;
   now: number;
   showPayloadBytes: number;
+  showContext: boolean;
+  limits: { keepFinished: number; stepsPerActor: number };
+  droppedLanes: number;
+  droppedActors: number;
+  lanesSeen: number;
+  /** The part number of a rotated recording, when replaying one. */
+  part?: number;
+  /** Machines whose definition arrived cut short, with the paths where. */
+  truncated?: Map<string, readonly string[]>;
   readonly actors: Map<string, PageActor>;
   readonly lanes: Map<string, PageLane>;
-  readonly laneOrder: string[];
+  laneOrder: string[];
   openLanes: number;
   readonly stateCounts: Record<LifecycleState, number>;
   log: LogRecord[];

@@ -9,6 +9,13 @@ const TERMINAL = new Set(['closed', 'failed']);
 export const LOG_KEEP = 5000;
 /** Window for the bytes/s and events/s counters, in ms. */
 const RATE_WINDOW = 2000;
+/** The server's defaults (inspector/history.ts), used until a hello says otherwise (a recording without limits). */
+export const DEFAULT_LIMITS = { keepFinished: 2000, stepsPerActor: 1000 };
+
+/** How many of an actor's first steps are kept: a tenth of the cap, at most 100 (as the server does). */
+function stepsHead(stepsPerActor) {
+  return Math.min(100, Math.floor(stepsPerActor / 10));
+}
 
 export function createStore() {
   return {
@@ -16,6 +23,17 @@ export function createStore() {
     /** Time of the newest record applied. */
     now: 0,
     showPayloadBytes: 0,
+    showContext: false,
+    /** What this page keeps (the server's limits, from its hello). */
+    limits: DEFAULT_LIMITS,
+    /** Finished connections and ended actors dropped (here, or by the server before this page joined). */
+    droppedLanes: 0,
+    droppedActors: 0,
+    /** Lanes ever seen, dropped ones included. */
+    lanesSeen: 0,
+    /** Finished lanes and ended actors in the order they finished: the oldest are dropped first. */
+    finishedOrder: [],
+    endedOrder: [],
     /** session id → { id, parent, path, name, component, inboxes, outboxes, graph, ended, status } */
     actors: new Map(),
     /** lane id → { id, side, path, peer, segments: [{ state, t }], bytesIn, bytesOut, reason, openedAt, closedAt } */
@@ -55,20 +73,43 @@ export function applyRecord(store, record) {
     case 'hello':
       store.startedAt ??= record.t;
       store.showPayloadBytes = record.showPayloadBytes;
+      store.showContext = record.showContext === true;
+      if (record.limits) store.limits = record.limits;
+      if (record.part !== undefined) store.part = record.part;
       break;
-    case 'actor':
+    case 'actor': {
       store.startedAt ??= record.t;
-      store.actors.set(record.id, { ...record, ended: false, status: 'active', steps: store.actors.get(record.id)?.steps ?? [] });
+      const known = store.actors.get(record.id);
+      store.actors.set(record.id, { ...record, ended: false, status: 'active', steps: known?.steps ?? [], stepsDropped: known?.stepsDropped ?? 0, gapAt: known?.gapAt });
       store.structureVersion++;
       break;
+    }
     case 'machine':
       store.machines.set(record.machine, record.definition);
+      if (record.truncated) (store.truncated ??= new Map()).set(record.machine, record.truncated);
       break;
     case 'step': {
       const actor = store.actors.get(record.id);
-      if (actor) actor.steps.push({ t: record.t, value: record.value, event: record.event });
+      if (actor) {
+        actor.steps.push({ t: record.t, value: record.value, event: record.event });
+        trimSteps(store, actor);
+      }
       break;
     }
+    case 'stepsDropped': {
+      const actor = store.actors.get(record.id);
+      if (actor) {
+        // The server's gap: count it, and keep further trimming at the same place.
+        actor.stepsDropped = Math.max(actor.stepsDropped, record.count);
+        actor.gapAt = actor.steps.length;
+      }
+      break;
+    }
+    case 'trimmed':
+      store.droppedLanes += record.lanes;
+      store.droppedActors += record.actors;
+      store.lanesSeen += record.lanes;
+      break;
     case 'join': {
       const lane = store.lanes.get(record.lane);
       if (lane && !lane.feeders.includes(record.id)) lane.feeders.push(record.id);
@@ -85,11 +126,14 @@ export function applyRecord(store, record) {
       break;
     case 'end': {
       const actor = store.actors.get(record.id);
-      if (actor) {
+      if (actor && !actor.ended) {
         actor.ended = true;
         actor.status = record.status;
         actor.endedAt = record.t;
+        if (record.reason) actor.reason = record.reason;
         store.structureVersion++;
+        store.endedOrder.push(record.id);
+        trimActors(store);
       }
       break;
     }
@@ -114,6 +158,7 @@ export function applyRecord(store, record) {
         });
         store.laneOrder.push(record.lane);
         store.openLanes++;
+        store.lanesSeen++;
       }
       break;
     case 'state': {
@@ -128,6 +173,8 @@ export function applyRecord(store, record) {
         lane.closedAt = record.t;
         lane.reason = record.reason;
         store.openLanes--;
+        store.finishedOrder.push(lane.id);
+        trimLanes(store);
       }
       break;
     }
@@ -164,6 +211,55 @@ export function applyRecord(store, record) {
   }
 }
 
+/**
+ * An actor past its step cap keeps its first steps and its latest, as the server does: the steps
+ * after the gap are cut in batches (a third of the cap at a time), so this costs O(1) a step.
+ */
+function trimSteps(store, actor) {
+  const cap = store.limits.stepsPerActor;
+  const steps = actor.steps;
+  if (steps.length <= cap + Math.max(1, Math.floor(cap / 3))) return;
+  const gapAt = Math.min(actor.gapAt ?? stepsHead(cap), steps.length);
+  const cut = steps.length - cap;
+  steps.splice(gapAt, cut);
+  actor.stepsDropped += cut;
+  actor.gapAt = gapAt;
+}
+
+/** Past 1.5 × keepFinished finished lanes, the oldest go (with their ended actors), down to keepFinished. */
+function trimLanes(store) {
+  const keep = store.limits.keepFinished;
+  if (store.finishedOrder.length <= keep * 1.5 + 10) return;
+  const drop = new Set(store.finishedOrder.slice(0, store.finishedOrder.length - keep));
+  store.finishedOrder = store.finishedOrder.slice(-keep);
+  for (const id of drop) {
+    const lane = store.lanes.get(id);
+    if (!lane) continue;
+    const state = lane.segments.at(-1)?.state;
+    if (state) store.stateCounts[state]--;
+    store.lanes.delete(id);
+    for (const feeder of lane.feeders) {
+      if (store.actors.get(feeder)?.ended) {
+        store.actors.delete(feeder);
+        store.droppedActors++;
+      }
+    }
+  }
+  store.laneOrder = store.laneOrder.filter((id) => !drop.has(id));
+  store.droppedLanes += drop.size;
+  store.structureVersion++;
+}
+
+/** Past 1.5 × keepFinished ended actors, the oldest go, down to keepFinished. */
+function trimActors(store) {
+  const keep = store.limits.keepFinished;
+  if (store.endedOrder.length <= keep * 1.5 + 10) return;
+  const drop = store.endedOrder.slice(0, store.endedOrder.length - keep);
+  store.endedOrder = store.endedOrder.slice(-keep);
+  for (const id of drop) if (store.actors.delete(id)) store.droppedActors++;
+  store.structureVersion++;
+}
+
 function countEvents(store, t, n) {
   const last = store.eventCounts.at(-1);
   if (last && last[0] === t) last[1] += n;
@@ -188,7 +284,7 @@ export function counters(store, at = store.now) {
   const seconds = RATE_WINDOW / 1000;
   return {
     open: store.openLanes,
-    total: store.laneOrder.length,
+    total: store.lanesSeen,
     bytesInPerSecond: bytesIn / seconds,
     bytesOutPerSecond: bytesOut / seconds,
     eventsPerSecond: events / seconds,
