@@ -5,6 +5,7 @@ export default defineConfig({
   resolve: {
     alias: {
       'kamaelia-xstate/machines': fileURLToPath(new URL('./machines/index.ts', import.meta.url)),
+      'kamaelia-xstate/otel': fileURLToPath(new URL('./src/otel/index.ts', import.meta.url)),
       'kamaelia-xstate/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
       'kamaelia-xstate': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
     },

@@ -28,6 +28,7 @@ import { clientStream, rawStreamClient } from './workloads/clientStream.js';
 import { idleConnections } from './workloads/idleConnections.js';
 import { pingPong } from './workloads/pingPong.js';
 import type { ServerKind } from './ipc.js';
+import { describeMetricsCost, metricsCost } from './metricsCost.js';
 
 type Side = ServerKind;
 const host = '127.0.0.1';
@@ -245,7 +246,8 @@ async function runWorkload(workload: Workload, servers: Servers, oursMissing: st
 async function main(): Promise<void> {
   const machine = describeMachine();
   const selected = options.only ? workloads.filter((w) => options.only!.split(',').includes(w.id)) : workloads;
-  if (selected.length === 0) throw new Error(`--only matched no workload (have ${workloads.map((w) => w.id).join(', ')})`);
+  const withMetrics = !options.only || options.only.split(',').includes('metrics');
+  if (selected.length === 0 && !withMetrics) throw new Error(`--only matched no workload (have ${workloads.map((w) => w.id).join(', ')}, metrics)`);
   console.log(
     `kamaelia-xstate bench${quick ? ' (quick)' : ''}: ${machine.cpus} CPUs, ${machine.cpuModel}, Node ${machine.node}, ${machine.platform}, open files ${machine.openFilesLimit}, load ${os.loadavg()[0].toFixed(1)}`,
   );
@@ -281,11 +283,14 @@ async function main(): Promise<void> {
     await Promise.all([servers.raw?.stop(), servers.ours?.stop(), clientProcesses?.then((clients) => clients.close())]);
   }
   timeWait.after = countTimeWait();
+  // Diagnostics channels and the OpenTelemetry bridge: their own servers, after the others (bench/metricsCost.ts).
+  const metrics = withMetrics ? await metricsCost({ quick }) : undefined;
 
   console.log('');
   console.log(textTable(results));
   const errors = results.flatMap((r) => r.errors.map((e) => `${r.id}: ${e}`));
   for (const error of errors) console.log(`! ${error}`);
+  if (metrics) console.log(`\n${describeMetricsCost(metrics)}`);
 
   const out = options.out ?? fileURLToPath(new URL(quick ? './results.local.json' : './results.json', benchDir));
   const report = {
@@ -298,6 +303,7 @@ async function main(): Promise<void> {
     settings,
     timeWaitSockets: timeWait,
     workloads: results,
+    ...(metrics ? { metricsCost: metrics } : {}),
   };
   writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
   console.log(`\nwritten to ${out}\n\n${markdownTable(results)}`);

@@ -9,4 +9,4 @@ export { selectorMachine, SELECTOR_SYSTEM_ID, newReader, newWriter, removeReader
 export type { ReadReadiness, SendReadiness, Selectable, SelectorContext, SelectorEvent, SelectorNotice, SelectorRegistration, SelectorRemoval } from './selector.js';
 export { Opaque } from './opaque.js';
 export { tcpServerMachine } from './tcpServer.js';
-export type { ListenerCommand, ListenerReport, TcpServerContext, TcpServerEmitted, TcpServerEvent, TcpServerInput, TcpServerStats } from './tcpServer.js';
+export type { AcceptControlEvent, ListenerCommand, ListenerReport, TcpServerContext, TcpServerEmitted, TcpServerEvent, TcpServerInput, TcpServerStats } from './tcpServer.js';

@@ -1,5 +1,7 @@
-// The TCPServer lifecycle: binding → listening → draining → closed, or binding → failed. Pure: the
-// listening socket lives in the `listener` actor (actors/listener.ts), provided by src/TCPServer.ts.
+// The TCPServer lifecycle: binding → listening → draining → closed, or binding → failed; accepting
+// can be suspended (listening ⇄ suspended, resuming in between). Pure: the listening socket lives in
+// the `listener` actor (actors/listener.ts), provided by src/TCPServer.ts; the machine decides when
+// it listens, and the listener carries that out and reports what happened.
 // Per connection the machine takes no event: the listener counts connections in `connections` (a
 // plain object the machine holds and reads) and announces newCSA/shutdownCSA on the machine's
 // protocolHandlerSignal itself; the machine hears `listener.drained` when a drain has emptied it.
@@ -89,9 +91,11 @@ export interface TcpServerContext extends Omit<TcpServerStats, 'open' | 'accepte
 
 /** What the listener actor reports. */
 export type ListenerReport =
+  /** The listening socket is listening: first bound, or listening again after reopenListeningSocket. */
   | { type: 'listener.bound'; address: string; port: number; family: 'IPv4' | 'IPv6' | 'Unix' }
+  /** It could not listen (first bind, or reopenListeningSocket). */
   | { type: 'listener.bindFailed'; reason: Reason }
-  /** The last connection closed after the listener was told to stop accepting. */
+  /** The last connection closed while the listening socket was closed. */
   | { type: 'listener.drained' }
   | { type: 'listener.refused' }
   | { type: 'listener.handshakeFailed'; reason: Reason }
@@ -99,14 +103,26 @@ export type ListenerReport =
 
 /** What the machine asks of the listener actor. */
 export type ListenerCommand =
+  /** Close the listening socket for good, and every connection still at the PROXY gate or in its TLS handshake. */
   | { type: 'stopAccepting' }
+  /** Close the listening socket only (suspended accepting): connections, gated or handshaking ones too, go on. */
+  | { type: 'closeListeningSocket' }
+  /** Listen again on `port` (the one first bound; ignored for a Unix socket path). Reports bound or bindFailed. */
+  | { type: 'reopenListeningSocket'; port: number }
   /** Ask every connection to close: flush what is queued, then close. */
   | { type: 'closeConnections' }
   /** Close every connection now. */
   | { type: 'destroyConnections' };
 
-/** The events tcpServerMachine takes: `control` and its listener's reports. */
-export type TcpServerEvent = { type: 'control'; data: SignalMessage } | ListenerReport;
+/**
+ * Operations on a running server from outside its graph (src/internet/acceptControl.ts):
+ * `suspendAccepting` closes the listening socket while open connections go on; `resumeAccepting`
+ * listens again on the same port or path.
+ */
+export type AcceptControlEvent = { type: 'suspendAccepting' } | { type: 'resumeAccepting' };
+
+/** The events tcpServerMachine takes: `control`, accept control, and its listener's reports. */
+export type TcpServerEvent = { type: 'control'; data: SignalMessage } | AcceptControlEvent | ListenerReport;
 
 /** What tcpServerMachine emits: its outboxes (listening, signal, protocolHandlerSignal). */
 export type TcpServerEmitted =
@@ -121,7 +137,18 @@ const unprovidedListener = fromCallback<ListenerCommand, ListenerActorInput>(({ 
 
 const isPromptShutdown = (message: unknown): boolean => isShutdownMicroprocess(message) && !isServerShutdown(message);
 
-/** TCPServer's lifecycle: `binding` → `listening` → `draining` → `closed` (or `failed`), its I/O provided by a listener actor. */
+/** A shutdown while the server is up (listening, suspended or resuming): drain, or close every connection now. */
+const shutdownTransitions = [
+  { guard: 'serverShutdown', target: 'draining', actions: 'rememberEndMessage' },
+  { guard: 'promptShutdown', target: 'draining.destroying', actions: 'rememberEndMessage' },
+] as const;
+
+/**
+ * TCPServer's lifecycle: `binding` → `listening` → `draining` → `closed` (or `failed`), its I/O
+ * provided by a listener actor. `suspendAccepting` takes `listening` to `suspended` (the listening
+ * socket closed, connections going on); `resumeAccepting` goes through `resuming` (listening again)
+ * back to `listening`, or back to `suspended` if the port cannot be had (counted in acceptErrors).
+ */
 export const tcpServerMachine = setup({
   types: {} as {
     context: TcpServerContext;
@@ -203,10 +230,30 @@ export const tcpServerMachine = setup({
     },
     listening: {
       on: {
-        control: [
-          { guard: 'serverShutdown', target: 'draining', actions: 'rememberEndMessage' },
-          { guard: 'promptShutdown', target: 'draining.destroying', actions: 'rememberEndMessage' },
-        ],
+        control: shutdownTransitions,
+        suspendAccepting: 'suspended',
+      },
+    },
+    suspended: {
+      entry: sendTo('listener', { type: 'closeListeningSocket' }),
+      on: {
+        control: shutdownTransitions,
+        resumeAccepting: 'resuming',
+      },
+    },
+    // Listening again. Closing the socket meanwhile (suspended again, or a shutdown) cancels the
+    // listen in flight: Node then reports neither listening nor an error (nodejs/node#51929).
+    resuming: {
+      entry: sendTo('listener', ({ context }) => ({ type: 'reopenListeningSocket' as const, port: context.address?.port ?? 0 })),
+      on: {
+        control: shutdownTransitions,
+        suspendAccepting: 'suspended',
+        'listener.bound': 'listening',
+        // The port was taken while suspended: still suspended, and resumeAccepting may try again.
+        'listener.bindFailed': {
+          target: 'suspended',
+          actions: assign({ acceptErrors: ({ context }) => context.acceptErrors + 1, lastAcceptError: ({ event }) => event.reason }),
+        },
       },
     },
     draining: {

@@ -64,6 +64,23 @@ export type { ProxyParseResult } from './internet/proxyProtocol.js';
 export type { ProxyProtocolOptions } from './internet/proxyGate.js';
 export { replaceTlsCredentials, resumeAccepting, suspendAccepting } from './internet/acceptControl.js';
 export { shutdownOn } from './chassis/shutdownOn.js';
+export { agentCheck } from './chassis/agentCheck.js';
+export type { AgentCheck, AgentCheckOptions, AgentCheckTarget, AgentState } from './chassis/agentCheck.js';
+export { DIAGNOSTICS_CHANNELS } from './internet/diagnostics.js';
+export type {
+  ConnectionCloseMessage,
+  ConnectionOpenMessage,
+  DiagnosticsChannelName,
+  DiagnosticsMessages,
+  DiagnosticsServer,
+  ProxyAcceptedMessage,
+  ProxyRejectedMessage,
+  ServerErrorMessage,
+  ServerEventMessage,
+  TlsHandshakeErrorMessage,
+  TlsHandshakeMessage,
+  TlsHandshakeStartMessage,
+} from './internet/diagnostics.js';
 /**
  * In a cluster's primary: calls `listener` with the inspector records of every worker started from
  * now on, their ids, lanes and paths prefixed by worker (`w2/…`, `worker 2/…`), so the primary's

@@ -1,9 +1,10 @@
 // ConnectedServer with `workers` (node:cluster) in a child process: connections are served by the
 // worker processes and never the primary; a SIGKILLed worker is reported and replaced while service
 // goes on; stats are totalled; the workers' inspector records reach the primary labelled by worker;
-// serverShutdown leaves no process behind; workers that keep crashing are given up on.
+// serverShutdown leaves no process behind; workers that keep crashing are given up on; suspending
+// accepting reaches every worker's server machine and is undone by resuming.
 import { spawn, type ChildProcess } from 'node:child_process';
-import type net from 'node:net';
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { connect, readBytes, until } from './server-helpers.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
@@ -139,6 +140,46 @@ describe('ConnectedServer with workers', () => {
     await until(() => pidsIn(fixture.output(), 'worker').every((pid) => !alive(pid)), 'every worker gone', 5000);
     expect(alive(primary)).toBe(false);
   }, 90_000);
+
+  it('suspendAccepting in the primary closes every worker to new clients while open connections go on; resumeAccepting reopens', async () => {
+    const fixture = startFixture();
+    await until(() => /^listening \d+$/m.test(fixture.output()), 'the cluster to listen', 30_000);
+    const port = Number(/^listening (\d+)$/m.exec(fixture.output())![1]);
+    const open = await servedBy(port);
+    const attempt = (): Promise<string> =>
+      new Promise((resolve) => {
+        const socket = net.connect({ port, host: '127.0.0.1' });
+        socket.once('connect', () => {
+          socket.destroy();
+          resolve('connected');
+        });
+        socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
+      });
+    /** Tries until a connection attempt ends in `wanted` (the workers hear the primary a moment later). */
+    const eventually = async (wanted: string, what: string): Promise<void> => {
+      let last = '';
+      for (let i = 0; i < 200; i++) {
+        if ((last = await attempt()) === wanted) return;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error(`${what}: still ${last} after 10 s`);
+    };
+    fixture.command('suspend');
+    await until(() => lastLine(fixture.output(), 'suspend') === 'true', 'the primary to pass suspend on');
+    await eventually('ECONNREFUSED', 'new clients refused once both workers closed their listening socket');
+    open.socket.write('still served');
+    expect((await readBytes(open.socket, 12)).toString()).toBe('still served');
+    fixture.command('resume');
+    await until(() => lastLine(fixture.output(), 'resume') === 'true', 'the primary to pass resume on');
+    await eventually('connected', 'accepted again after resumeAccepting');
+    const again = await servedBy(port);
+    again.socket.write('back');
+    expect((await readBytes(again.socket, 4)).toString()).toBe('back');
+    fixture.command('shutdown');
+    open.socket.end();
+    again.socket.end();
+    expect(await fixture.exit).toBe(0);
+  }, 60_000);
 
   it('gives up on workers that keep crashing, says so on signal, and ends', async () => {
     const fixture = startFixture({ CRASH_WORKERS: '1' });

@@ -234,21 +234,26 @@ suite('inspector in headless Chromium', { timeout: 120_000 }, () => {
 
       // A replayed connection, at the moment of its TLS upgrade: its statechart highlights that
       // state, its path so far is listed with times, and stepping back moves the highlight.
-      const upgrade = records.find((r) => r.k === 'step' && JSON.stringify(r.value) === '{"open":"upgradingTls"}');
+      // The client's socket adapter (its CSA, whose chart is the connection's lifecycle) joins the
+      // client's lane: open the lane, then the CSA's machine tab.
+      const upgrade = records.find((r) => r.k === 'step' && JSON.stringify(r.value) === '"upgradingTls"' && records.some((j) => j.k === 'join' && j.id === r.id));
       expect(upgrade, 'the recording has a TLS client upgrading').toBeDefined();
-      const tlsClient = upgrade!.k === 'step' ? upgrade!.id : '';
+      const csa = upgrade!.k === 'step' ? upgrade!.id : '';
+      const joined = records.find((r) => r.k === 'join' && r.id === csa);
+      const tlsClient = joined!.k === 'join' ? joined!.lane : '';
       await slider.fill(String(upgrade!.t));
       await filterLanes(replay, 'tls-talker', 'client');
       await replay.selectOption('#lane-sort', 'oldest');
       await replay.click(`.lane[data-lane="${tlsClient}"]`);
-      await replay.waitForFunction(() => document.querySelector<HTMLElement>('#detail-chart')?.dataset.active === 'open open.upgradingTls', undefined, WAIT);
-      const stepsSoFar = records.filter((r) => r.k === 'step' && r.id === tlsClient && r.t <= upgrade!.t).length;
+      await replay.click(`.machine-tab[data-actor="${csa}"]`);
+      await replay.waitForFunction(() => document.querySelector<HTMLElement>('#detail-chart')?.dataset.active === 'upgradingTls', undefined, WAIT);
+      const stepsSoFar = records.filter((r) => r.k === 'step' && r.id === csa && r.t <= upgrade!.t).length;
       expect(await replay.locator('#detail-steps .step').count()).toBe(stepsSoFar);
-      expect(await replay.textContent('#detail-steps .step.current')).toContain('open.upgradingTls');
-      await replay.click('#detail-step-controls .step-prev');
-      await replay.waitForFunction(() => document.querySelector<HTMLElement>('#detail-chart')?.dataset.active === 'open open.connected', undefined, WAIT);
+      expect(await replay.textContent('#detail-steps .step.current')).toContain('upgradingTls');
       // Earlier states it went through are numbered in the chart.
       expect(await replay.locator('#detail-chart .state.visited').count()).toBeGreaterThan(0);
+      await replay.click('#detail-step-controls .step-prev');
+      await replay.waitForFunction(() => document.querySelector<HTMLElement>('#detail-chart')?.dataset.active === 'connected', undefined, WAIT);
 
       // The whole connection, at the end of the recording: the detail view.
       await slider.fill(max!);

@@ -52,14 +52,17 @@ describe('statechart from a machine definition', () => {
     expect(delayed).toMatchObject({ label: 'after 250 ms', targets: [] });
   });
 
-  it("resolves the client's nested states, marks its invocation and the active states of a compound value", () => {
+  it("resolves the client's states, marks its invocation, and the active states of a compound value", () => {
     const chart = chartFor(tcpClientMachine);
     expect(chart.nodes.get('connecting')!.invokes.map((invoke) => invoke.src)).toEqual(['connector']);
-    expect(chart.nodes.get('open')!.type).toBe('compound');
-    expect(chart.nodes.get('open')!.initial).toBe('connected');
+    // The client's `open` is one state: the connection's own lifecycle is its CSA's chart.
+    expect(chart.nodes.get('open')!.type).toBe('atomic');
     expect(edges(chart)).toContain('delaying -> connecting : after connectDelay');
-    expect(edges(chart)).toContain('open -> open.flushing : xstate.snapshot.csa [csaFlushing]');
-    expect([...activeIds(chart, { open: 'upgradingTls' })]).toEqual(['', 'open', 'open.upgradingTls']);
+    const nested = createMachine({ id: 'nested', initial: 'open', states: { open: { initial: 'connected', states: { connected: {}, upgradingTls: {} } } } });
+    const nestedChart = chartFor(nested);
+    expect(nestedChart.nodes.get('open')!.type).toBe('compound');
+    expect(nestedChart.nodes.get('open')!.initial).toBe('connected');
+    expect([...activeIds(nestedChart, { open: 'upgradingTls' })]).toEqual(['', 'open', 'open.upgradingTls']);
     expect(valueText({ open: 'upgradingTls' })).toBe('open.upgradingTls');
   });
 

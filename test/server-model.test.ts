@@ -3,14 +3,15 @@
 // machine's context, reports the drain when the last one goes) and runs the drain and close
 // timers on a walk clock; every shortest, simple and transition path then runs against a real
 // implicit-TLS TCPServer (maxConnections 1) and raw loopback clients, and the real actor must
-// reach each step's state.
+// reach each step's state. Suspended accepting is walked too (suspendAccepting / resumeAccepting):
+// a reopen that fails is caused by another server taking the port while suspended.
 //
 // Left out over real sockets (by name, excluded from the coverage requirement below):
 // - `listener.acceptError`: accept() failing (EMFILE, ENFILE) needs the process out of file
 //   descriptors; server-leak.test.ts covers accept errors with its own harness.
 import * as net from 'node:net';
 import { afterEach, expect } from 'vitest';
-import { TCPServer, isNewCSA, run, serverStats, type RunHandle } from 'kamaelia-xstate';
+import { TCPServer, isNewCSA, resumeAccepting, run, serverStats, suspendAccepting, type RunHandle } from 'kamaelia-xstate';
 import { tcpServerMachine } from 'kamaelia-xstate/machines';
 import { createTestModel, rawClient, type LoopbackConnection, type TestPath } from 'kamaelia-xstate/testing';
 import { testPki, type TestPki } from './helpers/certs.js';
@@ -41,6 +42,10 @@ interface Scene {
   clients: LoopbackConnection[];
   /** newCSA announcements: a connection whose handshake completed and whose CSA runs. */
   established: number;
+  /** listener.bound reports the server machine received: the first bind, then each reopen. */
+  bound: number;
+  /** Another server on our port while suspended, so that a reopen fails. */
+  blocker: net.Server | undefined;
   cleanups: (() => unknown)[];
 }
 
@@ -53,6 +58,14 @@ afterEach(async () => {
 });
 
 const stats = () => serverStats(scene!.server.actor)!;
+const serverPort = () => (scene!.server.actor.getSnapshot().context as { address: { port: number } }).address.port;
+
+async function listenOn(port: number): Promise<net.Server> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+  return server;
+}
+const closeServer = (server: net.Server) => new Promise((resolve) => server.close(resolve));
 
 async function runPath(path: TestPath, pki: TestPki): Promise<void> {
   const names = path.steps.map((step) => step.name);
@@ -60,10 +73,9 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
     start: async () => {
       const port = await freePort();
       const cleanups: (() => unknown)[] = [];
-      if (names.includes('listener.bindFailed')) {
-        const blocker = net.createServer();
-        await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve));
-        cleanups.push(() => new Promise((resolve) => blocker.close(resolve)));
+      if (names[0] === 'listener.bindFailed') {
+        const blocker = await listenOn(port);
+        cleanups.push(() => closeServer(blocker));
       }
       const server = run(
         TCPServer({
@@ -74,8 +86,14 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
           closeTimeout: TIMEOUT_MS,
           tls: { key: pki.server.key, cert: pki.server.cert, secure: true },
         }),
+        {
+          inspect: (event) => {
+            if (event.type === '@xstate.event' && event.event.type === 'listener.bound' && scene) scene.bound++;
+          },
+        },
       ) as unknown as Server;
-      scene = { server, clients: [], established: 0, cleanups };
+      scene = { server, clients: [], established: 0, bound: 0, blocker: undefined, cleanups };
+      cleanups.push(() => scene?.blocker && closeServer(scene.blocker));
       const current = scene;
       void (async () => {
         for await (const message of server.messages('protocolHandlerSignal')) if (isNewCSA(message)) current.established++;
@@ -83,12 +101,28 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
       return server;
     },
     events: {
-      'listener.bound': () => undefined,
-      'listener.bindFailed': () => undefined,
+      // The real listener binds by itself: wait for its report (the first bind, or a reopen).
+      'listener.bound': async (_step, index) => {
+        const expected = path.steps.slice(0, index + 1).filter((step) => step.name === 'listener.bound').length;
+        await until(() => scene!.bound >= expected, `listener.bound #${expected}`);
+      },
+      'listener.bindFailed': async (_step, index) => {
+        if (index === 0) return; // the port was taken before the server started
+        // The reopen failed on the blocker's port; free it so that a later resume can have it.
+        await until(() => scene!.server.actor.getSnapshot().value === 'suspended' && stats().acceptErrors === 1, 'the reopen to fail');
+        await closeServer(scene!.blocker!);
+        scene!.blocker = undefined;
+      },
+      suspendAccepting: () => expect(suspendAccepting(scene!.server.actor)).toBe(true),
+      resumeAccepting: async (_step, index) => {
+        // The reopen is answered by the path's next bound or bindFailed, unless a suspend or shutdown cancels it first.
+        const answer = path.steps.slice(index + 1).find((step) => ['listener.bound', 'listener.bindFailed', 'suspendAccepting', 'control'].includes(step.name));
+        if (answer?.name === 'listener.bindFailed') scene!.blocker = await listenOn(serverPort());
+        expect(resumeAccepting(scene!.server.actor)).toBe(true);
+      },
       control: (step) => scene!.server.send('control', step.event.data),
       'a connection opens': async () => {
-        const port = (scene!.server.actor.getSnapshot().context as { address: { port: number } }).address.port;
-        const client = await rawClient(port);
+        const client = await rawClient(serverPort());
         scene!.clients.push(client);
         const before = scene!.established;
         await client.startTls({ ca: pki.ca, servername: 'localhost' });
@@ -102,21 +136,31 @@ async function runPath(path: TestPath, pki: TestPki): Promise<void> {
       },
       'listener.refused': async () => {
         const before = stats().refused;
-        const port = (scene!.server.actor.getSnapshot().context as { address: { port: number } }).address.port;
+        const port = serverPort();
         scene!.clients.push(await rawClient(port).catch(() => rawClient(port)));
         await until(() => stats().refused === before + 1, 'the server to refuse a second connection');
         scene!.clients.pop()!.reset();
       },
       'listener.handshakeFailed': async () => {
         const before = stats().handshakeFailures;
-        const port = (scene!.server.actor.getSnapshot().context as { address: { port: number } }).address.port;
-        const client = await rawClient(port);
+        const client = await rawClient(serverPort());
         client.write('this is not a TLS ClientHello\r\n\r\n');
         await until(() => stats().handshakeFailures === before + 1, 'the server to count the failed handshake');
         client.reset();
       },
     },
     states: {
+      // Suspended: the listening socket is closed, so a new client is refused by the OS.
+      suspended: async () => {
+        const refused = await rawClient(serverPort()).then(
+          (client) => {
+            client.reset();
+            return false;
+          },
+          (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
+        );
+        expect(refused).toBe(true);
+      },
       // A closed server has closed every connection and stopped listening.
       closed: async () => {
         await scene!.server.done;

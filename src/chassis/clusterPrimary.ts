@@ -24,6 +24,8 @@ import { registerServerStats } from '../internet/serverStats.js';
 import { registerOperator } from '../internet/acceptControl.js';
 import { CLUSTER_TAG, WORKER_INDEX_ENV, WORKER_INSPECT_ENV, isClusterMessage, type PrimaryToWorker, type Untagged, type WorkerToPrimary } from './clusterProtocol.js';
 import { deliverWorkerRecords, wantsWorkerRecords } from './clusterRecords.js';
+import { republishDiagnostics, WORKER_DIAGNOSTICS_ENV } from './clusterDiagnostics.js';
+import { hasDiagnosticsSubscribers } from '../internet/diagnostics.js';
 
 /** How a cluster primary restarts crashed workers. */
 export interface WorkerRestartOptions {
@@ -161,6 +163,7 @@ export function clusterPrimary(name: string, options: ClusterOptions & { readonl
         if (!isClusterMessage<WorkerToPrimary>(message)) return;
         if (message.type === 'stats') slot.stats = message.stats;
         else if (message.type === 'records') deliverWorkerRecords(slot.index, message.records);
+        else if (message.type === 'diagnostics') republishDiagnostics(slot.index, message.events);
         else if (message.type === 'listening') {
           slot.listening = true;
           if (!announced && slots.every((each) => each.listening)) {
@@ -182,7 +185,7 @@ export function clusterPrimary(name: string, options: ClusterOptions & { readonl
         slot.restartTimer = undefined;
         slot.listening = false;
         slot.ended = false;
-        const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(slot.index), [WORKER_INSPECT_ENV]: wantsWorkerRecords() ? '1' : '0' });
+        const worker = cluster.fork({ [WORKER_INDEX_ENV]: String(slot.index), [WORKER_INSPECT_ENV]: wantsWorkerRecords() ? '1' : '0', [WORKER_DIAGNOSTICS_ENV]: hasDiagnosticsSubscribers() ? '1' : '0' });
         slot.worker = worker;
         worker.on('message', (message: unknown) => onMessage(slot, message));
         worker.on('error', () => {}); // an IPC error shows as its exit

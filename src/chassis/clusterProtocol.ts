@@ -3,6 +3,7 @@
 import type { ListenerOperation } from '../../actors/listener.js';
 import type { TcpServerStats } from '../../machines/tcpServer.js';
 import type { WorkerRecord } from './clusterRecords.js';
+import type { RelayedEvent } from './clusterDiagnostics.js';
 import type { Listening, SignalMessage } from '../kernel/messages.js';
 
 export const CLUSTER_TAG = 'kamaelia-xstate/cluster';
@@ -16,7 +17,9 @@ export type WorkerToPrimary =
   | { readonly tag: typeof CLUSTER_TAG; readonly type: 'stats'; readonly stats: TcpServerStats }
   /** The worker's server ended; `message` is what it sent on signal. */
   | { readonly tag: typeof CLUSTER_TAG; readonly type: 'ended'; readonly message: SignalMessage }
-  | { readonly tag: typeof CLUSTER_TAG; readonly type: 'records'; readonly records: readonly WorkerRecord[] };
+  | { readonly tag: typeof CLUSTER_TAG; readonly type: 'records'; readonly records: readonly WorkerRecord[] }
+  /** The worker's diagnostics_channel events since its last report (clusterDiagnostics.ts). */
+  | { readonly tag: typeof CLUSTER_TAG; readonly type: 'diagnostics'; readonly events: readonly RelayedEvent[] };
 
 export type PrimaryToWorker =
   /** serverShutdown (graceful) or, with prompt, shutdownMicroprocess. */

@@ -8,6 +8,7 @@ import { deliverToInbox } from '../kernel/routing.js';
 import { serverStats } from '../internet/serverStats.js';
 import { operateListener } from '../internet/acceptControl.js';
 import { workerRecordSource } from './clusterRecords.js';
+import { relayDiagnostics, WORKER_DIAGNOSTICS_ENV } from './clusterDiagnostics.js';
 import { CLUSTER_TAG, WORKER_INSPECT_ENV, isClusterMessage, type PrimaryToWorker, type Untagged, type WorkerToPrimary } from './clusterProtocol.js';
 
 /** How often a worker reports its counters (and inspector records) to the primary. */
@@ -32,11 +33,14 @@ export function joinCluster(self: AnyActorRef): void {
     self.on('signal', (event: { data: SignalMessage }) => (endMessage = event.data)),
   ];
   const records = process.env[WORKER_INSPECT_ENV] === '1' ? workerRecordSource(self) : undefined;
+  const diagnostics = process.env[WORKER_DIAGNOSTICS_ENV] === '1' ? relayDiagnostics() : undefined;
   const report = (): void => {
     const stats = serverStats(self);
     if (stats) tell({ type: 'stats', stats });
     const drained = records?.drain();
     if (drained && drained.length > 0) tell({ type: 'records', records: drained });
+    const events = diagnostics?.drain();
+    if (events && events.length > 0) tell({ type: 'diagnostics', events });
   };
   const timer = setInterval(report, REPORT_INTERVAL_MS);
   timer.unref();
@@ -50,6 +54,7 @@ export function joinCluster(self: AnyActorRef): void {
     clearInterval(timer);
     report();
     records?.stop();
+    diagnostics?.stop();
     for (const subscription of subscriptions) subscription.unsubscribe();
     process.off('message', onMessage);
     // Then nothing more to serve: let go of the IPC channel so the worker process can exit.

@@ -11,6 +11,7 @@ import type { Listening, NewCSA, ShutdownCSA, SignalMessage } from '../kernel/me
 import { checkBoolean, checkDuration, DEFAULT_CLOSE_TIMEOUT, DEFAULT_DRAIN_TIMEOUT, DEFAULT_SERVER_HANDSHAKE_TIMEOUT } from './options.js';
 import { proxyGate, type ProxyProtocolOptions } from './proxyGate.js';
 import { resolveSni } from './sni.js';
+import { observedGate, serverDiagnostics } from './diagnostics.js';
 
 export type { ServerSocketOptions, SniCertificates, TCPServerTlsOptions } from '../../actors/listener.js';
 
@@ -153,6 +154,7 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
   );
   const drainTimeout = checkDuration(where, 'drainTimeout', options.drainTimeout, DEFAULT_DRAIN_TIMEOUT);
   const allowHalfOpen = checkBoolean(where, 'allowHalfOpen', options.allowHalfOpen, true);
+  const observer = serverDiagnostics(where, options.path);
   const listener: ListenerInput = {
     port: options.port ?? 0,
     host: options.host,
@@ -164,7 +166,8 @@ export function tcpServerInput(options: TCPServerOptions, where = 'TCPServer'): 
     maxConnections: options.maxConnections,
     idleTimeout: options.idleTimeout,
     closeTimeout,
-    ...(options.proxyProtocol !== undefined ? { gate: proxyGate(options.proxyProtocol, where) } : {}),
+    ...(options.proxyProtocol !== undefined ? { gate: observedGate(proxyGate(options.proxyProtocol, where), observer.server) } : {}),
+    observer,
     ...(options.path !== undefined ? { path: options.path } : {}),
     replaceStartTls: (credentials) => {
       if (starttls) starttls = { ...starttls, ...credentials };

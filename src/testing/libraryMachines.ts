@@ -58,8 +58,8 @@ const INPUTS = new Map<unknown, unknown>([
 const LISTENER_EFFECTS: Readonly<Record<string, (stub: StubHandle) => void>> = {
   'a connection opens': (stub) => {
     const counts = (stub.input as { connections: ConnectionCounts }).connections;
-    // Only a bound listener that has not been told to stop accepts.
-    if (!stub.sent.some((event) => event.type === 'listener.bound') || stub.received.some((event) => event.type === 'stopAccepting')) return;
+    // Only while the server is listening (not binding, suspended, resuming or draining).
+    if (stub.ref._parent?.getSnapshot().value !== 'listening') return;
     counts.open += 1;
     counts.accepted += 1;
   },
@@ -147,10 +147,16 @@ export function bindingKey(stub: StubHandle): string {
     .join('+');
 }
 
-/** A listener binds once (or fails to); it reports connections only once bound. */
+/**
+ * A listener answers a listen in flight (the first bind, or a reopen while the server is resuming)
+ * once, bound or not; closing the socket cancels it (Node reports nothing for a cancelled listen).
+ * It reports connections only once bound.
+ */
 function listenerCan(event: EventObject, stub: StubHandle): boolean {
-  const settled = stub.sent.some((sent) => sent.type === 'listener.bound' || sent.type === 'listener.bindFailed');
-  if (event.type === 'listener.bound' || event.type === 'listener.bindFailed') return !settled;
+  if (event.type === 'listener.bound' || event.type === 'listener.bindFailed') {
+    const server = stub.ref._parent?.getSnapshot().value;
+    return server === 'binding' || server === 'resuming';
+  }
   return stub.sent.some((sent) => sent.type === 'listener.bound');
 }
 
