@@ -45,18 +45,25 @@ function frameKey(frame: CallFrame): string {
   return `${frame.functionName || '(anonymous)'} ${where}${where ? `:${frame.lineNumber + 1}` : ''}`;
 }
 
-/**
- * Phases of the accept workload (connect, 1-byte echo, reset): a sample counts in the first phase
- * whose pattern matches any frame on its stack, so the shares add up to 100%.
- */
 const startupPhase = 'module loading, startup';
 
-export const acceptPhases: readonly (readonly [string, RegExp])[] = [
+/** A phase: its name and a pattern for any one frame key on the stack, or a test of the whole stack. */
+export type PhaseRule = readonly [string, RegExp | ((stack: readonly string[]) => boolean)];
+
+/** A frame of this library's code (frame keys name src/, actors/ or machines/ files). */
+const libraryFrame = (key: string): boolean => / (src|actors|machines)\//.test(key);
+
+/**
+ * Phases of the accept workload (connect, 1-byte echo, reset): a sample counts in the first phase
+ * that matches its stack, so the shares add up to 100%.
+ */
+export const acceptPhases: readonly PhaseRule[] = [
   ['GC', /^\(garbage collector\)/],
   ['write syscall (raw pays it too)', /^writeBuffer /],
   [startupPhase, /compileForInternalLoader|module_job|esm\/loader|cjs\/loader|run_main_module/],
   ['close: socket closed to actor stopped (library)', /^(onPlainClose|onClosed) actors\/socketBinding/],
-  ['accept: CSA actor, handler, links (library)', /^accept actors\/listener/],
+  // The library's part of a new connection: anything of ours under node:net's onconnection.
+  ['accept: CSA actor, handler, links (library)', (stack) => stack.some((key) => key.startsWith('onconnection node:net')) && stack.some(libraryFrame)],
   ['data: read to handler to write (library)', /^(pump|onReadiness) actors\/socketBinding/],
   ['ECONNRESET error objects', /^(ErrnoException|emitErrorNT|errnoException) /],
   ['Node: new socket (raw pays it too)', /^onconnection node:net/],
@@ -73,7 +80,7 @@ export interface ProfileSummary {
   readonly areas: ReadonlyMap<string, number>;
 }
 
-export function summarise(profile: Profile, phaseRules: readonly (readonly [string, RegExp])[] = acceptPhases, within?: RegExp): ProfileSummary {
+export function summarise(profile: Profile, phaseRules: readonly PhaseRule[] = acceptPhases, within?: RegExp): ProfileSummary {
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
@@ -99,7 +106,7 @@ export function summarise(profile: Profile, phaseRules: readonly (readonly [stri
     add(self, frameKey(node.callFrame), micros);
     add(areas, area(node.callFrame), micros);
     for (const key of stack) add(inclusive, key, micros);
-    const phase = phaseRules.find(([, pattern]) => stack.some((key) => pattern.test(key)));
+    const phase = phaseRules.find(([, rule]) => (rule instanceof RegExp ? stack.some((key) => rule.test(key)) : rule(stack)));
     add(phases, phase?.[0] ?? 'other', micros);
   });
   return { busyMicros, phases, self, inclusive, areas };
