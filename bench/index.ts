@@ -1,9 +1,13 @@
-// `npm run bench` (about 3 minutes) or `npm run bench -- --quick` (well under a minute).
-// Measures a raw node:net echo server and ours, ConnectedServer(EchoProtocol), from this one client
-// process, alternating runs (raw, ours, raw, ours, ...) against servers in their own processes, all
-// on 127.0.0.1. Prints the median of each figure and the ratio ours/raw, writes bench/results.json.
-// Options: --quick, --only=bulk,accept,...  --runs=N  --out=path  --cpu-prof (profiles both
-// servers into bench/profiles/)  --sides=ours (measure one side only, e.g. while profiling).
+// `npm run bench` (about 4 minutes) or `npm run bench -- --quick` (under a minute).
+// Measures a raw node:net echo server and ours, ConnectedServer(EchoProtocol), alternating runs
+// (raw, ours, raw, ours, ...) against servers in their own processes, all on 127.0.0.1. Prints the
+// median of each figure and the ratio ours/raw, writes bench/results.json.
+// The accept workload drives the server from several client processes (--clients=N, default 2,
+// bench/acceptClient.ts) so that the server is the bottleneck; its headline is the server's CPU per
+// connection, with every process's CPU saturation beside it. The other workloads run their clients
+// in this process.
+// Options: --quick, --only=bulk,accept,...  --runs=N  --out=path  --clients=N  --cpu-prof (profiles
+// both servers into bench/profiles/)  --sides=ours (measure one side only, e.g. while profiling).
 // npm run bench compiles with tsc first and runs the JavaScript, as the package ships: under tsx
 // (esbuild with keepNames) every closure carries a name property, which added ~9 KB of heap per idle
 // connection and CPU per accept to "ours" and would have measured the loader, not the library.
@@ -17,7 +21,8 @@ import { countTimeWait, describeMachine, openFilesSoftLimit } from './machine.js
 import { startServerProcess, type ServerProcess } from './serverProcess.js';
 import { formatFigure, median } from './stats.js';
 import { markdownTable, textTable, type FigureResult, type FigureSpec, type WorkloadResult } from './report.js';
-import { acceptRate } from './workloads/acceptRate.js';
+import { startClientProcesses, type ClientProcesses } from './clientProcesses.js';
+import { acceptConnectionsServed, acceptServerBound } from './workloads/acceptServerBound.js';
 import { bulkEcho } from './workloads/bulkEcho.js';
 import { clientStream, rawStreamClient } from './workloads/clientStream.js';
 import { idleConnections } from './workloads/idleConnections.js';
@@ -38,6 +43,7 @@ const { values: options } = parseArgs({
     out: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
     sides: { type: 'string', default: 'raw,ours' },
+    clients: { type: 'string', default: '2' },
   },
 });
 
@@ -53,16 +59,28 @@ function idleConnectionCount(wanted: number): number {
   return Math.max(100, possible);
 }
 
+const clientCount = Number(options.clients ?? 2);
+if (!Number.isInteger(clientCount) || clientCount < 1) throw new Error(`--clients must be a whole number of client processes, at least 1 (got ${options.clients})`);
+
 const settings = {
   runs: Number(options.runs ?? (quick ? 3 : 5)),
   window: quick ? { warmupMs: 200, windowMs: 600 } : { warmupMs: 1_000, windowMs: 3_000 },
-  accept: { loops: 50, maxConnections: quick ? 20_000 : 100_000 },
+  // 50 loops shared out over the client processes; the cap only guards against a runaway window.
+  accept: {
+    loops: 50,
+    maxConnections: 1_000_000,
+    clientProcesses: clientCount,
+    firstWarmupConnections: quick ? 5_000 : 20_000,
+    firstWarmupMaxMs: quick ? 8_000 : 30_000,
+  },
   idle: { connections: idleConnectionCount(quick ? 2_000 : 10_000), concurrency: 100, timeoutMs: 60_000, runs: quick ? 2 : 3 },
   stream: { mebibytes: quick ? 64 : 512, timeoutMs: 60_000 },
   routing: { messages: quick ? 200_000 : 1_000_000 },
 };
 
 type Servers = Record<Side, ServerProcess | undefined>;
+/** The accept workload's client processes, started when it first runs. */
+let clientProcesses: Promise<ClientProcesses> | undefined;
 type Figures = Readonly<Record<string, number>>;
 
 interface Workload {
@@ -115,11 +133,26 @@ const workloads: readonly Workload[] = [
   pingPongWorkload(50, 0.7),
   {
     id: 'accept',
-    title: 'Accept rate, 50 loops of connect / 1-byte echo / reset',
-    figures: [{ key: 'connectionsPerSecond', label: 'rate', unit: 'conn/s', better: 'higher', target: 0.7 }],
+    title: `Accept, ${settings.accept.loops} loops of connect / 1-byte echo / reset in ${settings.accept.clientProcesses} client processes`,
+    figures: [
+      { key: 'serverCpu', label: 'server CPU', unit: 'µs/conn', better: 'lower', target: 1.6 },
+      { key: 'connectionsPerSecond', label: 'rate', unit: 'conn/s', better: 'higher' },
+      { key: 'serverBusy', label: 'server process CPU', unit: '% of a core', better: 'lower', noRatio: true },
+      ...Array.from({ length: settings.accept.clientProcesses }, (_, i): FigureSpec => ({
+        key: `clientBusy${i + 1}`,
+        label: `client process ${i + 1} CPU`,
+        unit: '% of a core',
+        better: 'lower',
+        noRatio: true,
+      })),
+    ],
     needsOursServer: true,
-    serverCpuPer: { unit: 'µs/conn' },
-    measure: (side, servers) => acceptRate(host, echoPort(servers, side), { ...settings.window, ...settings.accept }).then((f) => ({ ...f })),
+    measure: async (side, servers) => {
+      const server = servers[side];
+      if (!server) throw new Error(`no ${side} server`);
+      clientProcesses ??= startClientProcesses(settings.accept.clientProcesses);
+      return acceptServerBound(host, server, await clientProcesses, { ...settings.window, ...settings.accept }).then((f) => ({ ...f }));
+    },
   },
   {
     id: 'idle',
@@ -188,7 +221,7 @@ async function runWorkload(workload: Workload, servers: Servers, oursMissing: st
       try {
         const figures = await measureWithServerCpu(workload, side, servers);
         runs[side].push(figures);
-        const shown = figureSpecs(workload).map((f) => `${formatFigure(figures[f.key] ?? Number.NaN)} ${f.unit}`).join(', ');
+        const shown = figureSpecs(workload).map((f) => `${f.label} ${formatFigure(figures[f.key] ?? Number.NaN)} ${f.unit}`).join(', ');
         progress(`  ${workload.id} run ${run}/${count} ${side.padEnd(4)} ${shown}`);
       } catch (error) {
         const message = `${side} run ${run}: ${error instanceof Error ? error.message : String(error)}`;
@@ -240,8 +273,14 @@ async function main(): Promise<void> {
       results.push(await runWorkload(workload, servers, oursMissing));
       if (workload.id === 'accept') timeWait.afterAccept = countTimeWait();
     }
+    if (options['cpu-prof'] && selected.some((w) => w.id === 'accept')) {
+      for (const side of sides) {
+        const server = servers[side];
+        if (server) progress(`${side} server served ${acceptConnectionsServed(server)} accept connections (profile-summary --connections=N gives µs per connection)`);
+      }
+    }
   } finally {
-    await Promise.all([servers.raw?.stop(), servers.ours?.stop()]);
+    await Promise.all([servers.raw?.stop(), servers.ours?.stop(), clientProcesses?.then((clients) => clients.close())]);
   }
   timeWait.after = countTimeWait();
   // Diagnostics channels and the OpenTelemetry bridge: their own servers, after the others (bench/metricsCost.ts).

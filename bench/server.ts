@@ -1,6 +1,7 @@
 // A benchmark server process: `node --import tsx --expose-gc bench/server.ts raw|ours`, forked by
 // bench/index.ts so servers and the client never share a thread. It reports its ports over IPC and
 // answers memory, CPU-time and connection-count questions until told to stop.
+import { writeHeapSnapshot } from 'node:v8';
 import type { MemoryFigures, ServerKind, ServerReply, ServerRequest } from './ipc.js';
 import type { EchoServer } from './servers/EchoServer.js';
 import { startOursEchoServer } from './servers/oursEchoServer.js';
@@ -33,8 +34,11 @@ async function main(kind: ServerKind): Promise<void> {
   const sink = await startRawSink(host);
   process.on('message', (request: ServerRequest) => {
     if (request.cmd === 'memory') reply({ type: 'memory', id: request.id, memory: measureMemory() });
-    else if (request.cmd === 'cpu') reply({ type: 'cpu', id: request.id, micros: cpuMicros() });
-    else if (request.cmd === 'connections') reply({ type: 'connections', id: request.id, count: echo.connections() ?? -1 });
+    else if (request.cmd === 'cpu') reply({ type: 'cpu', id: request.id, micros: cpuMicros(), nanos: Number(process.hrtime.bigint()) });
+    else if (request.cmd === 'heapSnapshot') {
+      measureMemory();
+      reply({ type: 'heapSnapshot', id: request.id, path: writeHeapSnapshot(request.path) });
+    } else if (request.cmd === 'connections') reply({ type: 'connections', id: request.id, count: echo.connections() ?? -1 });
     else if (request.cmd === 'stop') void Promise.all([echo.close(), sink.close()]).finally(() => process.exit(0));
   });
   // If the client dies, do not linger.

@@ -1,6 +1,7 @@
 // The client's handle on a forked server process (bench/server.ts): start it, ask it things, stop it.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { waitForReply } from './childReply.js';
 import type { MemoryFigures, ServerKind, ServerReply, ServerRequest } from './ipc.js';
 
 // Run from source through tsx (npm run bench), or from a tsc build (for profiles with real names).
@@ -15,6 +16,10 @@ export interface ServerProcess {
   memory(): Promise<MemoryFigures>;
   /** CPU time (user + system) the server process has used so far, in microseconds. */
   cpuMicros(): Promise<number>;
+  /** The same, with the moment the server read it (`process.hrtime` nanoseconds). */
+  cpuSample(): Promise<{ readonly micros: number; readonly nanos: number }>;
+  /** Two full GCs, then a heap snapshot written to `path`; resolves with the path written. */
+  heapSnapshot(path: string): Promise<string>;
   /** Open connections on the echo server, or -1 if it cannot tell. */
   connections(): Promise<number>;
   stop(): Promise<void>;
@@ -32,10 +37,10 @@ export async function startServerProcess(kind: ServerKind, options: StartOptions
     execArgv: [...(compiled ? [] : ['--import', 'tsx']), '--expose-gc', ...(options.nodeFlags ?? [])],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const ready = await waitFor(child, (m) => (m.type === 'ready' ? m : undefined), options.timeoutMs ?? 20_000, `${kind} server start`);
+  const ready = await waitForReply<ServerReply, Extract<ServerReply, { type: 'ready' }>>(child, (m) => (m.type === 'ready' ? m : undefined), options.timeoutMs ?? 20_000, `${kind} server start`);
   let nextId = 0;
-  const ask = <T>(request: ServerRequest & { id: number }, pick: (m: ServerReply) => T | undefined): Promise<T> => {
-    const answer = waitFor(child, pick, 30_000, `${kind} server ${request.cmd}`);
+  const ask = <T>(request: ServerRequest & { id: number }, pick: (m: ServerReply) => T | undefined, timeoutMs = 30_000): Promise<T> => {
+    const answer = waitForReply(child, pick, timeoutMs, `${kind} server ${request.cmd}`);
     child.send(request);
     return answer;
   };
@@ -51,43 +56,20 @@ export async function startServerProcess(kind: ServerKind, options: StartOptions
       const id = nextId++;
       return ask({ cmd: 'cpu', id }, (m) => (m.type === 'cpu' && m.id === id ? m.micros : undefined));
     },
+    cpuSample: () => {
+      const id = nextId++;
+      return ask({ cmd: 'cpu', id }, (m) => (m.type === 'cpu' && m.id === id ? { micros: m.micros, nanos: m.nanos } : undefined));
+    },
+    heapSnapshot: (path) => {
+      const id = nextId++;
+      return ask({ cmd: 'heapSnapshot', id, path }, (m) => (m.type === 'heapSnapshot' && m.id === id ? m.path : undefined), 120_000);
+    },
     connections: () => {
       const id = nextId++;
       return ask({ cmd: 'connections', id }, (m) => (m.type === 'connections' && m.id === id ? m.count : undefined));
     },
     stop: () => stopChild(child),
   };
-}
-
-function waitFor<T>(child: ChildProcess, pick: (message: ServerReply) => T | undefined, timeoutMs: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const cleanup = (): void => {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-    };
-    const onMessage = (message: ServerReply): void => {
-      if (message.type === 'failed') {
-        cleanup();
-        reject(new Error(`${what}: ${message.message}`));
-        return;
-      }
-      const picked = pick(message);
-      if (picked === undefined) return;
-      cleanup();
-      resolve(picked);
-    };
-    const onExit = (code: number | null): void => {
-      cleanup();
-      reject(new Error(`${what}: the server process exited (${code})`));
-    };
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${what}: no answer within ${timeoutMs} ms`));
-    }, timeoutMs);
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
 }
 
 function stopChild(child: ChildProcess): Promise<void> {

@@ -9,6 +9,8 @@ export interface IdleSettings {
   /** Connections being opened at once. */
   readonly concurrency: number;
   readonly timeoutMs: number;
+  /** Runs once every connection is open and echoed, before they close (bench/heap-diff.ts). */
+  readonly whileOpen?: () => Promise<void>;
 }
 
 export interface IdleFigures {
@@ -33,6 +35,7 @@ export async function idleConnections(host: string, server: ServerProcess, setti
     };
     await Promise.all(Array.from({ length: settings.concurrency }, opener));
     const after = await server.memory();
+    await settings.whileOpen?.();
     const count = settings.connections;
     return {
       bytesPerConnection: (after.heapUsed + after.external - before.heapUsed - before.external) / count,
