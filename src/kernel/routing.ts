@@ -364,9 +364,11 @@ function gatesOf(ref: ComponentRef, outbox: string): readonly InboxGate[] {
     const found: InboxGate[] = [];
     const trail: Trail = { records: [], versions: [] };
     finalGates(ref, outbox, found, trail);
-    route.gates = found;
-    route.gatesFrom = trail.records;
-    route.gatesVersions = trail.versions;
+    // Copied to size: arrays grown by push keep a 17-slot store for one or two entries (~600 B a
+    // connection, measured by heap diff).
+    route.gates = found.slice();
+    route.gatesFrom = trail.records.slice();
+    route.gatesVersions = trail.versions.slice();
   }
   return route.gates;
 }
