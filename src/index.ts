@@ -8,6 +8,7 @@ export type { AnyComponent, Box, BoxSpec, Component, ComponentOptions, GraphLayo
 export type { InboxEvent, OutboxEvent } from './kernel/events.js';
 export { componentLogic } from './kernel/componentLogic.js';
 export type { ComponentBody, ComponentScope } from './kernel/componentLogic.js';
+export type { ComponentRef } from './kernel/componentRef.js';
 export { Pipeline } from './graph/Pipeline.js';
 export type { CheckedPipeline, PipelineMismatch } from './graph/Pipeline.js';
 export { Graphline } from './graph/Graphline.js';
