@@ -73,9 +73,7 @@ export class AcceptedConnections {
       csa = createChildActor(this.owner, component, String(id), `${id}:${component.name}`);
     } catch (error) {
       socket.destroy();
-      const why = reasonFromError(error, 'ECSA');
-      this.report({ type: 'listener.acceptError', reason: why });
-      input.observer?.acceptError(why);
+      this.report({ type: 'listener.acceptError', reason: reasonFromError(error, 'ECSA') });
       return;
     }
     // In paths and the inspector a CSA sits under the TCPServer, not under its listener.

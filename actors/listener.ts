@@ -49,7 +49,7 @@ export const listenerLogic = fromCallback<ListenerEvent | ListenerOperation | Ev
     if (!observer) return;
     if (event.type === 'listener.bound') observer.listening(event.address, event.port, event.family);
     else if (event.type === 'listener.refused') observer.refused();
-    else if (event.type === 'listener.acceptError' && event.reason.code !== 'ECSA') observer.acceptError(event.reason);
+    else if (event.type === 'listener.acceptError') observer.acceptError(event.reason);
   };
   const { server, tlsServer } = createServers(input);
   const socket = new ListeningSocket(server, input, report);

@@ -90,16 +90,20 @@ export async function freePort(): Promise<number> {
   const blockStart = 20_000 + ((worker - 1) % 8) * 1_000;
   for (let tries = 0; tries < 1_000; tries++) {
     const port = blockStart + (nextReserved++ % 1_000);
-    const server = net.createServer();
-    const bound = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (!bound) continue;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    return port;
+    if (await canBind(port)) return port;
   }
   throw new Error('no free port below the ephemeral range');
+}
+
+/** Whether `port` on 127.0.0.1 is free now: binds it and lets it go. */
+export async function canBind(port: number): Promise<boolean> {
+  const server = net.createServer();
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
+  });
+  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return bound;
 }
 
 export interface TestCertificates {

@@ -2,19 +2,12 @@
 // client socket takes it meanwhile, e.g. while a backend restarts) and apart from the blocks
 // freePort() hands out in the same order in every test process (other files, other checkouts on
 // one machine), which made two processes race for the same port now and then.
-import net from 'node:net';
+import { canBind } from '../server-helpers.js';
 
 export async function spreadPort(taken: Set<number> = new Set()): Promise<number> {
   for (let tries = 0; tries < 100; tries++) {
     const port = 10_000 + Math.floor(Math.random() * 10_000);
-    if (taken.has(port)) continue;
-    const server = net.createServer();
-    const bound = await new Promise<boolean>((resolve) => {
-      server.once('error', () => resolve(false));
-      server.listen(port, '127.0.0.1', () => resolve(true));
-    });
-    if (!bound) continue;
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    if (taken.has(port) || !(await canBind(port))) continue;
     taken.add(port);
     return port;
   }
