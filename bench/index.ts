@@ -7,7 +7,9 @@
 // connection, with every process's CPU saturation beside it. The other workloads run their clients
 // in this process.
 // Options: --quick, --only=bulk,accept,...  --runs=N  --out=path  --clients=N  --cpu-prof (profiles
-// both servers into bench/profiles/)  --sides=ours (measure one side only, e.g. while profiling).
+// both servers into bench/profiles/)  --sides=ours (measure one side only, e.g. while profiling)
+// --ours=floor (ours' column measures raw node:net plus one bare XState actor per connection: the
+// floor an actor per connection sets, bench/servers/floorEchoServer.ts).
 // npm run bench compiles with tsc first and runs the JavaScript, as the package ships: under tsx
 // (esbuild with keepNames) every closure carries a name property, which added ~9 KB of heap per idle
 // connection and CPU per accept to "ours" and would have measured the loader, not the library.
@@ -30,7 +32,7 @@ import { pingPong } from './workloads/pingPong.js';
 import type { ServerKind } from './ipc.js';
 import { describeMetricsCost, metricsCost } from './metricsCost.js';
 
-type Side = ServerKind;
+type Side = Exclude<ServerKind, 'floor'>;
 const host = '127.0.0.1';
 /** bench/ in the repository, whether this runs from source (tsx) or from dist-bench/bench. */
 const benchDir = new URL(import.meta.url.endsWith('.js') ? '../../bench/' : './', import.meta.url);
@@ -44,10 +46,13 @@ const { values: options } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     sides: { type: 'string', default: 'raw,ours' },
     clients: { type: 'string', default: '2' },
+    ours: { type: 'string', default: 'ours' },
   },
 });
 
 const quick = options.quick ?? false;
+// `--ours=floor` puts the XState floor server (bench/servers/floorEchoServer.ts) in ours' column.
+const oursKind: ServerKind = options.ours === 'floor' ? 'floor' : 'ours';
 const sides = (options.sides ?? 'raw,ours').split(',').filter((side): side is Side => side === 'raw' || side === 'ours');
 
 /** Each process holds one descriptor per idle connection; stay under the soft limit (ulimit -n). */
@@ -252,11 +257,11 @@ async function main(): Promise<void> {
     `kamaelia-xstate bench${quick ? ' (quick)' : ''}: ${machine.cpus} CPUs, ${machine.cpuModel}, Node ${machine.node}, ${machine.platform}, open files ${machine.openFilesLimit}, load ${os.loadavg()[0].toFixed(1)}`,
   );
 
-  const profileFlags = (kind: Side): string[] =>
+  const profileFlags = (kind: ServerKind): string[] =>
     options['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${fileURLToPath(new URL('./profiles', benchDir))}`, `--cpu-prof-name=${kind}-${Date.now()}.cpuprofile`] : [];
   const [raw, ours] = await Promise.allSettled([
     startServerProcess('raw', { nodeFlags: profileFlags('raw') }),
-    startServerProcess('ours', { nodeFlags: profileFlags('ours') }),
+    startServerProcess(oursKind, { nodeFlags: profileFlags(oursKind) }),
   ]);
   if (raw.status === 'rejected') throw raw.reason;
   const servers: Servers = { raw: raw.value, ours: ours.status === 'fulfilled' ? ours.value : undefined };

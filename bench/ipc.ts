@@ -1,7 +1,11 @@
 // The messages between the benchmark client (parent) and a server process (child) over fork IPC.
 
-/** Which echo server a server process runs. */
-export type ServerKind = 'raw' | 'ours';
+/**
+ * Which echo server a server process runs: raw node:net, ours, or `floor` (raw node:net plus one
+ * bare XState machine actor per connection: what XState alone costs, beside which the rest of ours
+ * is the library's own; `npm run bench -- --ours=floor`).
+ */
+export type ServerKind = 'raw' | 'ours' | 'floor';
 
 export interface MemoryFigures {
   readonly heapUsed: number;

@@ -1,9 +1,10 @@
-// A benchmark server process: `node --import tsx --expose-gc bench/server.ts raw|ours`, forked by
+// A benchmark server process: `node --import tsx --expose-gc bench/server.ts raw|ours|floor`, forked by
 // bench/index.ts so servers and the client never share a thread. It reports its ports over IPC and
 // answers memory, CPU-time and connection-count questions until told to stop.
 import { writeHeapSnapshot } from 'node:v8';
 import type { MemoryFigures, ServerKind, ServerReply, ServerRequest } from './ipc.js';
 import type { EchoServer } from './servers/EchoServer.js';
+import { startFloorEchoServer } from './servers/floorEchoServer.js';
 import { startOursEchoServer } from './servers/oursEchoServer.js';
 import { startRawEchoServer, startRawSink } from './servers/rawEchoServer.js';
 
@@ -29,7 +30,7 @@ function cpuMicros(): number {
 
 async function main(kind: ServerKind): Promise<void> {
   if (!process.send) throw new Error('bench/server.ts runs as a forked child of bench/index.ts');
-  const echo: EchoServer = kind === 'raw' ? await startRawEchoServer(host) : await startOursEchoServer(host);
+  const echo: EchoServer = kind === 'raw' ? await startRawEchoServer(host) : kind === 'floor' ? await startFloorEchoServer(host) : await startOursEchoServer(host);
   // The TCPClient workload streams to this raw sink (the raw process's one, for both clients).
   const sink = await startRawSink(host);
   process.on('message', (request: ServerRequest) => {
@@ -47,8 +48,8 @@ async function main(kind: ServerKind): Promise<void> {
 }
 
 const kind = process.argv[2];
-if (kind !== 'raw' && kind !== 'ours') {
-  console.error('usage: bench/server.ts raw|ours');
+if (kind !== 'raw' && kind !== 'ours' && kind !== 'floor') {
+  console.error('usage: bench/server.ts raw|ours|floor');
   process.exit(2);
 }
 main(kind).catch((error: unknown) => {

@@ -22,7 +22,7 @@ export function startRawSink(host: string): Promise<EchoServer> {
   });
 }
 
-async function serve(host: string, handle: (socket: net.Socket) => void): Promise<EchoServer> {
+export async function serve(host: string, handle: (socket: net.Socket) => void): Promise<EchoServer> {
   const open = new Set<net.Socket>();
   const server = net.createServer({ noDelay: true }, (socket) => {
     open.add(socket);
