@@ -8,7 +8,6 @@ import type { AnyActorRef } from 'xstate';
 import type { ConnectionCounts, ListenerReport, TcpServerEmitted } from '../machines/tcpServer.js';
 import type { AnyComponent } from '../src/kernel/component.js';
 import { producerFinished, reason, reasonFromError, shutdownCSA, type NewCSA, type PeerInfo, type Reason } from '../src/kernel/messages.js';
-import { registerComponent } from '../src/kernel/registry.js';
 import { deliverToInbox } from '../src/kernel/routing.js';
 import { createChildActor, forgetChild, stopTree } from '../src/kernel/childActors.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
@@ -70,14 +69,13 @@ export class AcceptedConnections {
     let csa: AnyActorRef;
     try {
       component = input.createCSA(socket, id);
-      csa = createChildActor(this.owner, component, String(id), `${id}:${component.name}`);
+      // In paths and the inspector a CSA sits under the TCPServer, not under its listener.
+      csa = createChildActor(this.owner, component, String(id), `${id}:${component.name}`, this.server);
     } catch (error) {
       socket.destroy();
       this.report({ type: 'listener.acceptError', reason: reasonFromError(error, 'ECSA') });
       return;
     }
-    // In paths and the inspector a CSA sits under the TCPServer, not under its listener.
-    registerComponent(csa, { component, name: `${id}:${component.name}`, parent: this.server });
     this.table.set(id, { socket, csa });
     this.idle?.watch(socket, csa);
     this.counts.open++;

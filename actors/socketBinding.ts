@@ -25,7 +25,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { AnyActorRef, AnyStateMachine, EventObject } from 'xstate';
 import { badMessage, describeValue, isBytes, reason, reasonFromError } from '../src/kernel/messages.js';
-import { Mailbox } from '../src/kernel/mailbox.js';
+import { Mailbox, type MailboxOwner } from '../src/kernel/mailbox.js';
 import { canSend, deliverFromOutbox, receiverOf, ROUTES_ITS_OUTBOXES, setInboxOpen, setReceiver, whenCanSend, type Receiver } from '../src/kernel/routing.js';
 import { emitFrom } from '../src/kernel/xstateInternals.js';
 import {
@@ -48,7 +48,6 @@ import { startTls, type TlsUpgradeOptions } from './tlsUpgrade.js';
  */
 const PROGRESS_INTERVAL_MS = 100;
 const EMPTY = Buffer.alloc(0);
-const ignoreError = (): void => {};
 
 /** Which socket carries the bytes: the plain one, neither while TLS is negotiated, or none once closed. */
 type Phase = 'open' | 'upgrading' | 'closed';
@@ -143,7 +142,7 @@ function reportTrailingProgress(binding: SocketBinding): void {
   binding.reportProgress();
 }
 
-class SocketBinding implements Receiver, ReadinessReceiver {
+class SocketBinding implements Receiver, ReadinessReceiver, MailboxOwner {
   private readonly plain: Socket;
   private readonly selector: AnyActorRef;
   private current: Duplex;
@@ -162,7 +161,7 @@ class SocketBinding implements Receiver, ReadinessReceiver {
   private inboxClosed = false;
   private cancelReadWait: (() => void) | undefined;
   /** Box messages and the machine's commands, one at a time and in order (the kernel's mailbox). */
-  private readonly mailbox = new Mailbox(this.run.bind(this));
+  private readonly mailbox = new Mailbox(this);
   // From bind time, so a connection shorter than the interval reports its counts once, when it closes.
   private lastProgress = performance.now();
   /** The one-shot trailing report, armed only while counts have moved since the last report. */
@@ -185,8 +184,7 @@ class SocketBinding implements Receiver, ReadinessReceiver {
   start(): void {
     const { plain, owner, options } = this;
     (plain as BoundSocket)[BINDING] = this;
-    // Node throws an 'error' nobody listens to; the Selector listens only while registered.
-    plain.on('error', ignoreError);
+    // Always listened to (Node throws an 'error' nobody listens to; the Selector listens only while registered).
     plain.on('error', onSocketError);
     plain.on('close', onPlainClose);
     // Our side stays writable after the peer's FIN: a half-close is not a close.
@@ -241,7 +239,8 @@ class SocketBinding implements Receiver, ReadinessReceiver {
     this.mailbox.deliver(type, data);
   }
 
-  private run(type: string, data: unknown): void {
+  /** A box message or command, its turn come (the mailbox calls it). */
+  take(type: string, data: unknown): void {
     try {
       this.handle(type, data);
     } catch (error) {
@@ -484,7 +483,6 @@ class SocketBinding implements Receiver, ReadinessReceiver {
           onSocket: (socket) => {
             this.secured = socket;
             (socket as BoundSocket)[BINDING] = this;
-            socket.on('error', ignoreError);
             socket.on('error', onSocketError);
             socket.on('close', onSecuredClose);
           },

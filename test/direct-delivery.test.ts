@@ -87,13 +87,15 @@ describe('direct delivery to body components', () => {
 describe('the kernel mailbox', () => {
   it('runs one handler at a time and in order, what a handler delivers waiting its turn', () => {
     const log: string[] = [];
-    const mailbox: Mailbox = new Mailbox((box, data) => {
-      log.push(`in ${box}:${String(data)}`);
-      if (data === 1) {
-        mailbox.deliver(box, 2);
-        mailbox.deliver(box, 3);
-      }
-      log.push(`out ${box}:${String(data)}`);
+    const mailbox: Mailbox = new Mailbox({
+      take(box, data) {
+        log.push(`in ${box}:${String(data)}`);
+        if (data === 1) {
+          mailbox.deliver(box, 2);
+          mailbox.deliver(box, 3);
+        }
+        log.push(`out ${box}:${String(data)}`);
+      },
     });
     mailbox.deliver('a', 1);
     expect(log).toEqual(['in a:1', 'out a:1', 'in a:2', 'out a:2', 'in a:3', 'out a:3']);
@@ -102,7 +104,7 @@ describe('the kernel mailbox', () => {
 
   it('held, keeps deliveries until released, then runs them in order; clear() drops what waits', () => {
     const log: unknown[] = [];
-    const mailbox = new Mailbox((_box, data) => log.push(data), true);
+    const mailbox = new Mailbox({ take: (_box, data) => void log.push(data) }, true);
     mailbox.deliver('x', 1);
     mailbox.deliver('x', 2);
     expect(log).toEqual([]);
@@ -117,12 +119,14 @@ describe('the kernel mailbox', () => {
 
   it('a handler that throws leaves the mailbox usable, and what waited still runs next time', () => {
     const log: unknown[] = [];
-    const mailbox: Mailbox = new Mailbox((_box, data) => {
-      if (data === 'boom') {
-        mailbox.deliver('x', 'after');
-        throw new Error('boom');
-      }
-      log.push(data);
+    const mailbox: Mailbox = new Mailbox({
+      take(_box, data) {
+        if (data === 'boom') {
+          mailbox.deliver('x', 'after');
+          throw new Error('boom');
+        }
+        log.push(data);
+      },
     });
     expect(() => mailbox.deliver('x', 'boom')).toThrow('boom');
     expect(mailbox.busy).toBe(false);

@@ -9,7 +9,7 @@
 // closes its connection (after flushing); one that ignores socketShutdown is stopped, not leaked.
 // A handler written as a body (defineComponent({ body })) is hosted: it runs without an XState actor
 // of its own (kernel/hostedBody.ts), so a connection costs one actor, its CSA.
-import type { AnyActorRef } from 'xstate';
+import type { AnyActorRef, Subscription } from 'xstate';
 import type { AnyComponent } from '../kernel/component.js';
 import type { ComponentRef } from '../kernel/componentRef.js';
 import { assertComponent, box, defineComponent } from '../kernel/component.js';
@@ -54,8 +54,9 @@ type CheckedServerOptions<O extends { readonly protocol: (...args: never[]) => A
 interface Connection {
   readonly csa: AnyActorRef;
   readonly handler: ComponentRef;
-  /** Ends the subscriptions made in openConnection (the CSA's signal; the handler's serversignal). */
-  readonly unsubscribe: () => void;
+  /** The subscriptions made in openConnection (the CSA's signal; the handler's serversignal), ended on close. */
+  readonly csaSignal: Subscription;
+  readonly serverSignal: Subscription | undefined;
 }
 
 function isActive(ref: ComponentRef): boolean {
@@ -105,11 +106,14 @@ function serverCore<O extends ConnectedServerOptions | SimpleServerOptions>(name
         // The links made in openConnection, both ways (records, not one undo closure per link).
         removeLinksBetween(connection.csa, connection.handler);
         removeLinksBetween(connection.handler, connection.csa);
-        connection.unsubscribe();
+        connection.csaSignal.unsubscribe();
+        connection.serverSignal?.unsubscribe();
         const { handler } = connection;
         if (!isActive(handler)) return;
         deliverToInbox(handler, 'control', socketShutdown(why, { source: name }));
-        // One turn of the event loop to end on its own; a handler that ignores it is not leaked.
+        // Most handlers end on it at once; one that did not gets a turn of the event loop to end
+        // on its own, and one that ignores it is not leaked.
+        if (!isActive(handler)) return;
         setImmediate(() => {
           if (isActive(handler)) stopTree(handler);
         });
@@ -159,11 +163,7 @@ function serverCore<O extends ConnectedServerOptions | SimpleServerOptions>(name
         const serverSignal = component.outboxes.includes('serversignal')
           ? handler.on('serversignal', (event: { data?: unknown }) => control(event.data, { box: 'serversignal', where: `connection ${id} (${announced.info.peer}:${announced.info.peerPort})` }))
           : undefined;
-        const unsubscribe = (): void => {
-          csaSignal.unsubscribe();
-          serverSignal?.unsubscribe();
-        };
-        connections.set(id, { csa, handler, unsubscribe });
+        connections.set(id, { csa, handler, csaSignal, serverSignal });
         handler.start();
       };
 

@@ -20,10 +20,13 @@ declare module './actorRecord.js' {
 
 const NONE: ReadonlyMap<string, AnyActorRef> = new Map();
 
-/** Creates (does not start) `component` as a child actor of `parent` with id `id`. */
-export function createChildActor(parent: AnyActorRef, component: AnyComponent, id: string, name: string): AnyActorRef {
+/**
+ * Creates (does not start) `component` as a child actor of `parent` with id `id`; in paths and the
+ * inspector it sits under `shownUnder` (default `parent`).
+ */
+export function createChildActor(parent: AnyActorRef, component: AnyComponent, id: string, name: string, shownUnder: ComponentRef = parent): AnyActorRef {
   const ref = createActor(component.logic as AnyActorLogic, { parent, id, input: component.input }) as AnyActorRef;
-  registerComponent(ref, { component, name, parent });
+  registerComponent(ref, { component, name, parent: shownUnder });
   const record = recordOf(parent);
   (record.children ??= new Map()).set(id, ref);
   return ref;

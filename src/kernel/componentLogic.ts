@@ -5,7 +5,7 @@ import type { ActorLogic, AnyActorRef, EventObject, Snapshot } from 'xstate';
 import { findRecord, recordOf, type Receiver } from './actorRecord.js';
 import type { ComponentRef } from './componentRef.js';
 import type { AnyActorSystem, InboxEvent, OutboxEvent } from './events.js';
-import { Mailbox } from './mailbox.js';
+import { Mailbox, type MailboxOwner } from './mailbox.js';
 import { canSend, setInboxOpen, whenCanSend } from './routing.js';
 import { inspectEvent, inspectSnapshot } from './xstateInternals.js';
 
@@ -148,19 +148,17 @@ export function newInstance(): Instance {
   return { childEnded: undefined, handlers: {}, dispose: undefined, ended: false, pending: undefined, inTransition: true };
 }
 
-/**
- * The scope a body gets. `emit` sends out of a box; `endLater` delivers finish()/fail() called
- * outside a handler so the outcome is recorded in order.
- */
-export function createScope<In, Out>(
-  instance: Instance,
-  self: ComponentRef,
-  actor: AnyActorRef | undefined,
-  system: AnyActorSystem,
-  emit: (box: string, message: unknown) => void,
-  endLater: (outcome: NonNullable<Instance['pending']>) => void,
-): ComponentScope<In, Out> {
-  return new Scope<In, Out>(instance, self, actor, system, emit, endLater);
+/** What runs a body: where its scope sends, and how an end outside a handler is recorded. */
+export interface ScopeHost {
+  /** Sends `message` out of `box`. */
+  emit(box: string, message: unknown): void;
+  /** Delivers finish()/fail() called outside a handler, so the outcome is recorded in order. */
+  endLater(outcome: NonNullable<Instance['pending']>): void;
+}
+
+/** The scope a body gets; `host` carries out its sends and ends (an object, not two closures per instance). */
+export function createScope<In, Out>(instance: Instance, self: ComponentRef, actor: AnyActorRef | undefined, system: AnyActorSystem, host: ScopeHost): ComponentScope<In, Out> {
+  return new Scope<In, Out>(instance, self, actor, system, host);
 }
 
 /**
@@ -185,8 +183,7 @@ class Scope<In, Out> implements ComponentScope<In, Out> {
     readonly self: ComponentRef,
     readonly actor: AnyActorRef | undefined,
     readonly system: AnyActorSystem,
-    private readonly emitOut: (box: string, message: unknown) => void,
-    private readonly endLater: (outcome: NonNullable<Instance['pending']>) => void,
+    private readonly host: ScopeHost,
   ) {}
 
   get on(): ComponentScope<In, Out>['on'] {
@@ -223,7 +220,7 @@ class Scope<In, Out> implements ComponentScope<In, Out> {
   }
 
   private sendOut(box: string, message: unknown): void {
-    if (!this.instance.ended) this.emitOut(box, message);
+    if (!this.instance.ended) this.host.emit(box, message);
   }
 
   private setChildEnded(handler: (id: string, failure?: { readonly error: unknown }) => void): void {
@@ -255,7 +252,7 @@ class Scope<In, Out> implements ComponentScope<In, Out> {
     const instance = this.instance;
     if (instance.ended || instance.pending) return;
     if (instance.inTransition) instance.pending = outcome;
-    else this.endLater(outcome);
+    else this.host.endLater(outcome);
   }
 }
 
@@ -280,9 +277,10 @@ export function componentLogic<In, Out, Input = undefined>(
       const { self, system, emit } = actorScope;
       const receiver = findRecord(self)?.body ?? BodyReceiver.attach(self);
       const instance = receiver.instance;
-      const scope = createScope<In, Out>(instance, self, self, system, (box, message) => emit({ type: box, data: message } as OutboxEvent<Out> & EventObject), (outcome) =>
-        sendSelf(self, outcome),
-      );
+      const scope = createScope<In, Out>(instance, self, self, system, {
+        emit: (box, message) => emit({ type: box, data: message } as OutboxEvent<Out> & EventObject),
+        endLater: (outcome) => sendSelf(self, outcome),
+      });
       // A throw here becomes the actor's error status (XState catches it in start()).
       const dispose = body(scope, snapshot.input as Input);
       instance.dispose = typeof dispose === 'function' ? dispose : undefined;
@@ -341,11 +339,11 @@ export function componentLogic<In, Out, Input = undefined>(
  * runs its handler through one mailbox (one at a time, in order), without an XState transition: a
  * body's snapshot does not change on a message. Inspectors see each message and snapshot as usual.
  */
-class BodyReceiver implements Receiver {
+class BodyReceiver implements Receiver, MailboxOwner {
   readonly instance: Instance = newInstance();
   readonly mailbox: Mailbox;
   private constructor(private readonly self: AnyActorRef) {
-    this.mailbox = new Mailbox((box, data) => this.take(box, data), true);
+    this.mailbox = new Mailbox(this, true);
   }
 
   static attach(self: AnyActorRef): BodyReceiver {
@@ -370,7 +368,8 @@ class BodyReceiver implements Receiver {
     else this.mailbox.deliver(THROUGH_XSTATE, event);
   }
 
-  private take(box: string, data: unknown): void {
+  /** One message, its turn come (the mailbox calls it). */
+  take(box: string, data: unknown): void {
     const instance = this.instance;
     if (instance.ended) return;
     let event: EventObject;

@@ -50,8 +50,7 @@ export class HostedBody implements ComponentRef, Receiver {
   /** Outbox listeners by box: one function, or an array once a box has several. */
   private listeners: Record<string, Listener | Listener[] | undefined> | undefined;
   /** Held until start: what arrives before waits its turn. */
-  // Bound, not wrapped in an arrow: a bound function adds no frame to the data path.
-  private readonly mailbox = new Mailbox(this.take.bind(this), true);
+  private readonly mailbox = new Mailbox(this, true);
   private started = false;
 
   constructor(
@@ -75,14 +74,7 @@ export class HostedBody implements ComponentRef, Receiver {
     this.started = true;
     inspectEvent(this, INIT);
     const instance = this.instance;
-    const scope = createScope(
-      instance,
-      this,
-      undefined,
-      this.system,
-      (box, data) => this.emit(box, data),
-      (outcome) => this.settle(outcome),
-    );
+    const scope = createScope(instance, this, undefined, this.system, this);
     try {
       const dispose = bodyOf(this.component.logic)!(scope, this.component.input);
       instance.dispose = typeof dispose === 'function' ? dispose : undefined;
@@ -147,7 +139,8 @@ export class HostedBody implements ComponentRef, Receiver {
     return { xstate$$type: 1, id: this.id };
   }
 
-  private emit(box: string, data: unknown): void {
+  /** What its body sends out of `box` (the scope calls it). */
+  emit(box: string, data: unknown): void {
     deliverFromOutbox(this, box, data);
     const listeners = this.listeners && Object.hasOwn(this.listeners, box) ? this.listeners[box] : undefined;
     if (listeners === undefined) return;
@@ -156,7 +149,8 @@ export class HostedBody implements ComponentRef, Receiver {
     else for (const listener of listeners) listener(event);
   }
 
-  private take(box: string, data: unknown): void {
+  /** One message, its turn come (the mailbox calls it). */
+  take(box: string, data: unknown): void {
     if (this.snapshot.status !== 'active') return;
     const instance = this.instance;
     const event = { type: box, data };
@@ -165,6 +159,11 @@ export class HostedBody implements ComponentRef, Receiver {
     const outcome = handler && runHandler(instance, handler, data);
     if (outcome) this.conclude(outcome, event);
     else inspectSnapshot(this, event, this.snapshot);
+  }
+
+  /** finish()/fail() called outside a handler (the scope calls it): it ends now. */
+  endLater(outcome: Outcome): void {
+    this.settle(outcome);
   }
 
   /** finish()/fail() called outside a handler (or during start): it ends now. */

@@ -3,7 +3,13 @@
 // waits its turn, as in an actor's mailbox. Body components, hosted bodies and socket bindings all
 // take their messages through one of these; machine components through XState's own.
 
-/** Runs `handle(box, data)` for each delivery, one at a time and in order. */
+/** Who a mailbox runs its deliveries on: the object, not a bound function (one fewer per connection). */
+export interface MailboxOwner {
+  /** Handles one delivery; the mailbox calls it one at a time, in order. */
+  take(box: string, data: unknown): void;
+}
+
+/** Runs `owner.take(box, data)` for each delivery, one at a time and in order. */
 export class Mailbox {
   /** A handler is running, or the mailbox is held (before its owner has started). */
   private running: boolean;
@@ -12,7 +18,7 @@ export class Mailbox {
 
   /** `held`: deliveries wait until release() (an owner that has not started yet). */
   constructor(
-    private readonly handle: (box: string, data: unknown) => void,
+    private readonly owner: MailboxOwner,
     held = false,
   ) {
     this.running = held;
@@ -33,7 +39,7 @@ export class Mailbox {
     try {
       // Left waiting by a handler that threw: they go first.
       if (this.waiting !== undefined) this.waiting.push(box, data);
-      else this.handle(box, data);
+      else this.owner.take(box, data);
       this.drain();
     } finally {
       this.running = false;
@@ -64,7 +70,7 @@ export class Mailbox {
   private drain(): void {
     for (let waiting = this.waiting; waiting !== undefined; waiting = this.waiting) {
       this.waiting = undefined;
-      for (let i = 0; i < waiting.length; i += 2) this.handle(waiting[i] as string, waiting[i + 1]);
+      for (let i = 0; i < waiting.length; i += 2) this.owner.take(waiting[i] as string, waiting[i + 1]);
     }
   }
 }

@@ -78,9 +78,11 @@ interface OutboxRoute {
   /** Every consumer it fed has ended (closeLinksInto): nothing will take more, canSend is false for good. */
   closed: boolean;
   gates: InboxGate[] | undefined;
-  /** The records the cached gate list went through, and their linkVersion then: stale if any changed. */
-  gatesFrom: ActorRecord[] | undefined;
-  gatesVersions: number[] | undefined;
+  /**
+   * The records the cached gate list went through, each followed by its linkVersion then (one flat
+   * array, not two: an array is ~50 B a connection): stale if any changed.
+   */
+  gatesTrail: (ActorRecord | number)[] | undefined;
 }
 
 /** A final inbox, or a graph's own outbox (whose destinations are looked up in turn). */
@@ -247,7 +249,7 @@ function addDestination(source: ComponentRef, outbox: string, destination: Desti
     route.closed = false;
   } else {
     // One XState listener per outbox, not per link, and no closure per link.
-    const created: OutboxRoute = { box: outbox, destinations: [destination], closed: false, gates: undefined, gatesFrom: undefined, gatesVersions: undefined };
+    const created: OutboxRoute = { box: outbox, destinations: [destination], closed: false, gates: undefined, gatesTrail: undefined };
     record.routes = insert(record.routes, created);
     if (!routesItself(source, outbox)) source.on(outbox, (event: { data?: unknown }) => deliverToDestinations(created.destinations, event.data));
   }
@@ -308,19 +310,13 @@ export function setInboxOpen(ref: ComponentRef, box: string, open: boolean): voi
   }
 }
 
-/** Where a gate search went: the records it read, with their linkVersion then. */
-interface Trail {
-  readonly records: ActorRecord[];
-  readonly versions: number[];
-}
+/** Where a gate search went: each record it read, followed by its linkVersion then. */
+type Trail = (ActorRecord | number)[];
 
 function visit(ref: ComponentRef, trail: Trail | undefined): ActorRecord | undefined {
   // Made if missing: a passthrough added to it later must find this trail stale.
   const record = trail ? recordOf(ref) : findRecord(ref);
-  if (record && trail) {
-    trail.records.push(record);
-    trail.versions.push(record.linkVersion ?? 0);
-  }
+  if (record && trail) trail.push(record, record.linkVersion ?? 0);
   return record;
 }
 
@@ -349,10 +345,9 @@ function inboxGates(ref: ComponentRef, box: string, out: InboxGate[], trail: Tra
 const noGates: readonly InboxGate[] = [];
 
 function isFresh(route: OutboxRoute): boolean {
-  const from = route.gatesFrom;
-  const versions = route.gatesVersions;
-  if (!from || !versions) return false;
-  for (let i = 0; i < from.length; i++) if ((from[i]!.linkVersion ?? 0) !== versions[i]) return false;
+  const trail = route.gatesTrail;
+  if (!trail) return false;
+  for (let i = 0; i < trail.length; i += 2) if (((trail[i] as ActorRecord).linkVersion ?? 0) !== trail[i + 1]) return false;
   return true;
 }
 
@@ -362,13 +357,12 @@ function gatesOf(ref: ComponentRef, outbox: string): readonly InboxGate[] {
   if (!route) return noGates;
   if (!route.gates || !isFresh(route)) {
     const found: InboxGate[] = [];
-    const trail: Trail = { records: [], versions: [] };
+    const trail: Trail = [];
     finalGates(ref, outbox, found, trail);
     // Copied to size: arrays grown by push keep a 17-slot store for one or two entries (~600 B a
     // connection, measured by heap diff).
     route.gates = found.slice();
-    route.gatesFrom = trail.records.slice();
-    route.gatesVersions = trail.versions.slice();
+    route.gatesTrail = trail.slice();
   }
   return route.gates;
 }
