@@ -64,6 +64,15 @@ function isActive(ref: ComponentRef): boolean {
 }
 
 /**
+ * Whether the CSA's machine is already closing its write side (flushing, or told to once its TLS
+ * handshake is done): a handler that passed producerFinished on its signal as it ended has told it.
+ */
+function isClosing(csa: AnyActorRef): boolean {
+  const snapshot = csa.getSnapshot() as { value?: unknown; context?: { flushPending?: unknown } };
+  return snapshot.value === 'flushing' || snapshot.context?.flushPending === true;
+}
+
+/**
  * Shared by ConnectedServer, SimpleServer and FastRestartServer; `protocolCaller(options)` gives how
  * the factory is called, once options is known to be an object with a `protocol` function. The info
  * it gets reads the socket's addresses only when a field is first read.
@@ -124,8 +133,17 @@ function serverCore<O extends ConnectedServerOptions | SimpleServerOptions>(name
         if (!connection || !isActive(connection.csa)) return;
         // It will produce no more: the CSA flushes what it was given and closes.
         const why = failure === undefined ? undefined : reasonFromError(failure.error);
-        if (failure !== undefined) deliverFromOutbox(connection.handler, 'signal', producerFinished(why, { source: name }));
-        else deliverToInbox(connection.csa, 'control', producerFinished(undefined, { source: name }));
+        if (failure !== undefined) {
+          deliverFromOutbox(connection.handler, 'signal', producerFinished(why, { source: name }));
+          return;
+        }
+        // Once is enough: a handler that passed the end on as it finished (EchoProtocol does) has set
+        // the CSA closing. What it sent may still wait in the CSA's mailbox behind the event that
+        // woke the handler, so look once that has run.
+        const { csa } = connection;
+        queueMicrotask(() => {
+          if (isActive(csa) && !isClosing(csa)) deliverToInbox(csa, 'control', producerFinished(undefined, { source: name }));
+        });
       };
 
       const openConnection = (announced: NewCSA<AnyActorRef>): void => {
