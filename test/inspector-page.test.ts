@@ -226,16 +226,15 @@ suite('inspector page under real use (Chromium)', { timeout: 60_000 }, () => {
     await page.keyboard.press('Enter');
     await page.waitForSelector('#detail:not([hidden]) #detail-chart svg.statechart', WAIT);
     await page.keyboard.press('Escape');
-    // The log is newest first and live: its top row can be redrawn between the focus and the key.
-    let opened = false;
-    for (let attempt = 0; attempt < 5 && !opened; attempt++) {
-      await page.focus('.log-row');
-      await page.keyboard.press('Enter');
-      opened = await page
-        .waitForSelector('#detail:not([hidden])', { timeout: 2000 })
-        .then(() => true)
-        .catch(() => false);
-    }
+    // The log is newest first and live; with the focus on it, it holds its order (keyed rows), so
+    // the row focused is the row Enter opens.
+    await page.focus('.log-row');
+    const focused = await page.evaluate(() => (document.activeElement as HTMLElement).dataset.actor);
+    await page.keyboard.press('Enter');
+    const opened = await page
+      .waitForFunction((actor) => document.querySelector<HTMLElement>('#detail:not([hidden])')?.dataset.actor === actor, focused, WAIT)
+      .then(() => true)
+      .catch(() => false);
     expect(opened, 'Enter on a log row opens its actor').toBe(true);
 
     // axe-core over the whole page, the detail view open.
