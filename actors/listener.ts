@@ -83,6 +83,7 @@ export const listenerLogic = fromCallback<ListenerEvent | ListenerOperation | Ev
         if (!tlsServer || !handshakes) return connections.accept(raw, peer);
         handshakes.begin(raw, peer);
         observer?.handshakeStarted(raw);
+        raw.allowHalfOpen = false; // as the TLS server's own sockets: see createServers
         tlsServer.emit('connection', raw); // node:tls's own handshake, with its timeout and SNI
       })
     : undefined;

@@ -29,7 +29,10 @@ export function createServers(input: ListenerInput): ListenerServers {
     keepAliveInitialDelay: input.socketOptions.keepAliveInitialDelay ?? 0,
     ...(input.socketOptions.highWaterMark !== undefined ? { highWaterMark: input.socketOptions.highWaterMark } : {}),
   };
-  const tlsServer = input.tls ? tls.createServer({ ...input.tls, ...serverOptions, handshakeTimeout: input.handshakeTimeout }) : undefined;
+  // Not half-open during a TLS handshake (a TLSSocket takes its raw socket's setting): a FIN or a
+  // reset mid-handshake must fail it at once, not hold it until handshakeTimeout. The CSA's binding
+  // makes the secured socket half-open once it has it.
+  const tlsServer = input.tls ? tls.createServer({ ...input.tls, ...serverOptions, allowHalfOpen: false, handshakeTimeout: input.handshakeTimeout }) : undefined;
   const server: net.Server = tlsServer && !input.gate ? tlsServer : net.createServer(serverOptions);
   if (input.maxConnections !== undefined) server.maxConnections = input.maxConnections;
   return { server, tlsServer };

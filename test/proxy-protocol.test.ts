@@ -196,6 +196,28 @@ describe('ConnectedServer with proxyProtocol', () => {
     expect(log.infos[0]).toMatchObject({ peer: '198.51.100.20', peerPort: 6000, proxy: '127.0.0.1' });
   });
 
+  it.each(['resets', 'half-closes'] as const)('behind the gate, implicit TLS: a client that %s mid-handshake is counted at once (ECONNRESET), not after handshakeTimeout', async (how) => {
+    const certs = await testCertificates();
+    const log = new ControlLog();
+    const { server, port } = await start(
+      ConnectedServer({
+        host: '127.0.0.1',
+        tls: { secure: true, key: certs.serverKey, cert: certs.serverCert, handshakeTimeout: 60_000 },
+        proxyProtocol: { trusted: ['127.0.0.1'] },
+        protocol: log.protocol,
+      }),
+    );
+    const raw = await client(port);
+    raw.write(Buffer.concat([v2({ source: '198.51.100.20', sourcePort: 6000, destination: '127.0.0.1', destinationPort: port }), Buffer.from([0x16, 0x03, 0x01, 0x00, 0xc8, 0x01])]));
+    // The gate has read the header and handed the socket to TLS before the reset.
+    await until(() => serverStats(server.actor)?.open === 1, 'the header to be accepted (a handshake counts as open)');
+    if (how === 'resets') raw.resetAndDestroy();
+    else raw.end();
+    await until(() => serverStats(server.actor)?.handshakeFailures === 1, 'the failure to be counted', 5000);
+    expect(serverStats(server.actor)?.lastHandshakeFailure?.code).toBe('ECONNRESET');
+    expect(log.infos).toHaveLength(0);
+  });
+
   it('refuses bad proxyProtocol options at construction, naming them', () => {
     const protocol = new ControlLog().protocol;
     expect(() => ConnectedServer({ protocol, proxyProtocol: { trusted: [] } })).toThrow(/proxyProtocol.trusted must be a non-empty array/);

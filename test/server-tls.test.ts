@@ -3,7 +3,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectedServer, EchoProtocol, run, serverStats, type AnyComponent, type Listening, type RunHandle } from 'kamaelia-xstate';
+import { ConnectedServer, EchoProtocol, box, defineComponent, isProducerFinished, run, serverStats, type AnyComponent, type Listening, type RunHandle, type SignalMessage } from 'kamaelia-xstate';
 import { closed, connect, readBytes, testCertificates, tlsConnect, until, type TestCertificates } from './server-helpers.js';
 import { StartTlsProtocol as StartTlsEcho } from '../examples/startTlsServer.js';
 
@@ -54,6 +54,27 @@ async function refused(port: number, options: tls.ConnectionOptions): Promise<vo
   expect(outcome).not.toBe('served');
 }
 
+/** Collects its input; once the client's stream has ended, answers after a timer, then ends. */
+const AnswerAfterEnd = () =>
+  defineComponent({
+    name: 'AnswerAfterEnd',
+    inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
+    outboxes: { outbox: box<string>(), signal: box<SignalMessage>() },
+    body: ({ on, send, finish }) => {
+      let question = '';
+      let timer: NodeJS.Timeout | undefined;
+      on('inbox', (data) => (question += Buffer.from(data).toString()));
+      on('control', (message) => {
+        if (!isProducerFinished(message) || timer) return;
+        timer = setTimeout(() => {
+          send('outbox', `answer to ${question}`);
+          finish();
+        }, 50);
+      });
+      return () => clearTimeout(timer);
+    },
+  });
+
 describe('ConnectedServer with TLS', () => {
   it('implicit TLS: echoes to a client that verifies the server certificate', async () => {
     const { port } = await start(
@@ -94,6 +115,41 @@ describe('ConnectedServer with TLS', () => {
     expect(serverStats(server.actor)?.lastHandshakeFailure?.code).toBe('ERR_TLS_HANDSHAKE_TIMEOUT');
     const fine = track(await tlsConnect(port, { ca: certs.ca }));
     await echoes(fine, 'not stalled');
+  });
+
+  it.each(['resets', 'half-closes'] as const)('counts a client that %s mid-handshake at once (ECONNRESET), not after handshakeTimeout', async (how) => {
+    const { server, port } = await start(
+      ConnectedServer({
+        host: '127.0.0.1',
+        protocol: () => EchoProtocol(),
+        tls: { secure: true, key: certs.serverKey, cert: certs.serverCert, handshakeTimeout: 60_000 },
+      }),
+    );
+    const quitter = track(await connect(port));
+    quitter.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xc8, 0x01])); // the start of a ClientHello
+    if (how === 'resets') quitter.resetAndDestroy();
+    else quitter.end();
+    // Well inside the 60 s handshakeTimeout: the client going is a failure when it happens.
+    await until(() => serverStats(server.actor)?.handshakeFailures === 1, 'the failure to be counted', 5000);
+    expect(serverStats(server.actor)?.lastHandshakeFailure?.code).toBe('ECONNRESET');
+    expect(serverStats(server.actor)?.open).toBe(0);
+  });
+
+  it('implicit TLS: a handler still answers a client that half-closed after the handshake', async () => {
+    const { port } = await start(
+      ConnectedServer({
+        host: '127.0.0.1',
+        protocol: () => AnswerAfterEnd(),
+        tls: { secure: true, key: certs.serverKey, cert: certs.serverCert },
+      }),
+    );
+    const client = track(await tlsConnect(port, { ca: certs.ca }));
+    let answer = '';
+    client.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
+    client.end('question?');
+    await ended;
+    expect(answer).toBe('answer to question?');
   });
 
   describe('server-side STARTTLS', () => {
