@@ -31,7 +31,6 @@ import { emitFrom } from '../src/kernel/xstateInternals.js';
 import {
   connectedSocketAdapterMachine,
   type CsaBindingOptions,
-  type SocketAbort,
   type SocketReport,
   type SslReady,
 } from '../machines/connectedSocketAdapter.js';
@@ -107,7 +106,7 @@ const providedMachine = connectedSocketAdapterMachine.provide({
       bindingOf(self)?.command(type, data);
     },
     flushSocket: ({ self }) => bindingOf(self)?.command(FLUSH, undefined),
-    abortSocket: ({ self }, params: SocketAbort) => bindingOf(self)?.command(ABORT, params),
+    abortSocket: ({ self }) => bindingOf(self)?.command(ABORT, undefined),
     startTimer: ({ self }, { event, ms }) => startTimer(self, event, ms),
     cancelTimer: ({ self }, { event }) => cancelTimer(self, event),
     cancelTimers: ({ self }) => cancelTimers(self),

@@ -42,7 +42,6 @@ const EXCLUDED = [
   'ConnectedSocketAdapter: makessl → (stays)',
   'ConnectedSocketAdapter: ReadReady → (stays)',
   'ConnectedSocketAdapter: SendReady → (stays)',
-  'ConnectedSocketAdapter: socket.secure → (stays)',
   'ConnectedSocketAdapter.upgradingTls: socket.peerEnded → (stays)',
   'ConnectedSocketAdapter.flushing: socket.secure → (stays)',
 ];
