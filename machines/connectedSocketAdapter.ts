@@ -308,7 +308,8 @@ export const connectedSocketAdapterMachine = setup({
           guard: and(['isProducerFinished', not('isShutdownMicroprocess')]),
           actions: assign({ producerReason: ({ event }) => (event as { data: { reason?: Reason } }).data.reason, flushPending: true }),
         },
-        'socket.peerEnded': { actions: assign({ peerEnded: true, flushPending: true }) },
+        // No socket.peerEnded here: a peer's FIN during the handshake fails it (the binding reports a
+        // close with a reason), and the TLS socket is read only once the handshake is done.
         'csa.handshakeTimeout': {
           actions: [
             { type: 'rememberAbort', params: ({ context }) => handshakeTimedOut(context) },
