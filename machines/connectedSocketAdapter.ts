@@ -326,12 +326,14 @@ export const connectedSocketAdapterMachine = setup({
         'flushSocket',
         { type: 'startTimer', params: ({ context }) => ({ event: 'csa.closeTimeout', ms: context.closeTimeoutMs }) },
       ],
-      exit: { type: 'cancelTimer', params: { event: 'csa.closeTimeout' } },
+      // No exit action for the close timer: flushing leads only to closed, which cancels every timer.
       on: {
         'socket.peerEnded': { actions: assign({ peerEnded: true }) },
         // A close asked for just as a TLS upgrade began: the FIN goes once the handshake is done.
         'socket.secure': { actions: [assign({ secure: true }), 'flushSocket'] },
-        control: [{ guard: 'isShutdownMicroprocess', actions: 'abortSocket' }, {}],
+        // Already closing: a second producerFinished changes nothing (the first one's reason stands);
+        // anything else is the root's badMessage.
+        control: [{ guard: 'isShutdownMicroprocess', actions: 'abortSocket' }, { guard: 'isProducerFinished' }],
         // The peer may still have been sending: a cut close is never reported as a clean one.
         'csa.closeTimeout': {
           actions: [
