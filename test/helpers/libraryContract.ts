@@ -393,6 +393,11 @@ export function csaContract(options: CsaContractOptions): Contract {
         check(!args.seen.slice(1).includes('flushing'), `serverShutdown closes at once, went through ${show(args.seen)}`);
         await eventually(() => isRealDone(args), () => 'serverShutdown did not close the connection', options.closeTimeoutMs / 2);
       },
+      // The Selector's readiness, sent to the CSA itself, reaches its socket: a close ends it.
+      ReadReady: async (args) => {
+        if ((args.step?.event.data as { readiness?: unknown } | undefined)?.readiness !== 'close') return;
+        await eventually(() => isRealDone(args), () => "the Selector's close did not end the CSA", options.closeTimeoutMs / 2);
+      },
       // Its byte counts follow the socket's (the inspector shows them).
       'socket.progress': async (args) => {
         const { written } = bytes(taken(args));
