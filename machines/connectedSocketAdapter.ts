@@ -53,15 +53,17 @@ export type SocketReport =
 /** What the machine tells the binding (besides forwarding box messages it was sent directly). */
 export type SocketCommand =
   | { type: 'socket.flush' }
-  /** Close now. The machine keeps `reason` and `always`: the reason is the end's if bytes were lost or `always` is set. */
-  | { type: 'socket.abort'; reason?: Reason; always?: boolean }
+  /** Close now (the machine keeps why, see CsaContext.abort). */
+  | { type: 'socket.abort' }
   | { type: 'inbox'; data: unknown }
   | { type: 'makessl'; data: unknown }
   | { type: 'ReadReady'; data: ReadReadiness }
   | { type: 'SendReady'; data: SendReadiness };
 
-/** The abort command's parameters. */
-export type SocketAbort = Omit<Extract<SocketCommand, { type: 'socket.abort' }>, 'type'>;
+/** Why the machine closed the socket itself: a timeout, whose reason is the end's. */
+export interface SocketAbort {
+  readonly reason: Reason;
+}
 
 /** The events connectedSocketAdapterMachine takes: its inboxes and its socket binding's reports. */
 export type CsaEvent =
@@ -134,7 +136,7 @@ export interface CsaContext {
   readonly reason: Reason | undefined;
   /** The reason our producer finished with (an upstream error), passed on after a graceful close. */
   readonly producerReason: Reason | undefined;
-  /** Why the machine closed the socket itself (a timeout, a shutdown), once it has. */
+  /** The timeout the machine closed the socket for, once it has (its reason is the end's). */
   readonly abort: SocketAbort | undefined;
   /** producerFinished arrived during the TLS handshake: flush and close once it is done. */
   readonly flushPending: boolean;
@@ -152,23 +154,20 @@ export interface CsaOutput {
 }
 
 /**
- * Why the socket's close ends the connection: the reason the machine closed it for, when bytes were
- * lost or that close always reports (a timeout); else the socket's own error; else bytes dropped.
+ * Why the socket's close ends the connection: the timeout the machine closed it for; else the
+ * socket's own error; else bytes dropped.
  */
 function closeReason(context: CsaContext, closed: Extract<SocketReport, { type: 'socket.closed' }>): Reason | undefined {
-  const abort = context.abort;
-  if (abort?.reason && (closed.reason || closed.unsentBytes > 0 || abort.always)) return abort.reason;
+  if (context.abort) return context.abort.reason;
   if (closed.reason) return closed.reason;
   if (closed.unsentBytes > 0) return { code: 'EUNSENT', message: `${closed.unsentBytes} bytes arrived after our side had finished writing and were dropped` };
   return undefined;
 }
 
 const handshakeTimedOut = (context: CsaContext): SocketAbort => ({
-  always: true,
   reason: { code: 'ETIMEDOUT', message: `the TLS handshake did not complete within ${context.handshakeTimeoutMs} ms` },
 });
 const closeTimedOut = (context: CsaContext): SocketAbort => ({
-  always: true,
   reason: { code: 'ECLOSETIMEOUT', message: `the peer did not close the connection within the close timeout (${context.closeTimeoutMs} ms)` },
 });
 
@@ -195,7 +194,7 @@ export const connectedSocketAdapterMachine = setup({
     /** Passes a box message (inbox, makessl, ReadReady, SendReady) sent to the machine itself to the socket. */
     forwardToSocket: () => {},
     flushSocket: () => {},
-    abortSocket: (_, _params: SocketAbort) => {},
+    abortSocket: () => {},
     // Timeouts are the I/O's timers, not XState delayed events: XState's stop of any actor scans every
     // delayed event in the system, which made closing thousands of connections quadratic.
     /** Sends `event` to the machine after `ms` (replacing a running timer for it). */
@@ -240,9 +239,6 @@ export const connectedSocketAdapterMachine = setup({
     ReadReady: { actions: 'forwardToSocket' },
     SendReady: { actions: 'forwardToSocket' },
     'socket.progress': { actions: assign({ bytesIn: ({ event }) => event.bytesIn, bytesOut: ({ event }) => event.bytesOut }) },
-    'socket.secure': {
-      actions: assign({ secure: true }),
-    },
     'socket.closed': {
       target: '.closed',
       actions: assign({
@@ -253,7 +249,7 @@ export const connectedSocketAdapterMachine = setup({
       }),
     },
     control: [
-      { guard: 'isShutdownMicroprocess', actions: [{ type: 'rememberAbort', params: {} }, { type: 'abortSocket', params: {} }] },
+      { guard: 'isShutdownMicroprocess', actions: 'abortSocket' },
       {
         guard: 'isProducerFinished',
         target: '.flushing',
@@ -312,11 +308,12 @@ export const connectedSocketAdapterMachine = setup({
           guard: and(['isProducerFinished', not('isShutdownMicroprocess')]),
           actions: assign({ producerReason: ({ event }) => (event as { data: { reason?: Reason } }).data.reason, flushPending: true }),
         },
-        'socket.peerEnded': { actions: assign({ peerEnded: true, flushPending: true }) },
+        // No socket.peerEnded here: a peer's FIN during the handshake fails it (the binding reports a
+        // close with a reason), and the TLS socket is read only once the handshake is done.
         'csa.handshakeTimeout': {
           actions: [
             { type: 'rememberAbort', params: ({ context }) => handshakeTimedOut(context) },
-            { type: 'abortSocket', params: ({ context }) => handshakeTimedOut(context) },
+            'abortSocket',
           ],
         },
       },
@@ -329,17 +326,19 @@ export const connectedSocketAdapterMachine = setup({
         'flushSocket',
         { type: 'startTimer', params: ({ context }) => ({ event: 'csa.closeTimeout', ms: context.closeTimeoutMs }) },
       ],
-      exit: { type: 'cancelTimer', params: { event: 'csa.closeTimeout' } },
+      // No exit action for the close timer: flushing leads only to closed, which cancels every timer.
       on: {
         'socket.peerEnded': { actions: assign({ peerEnded: true }) },
         // A close asked for just as a TLS upgrade began: the FIN goes once the handshake is done.
         'socket.secure': { actions: [assign({ secure: true }), 'flushSocket'] },
-        control: [{ guard: 'isShutdownMicroprocess', actions: [{ type: 'rememberAbort', params: {} }, { type: 'abortSocket', params: {} }] }, {}],
+        // Already closing: a second producerFinished changes nothing (the first one's reason stands);
+        // anything else is the root's badMessage.
+        control: [{ guard: 'isShutdownMicroprocess', actions: 'abortSocket' }, { guard: 'isProducerFinished' }],
         // The peer may still have been sending: a cut close is never reported as a clean one.
         'csa.closeTimeout': {
           actions: [
             { type: 'rememberAbort', params: ({ context }) => closeTimedOut(context) },
-            { type: 'abortSocket', params: ({ context }) => closeTimedOut(context) },
+            'abortSocket',
           ],
         },
       },

@@ -82,6 +82,20 @@ function timerAfter(args: PathCheckArgs, startedBy: (step: TestStep) => boolean,
   check(elapsed >= ms - 2, `${name} fired ${elapsed} ms after "${steps[startIndex]!.description}": sooner than its ${ms} ms`);
 }
 
+/** Each garbage control message is reported once, as a badMessage naming the box, `component` and what came (also while closing). */
+function everyBadMessageReported(component: string): PathCheck {
+  return (args) => {
+    const garbage = taken(args).filter(isGarbage).length;
+    const reports = ofKind(args, 'signal', 'badMessage');
+    check(reports.length === garbage, `${garbage} garbage control message(s) sent, ${reports.length} badMessage report(s) on signal`);
+    for (const report of reports) {
+      check(report.box === 'control' && report.reason?.code === 'EBADMESSAGE', `badMessage names box "control" and code EBADMESSAGE: ${show(report)}`);
+      const text = String(report.reason?.message);
+      check(text.startsWith(`${component}:`) && text.includes('Object') && text.includes('dropped'), `badMessage says who dropped what: ${text}`);
+    }
+  };
+}
+
 export interface ClientContractOptions {
   readonly closeTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
@@ -176,14 +190,97 @@ export interface CsaContractOptions {
   readonly id: number;
   readonly closeTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
+  /** Whether the CSA was made with allowHalfOpen. Default: false (node:net's default). */
+  readonly allowHalfOpen?: boolean;
+  /** Whether its socket was TLS from the start (`secure: true`). Default: false. */
+  readonly secure?: boolean;
+  /** The bytes a step's handler sent to the CSA's inbox, if any. Default: an `inbox` step's data. */
+  readonly sent?: (step: TestStep) => Uint8Array | undefined;
+  /** What the peer has received so far (decrypted after TLS) and whether our FIN reached it. Default: not checked. */
+  readonly peer?: () => { readonly received: Uint8Array; readonly ended: boolean } | undefined;
+  /** How many timers the real CSA has running (its I/O's, actors/connectionTimers.ts). Default: not checked. */
+  readonly timersRunning?: () => number;
+}
+
+/** What a CSA's path has written to its peer and what it dropped (sent after our side had finished writing). */
+interface CsaBytes {
+  readonly written: Buffer;
+  readonly unsent: number;
 }
 
 /**
  * The CSA: one CreatorFeedback, a socketShutdown, and one shutdownCSA on signal when it ends, both
- * with the error's code when one ended it; a peer's FIN is a producerFinished (source peer) on
- * signal while we are still writing; shutdownMicroprocess closes at once.
+ * with the error's code when one ended it (ECONNRESET, ETIMEDOUT for a handshake, ECLOSETIMEOUT
+ * for a peer that never closed, EUNSENT for bytes dropped) and otherwise the producer's reason;
+ * unsentBytes is what was sent after our side had finished writing; the bytes written reach the
+ * peer in order before our FIN; a peer's FIN is a producerFinished (source peer) on signal while we
+ * are still writing; shutdownMicroprocess closes at once; a timeout runs only while it applies.
  */
 export function csaContract(options: CsaContractOptions): Contract {
+  const allowHalfOpen = options.allowHalfOpen === true;
+  const sent = options.sent ?? ((step: TestStep) => (step.name === 'inbox' ? Buffer.from(step.event.data as Uint8Array) : undefined));
+  /** Our side has finished writing after this step: our producer finished, or the peer's FIN ended it (node's default, or the half-open timeout). */
+  const finishesOurSide = (step: TestStep): boolean =>
+    controlKind(step) === 'producerFinished' || after(step, 'csa.halfOpenTimeout') || (!allowHalfOpen && step.name === 'socket.peerEnded');
+  const bytes = (steps: readonly TestStep[]): CsaBytes => {
+    // During a TLS handshake what is sent is held, and written once it completes (our FIN waits for
+    // it too) or dropped if it never does. An upgrade reported after our producer finished had begun
+    // before that reached the socket (makessl came first): its handshake ran from then.
+    const finishAt = steps.findIndex(finishesOurSide);
+    const upgradeAt = steps.findIndex((step) => step.name === 'socket.upgrading');
+    const secureAt = steps.findIndex((step) => step.name === 'socket.secure');
+    const handshakeFrom = upgradeAt >= 0 && finishAt >= 0 && finishAt < upgradeAt ? finishAt : upgradeAt;
+    const written: Buffer[] = [];
+    let unsent = 0;
+    steps.forEach((step, index) => {
+      const data = sent(step);
+      if (!data) return;
+      const handshaking = handshakeFrom >= 0 && index >= handshakeFrom && (secureAt < 0 || index < secureAt);
+      const finished = finishAt >= 0 && finishAt < index;
+      if (handshaking ? secureAt < 0 : finished) unsent += data.byteLength;
+      else written.push(Buffer.from(data));
+    });
+    return { written: Buffer.concat(written), unsent };
+  };
+  /** The error that ended it, if the steps caused one (the timeouts' reasons are the machine's to give: a cut close is never a clean one). */
+  const failureCode = (steps: readonly TestStep[]): string | undefined =>
+    steps.some(resetBy)
+      ? 'ECONNRESET'
+      : steps.some((step) => after(step, 'csa.handshakeTimeout'))
+        ? 'ETIMEDOUT'
+        : steps.some((step) => after(step, 'csa.closeTimeout'))
+          ? 'ECLOSETIMEOUT'
+          : undefined;
+  /** Our FIN and the peer's closed it: nothing reset, cut short or destroyed. */
+  const graceful = (steps: readonly TestStep[]): boolean =>
+    failureCode(steps) === undefined && !steps.some((step) => isAnyShutdown(step) || step.name === 'ReadReady');
+  /** The timeouts that apply after `steps`: the handshake's during a handshake, the half-open one after the peer's FIN (allowHalfOpen) until our side finishes, the close timeout after our FIN. */
+  const timeoutsRunning = (steps: readonly TestStep[]): number => {
+    let handshake = false;
+    let halfOpen = false;
+    let close = false;
+    let closeAfterHandshake = false;
+    for (const step of steps) {
+      // A handshake that began as our side finished (see bytes) is bounded by the close timeout.
+      if (step.name === 'socket.upgrading') handshake = !close;
+      else if (step.name === 'socket.secure') {
+        handshake = false;
+        close ||= closeAfterHandshake;
+      } else if (controlKind(step) === 'producerFinished') {
+        // Our FIN cannot go out mid-handshake: it goes (and its timeout starts) once the handshake is done.
+        if (handshake) closeAfterHandshake = true;
+        else close = true;
+        halfOpen = false;
+      } else if (step.name === 'socket.peerEnded') {
+        if (allowHalfOpen && !close) halfOpen = true;
+        else close = true;
+      } else if (after(step, 'csa.halfOpenTimeout')) {
+        halfOpen = false;
+        close = true;
+      }
+    }
+    return Number(handshake) + Number(halfOpen) + Number(close);
+  };
   return {
     invariants: {
       oneCreatorFeedback: (args) => {
@@ -196,7 +293,7 @@ export function csaContract(options: CsaContractOptions): Contract {
         check(ends.length <= 1, `more than one shutdownCSA: ${show(ends)}`);
         if (isDone(args)) check(ends.length === 1, 'the CSA ended without shutdownCSA on signal');
       },
-      badMessagesReported: badMessagesReported('ConnectedSocketAdapter'),
+      badMessagesReported: everyBadMessageReported('ConnectedSocketAdapter'),
       peerFinReported: (args) => {
         // The peer's FIN while we still write is its producerFinished; once we flush, nobody reads it.
         const steps = taken(args);
@@ -208,16 +305,41 @@ export function csaContract(options: CsaContractOptions): Contract {
         if (expected) check(reports[0]!.source === 'peer', `the peer's producerFinished has source peer: ${show(reports[0])}`);
       },
       contextSerializable: (args) => {
-        // Inspectors JSON-encode its context: the socket shows as its label, and it starts plain.
-        const json = JSON.parse(JSON.stringify(contextOf(args))) as { binding?: unknown; secure?: unknown };
+        // Inspectors JSON-encode its context: the socket shows as its label.
+        const json = JSON.parse(JSON.stringify(contextOf(args))) as { binding?: unknown };
         check(json.binding === 'socket', `the CSA's context shows its socket as "socket": ${show(json.binding)}`);
-        if (args.index < 0) check(json.secure === false, 'a CSA on a plain socket starts not secure');
+      },
+      contextFlags: (args) => {
+        // The context says whether the connection is TLS (from the start, or once a handshake
+        // completed) and whether the peer's FIN has come (a clean close the test caused by the
+        // peer's FIN may have come with one).
+        const steps = taken(args);
+        const context = contextOf(args) as { secure?: unknown; peerEnded?: unknown };
+        const secure = options.secure === true || steps.some((step) => step.name === 'socket.secure');
+        check(context.secure === secure, `the CSA's context says secure: ${String(context.secure)}, expected ${secure}`);
+        if (steps.some((step) => step.name === 'socket.peerEnded')) check(context.peerEnded === true, "after the peer's FIN the CSA's context says peerEnded");
+        else if (!steps.some((step) => step.name === 'socket.closed')) check(context.peerEnded === false, "without the peer's FIN the CSA's context says peerEnded: false");
+        // sslready once per completed handshake.
+        if (!options.secure) {
+          const ready = messages(args, 'sslready');
+          const handshakes = steps.filter((step) => step.name === 'socket.secure').length;
+          check(ready.length === handshakes && ready.every((m) => m.kind === 'sslReady'), `${handshakes} handshake(s) completed, sslready ${show(ready)}`);
+        }
+      },
+      timeoutsRunning: (args) => {
+        if (!options.timersRunning) return;
+        const running = options.timersRunning();
+        const expected = isRealDone(args) ? 0 : timeoutsRunning(taken(args));
+        check(running === expected, `${running} timer(s) running, expected ${expected} (a timeout runs only while it applies, none once the CSA has ended)`);
       },
       output: (args) => {
         if (!isDone(args)) return;
         const output = (args.real?.getSnapshot() as { output?: { bytesIn?: unknown; bytesOut?: unknown; unsentBytes?: unknown; reason?: { code?: unknown } } }).output;
-        const written = taken(args).filter((step) => step.name === 'socket.progress' || step.name === 'inbox').length * 4;
-        check(output !== undefined && output.bytesIn === 0 && typeof output.bytesOut === 'number' && output.bytesOut >= written && output.unsentBytes === 0, `the CSA's output counts its bytes: ${show(output)}`);
+        const { written, unsent } = bytes(taken(args));
+        check(
+          output !== undefined && output.bytesIn === 0 && output.bytesOut === written.byteLength && output.unsentBytes === unsent,
+          `the CSA's output counts its bytes (0 in, ${written.byteLength} out, ${unsent} unsent): ${show(output)}`,
+        );
         const [feedback] = messages(args, 'CreatorFeedback');
         check(output!.reason?.code === feedback?.reason?.code, `its output has CreatorFeedback's reason: ${show(output)}`);
       },
@@ -226,24 +348,40 @@ export function csaContract(options: CsaContractOptions): Contract {
         const steps = taken(args);
         const [feedback] = messages(args, 'CreatorFeedback');
         const [end] = ofKind(args, 'signal', 'shutdownCSA');
-        // A producer's reason (the first producerFinished is the one acted on) is passed on after a graceful close.
+        const { unsent } = bytes(steps);
+        // A producer's reason (the first producerFinished is the one acted on) is passed on after a close that lost nothing.
         const producer = (steps.find((step) => controlKind(step) === 'producerFinished')?.event.data as { reason?: { code?: string } } | undefined)?.reason?.code;
-        // A close cut short by closeTimeout is never a clean one (ECLOSETIMEOUT).
-        const socketCode = steps.some(resetBy)
-          ? 'ECONNRESET'
-          : steps.some((step) => after(step, 'csa.handshakeTimeout'))
-            ? 'ETIMEDOUT'
-            : steps.some((step) => after(step, 'csa.closeTimeout'))
-              ? 'ECLOSETIMEOUT'
-              : undefined;
-        const code = socketCode ?? producer;
+        const failure = failureCode(steps) ?? (unsent > 0 ? 'EUNSENT' : undefined);
+        const code = failure ?? producer;
         const output = (args.real?.getSnapshot() as { output?: { producerReason?: { code?: unknown } } }).output;
-        check(output?.producerReason?.code === (socketCode === undefined ? producer : undefined), `the output's producerReason is the producer's after a graceful close: ${show(output)}`);
+        check(output?.producerReason?.code === (failure === undefined ? producer : undefined), `the output's producerReason is the producer's after a close that lost nothing: ${show(output)}`);
         check(feedback?.reason?.code === code, `CreatorFeedback carries ${code ?? 'no reason'}: ${show(feedback)}`);
         check(end?.reason?.code === code, `shutdownCSA carries ${code ?? 'no reason'}: ${show(end)}`);
         check(end?.id === options.id && end.csa === args.real, `shutdownCSA carries the CSA's id (${options.id}) and actor: ${show(end)}`);
-        check(feedback?.source === 'ConnectedSocketAdapter' && feedback.unsentBytes === 0, `CreatorFeedback names its source, nothing unsent: ${show(feedback)}`);
-        if (code === 'ETIMEDOUT') check(String(feedback?.reason?.message).includes('TLS handshake'), `a handshake timeout says so: ${show(feedback?.reason)}`);
+        check(feedback?.source === 'ConnectedSocketAdapter' && feedback.unsentBytes === unsent, `CreatorFeedback names its source and ${unsent} unsent byte(s): ${show(feedback)}`);
+        const message = String(feedback?.reason?.message);
+        if (code === 'ETIMEDOUT') check(message.includes('TLS handshake') && message.includes(`${options.handshakeTimeoutMs} ms`), `a handshake timeout says so: ${message}`);
+        if (code === 'ECLOSETIMEOUT') check(message.includes('close timeout') && message.includes(`${options.closeTimeoutMs} ms`), `a close timeout says so: ${message}`);
+        if (code === 'EUNSENT') check(message.includes(`${unsent} bytes`), `EUNSENT says how many bytes were dropped: ${message}`);
+      },
+      peerGotOurBytes: async (args) => {
+        // What we wrote reaches the peer, in order; after a graceful close, all of it before our FIN.
+        const peer = options.peer?.();
+        if (!peer || !isRealDone(args)) return;
+        const steps = taken(args);
+        const { written } = bytes(steps);
+        if (graceful(steps)) await eventually(() => options.peer!()!.ended, () => 'the CSA closed gracefully but the peer never got our FIN');
+        // A handshake the peer never answered leaves our ClientHello behind what we wrote in plain text.
+        const unanswered = steps.some((step) => step.name === 'socket.upgrading') && !steps.some((step) => step.name === 'socket.secure');
+        // (Over TLS the FIN may be seen before the last records are decrypted: wait for them.)
+        const got = (): Buffer => {
+          const received = Buffer.from(options.peer!()!.received);
+          return unanswered ? received.subarray(0, written.byteLength) : received;
+        };
+        await eventually(
+          () => got().equals(written),
+          () => `the peer got ${JSON.stringify(got().toString('latin1').slice(0, 80))}, we wrote ${JSON.stringify(written.toString('latin1'))}`,
+        );
       },
     },
     expect: {
@@ -255,15 +393,19 @@ export function csaContract(options: CsaContractOptions): Contract {
         check(!args.seen.slice(1).includes('flushing'), `serverShutdown closes at once, went through ${show(args.seen)}`);
         await eventually(() => isRealDone(args), () => 'serverShutdown did not close the connection', options.closeTimeoutMs / 2);
       },
+      // The Selector's readiness, sent to the CSA itself, reaches its socket: a close ends it.
+      ReadReady: async (args) => {
+        if ((args.step?.event.data as { readiness?: unknown } | undefined)?.readiness !== 'close') return;
+        await eventually(() => isRealDone(args), () => "the Selector's close did not end the CSA", options.closeTimeoutMs / 2);
+      },
       // Its byte counts follow the socket's (the inspector shows them).
       'socket.progress': async (args) => {
-        const sent = taken(args).filter((step) => step.name === 'socket.progress' || step.name === 'inbox').length * 4;
+        const { written } = bytes(taken(args));
         await eventually(
-          () => (contextOf(args).bytesOut ?? 0) >= sent && contextOf(args).bytesIn === 0,
-          () => `the CSA counts ${String(contextOf(args).bytesOut)} bytes out (${String(contextOf(args).bytesIn)} in) after ${sent} were written`,
+          () => contextOf(args).bytesOut === written.byteLength && contextOf(args).bytesIn === 0,
+          () => `the CSA counts ${String(contextOf(args).bytesOut)} bytes out (${String(contextOf(args).bytesIn)} in) after ${written.byteLength} were written`,
         );
       },
-      'socket.secure': (args) => check(contextOf(args).secure === true, 'after the TLS handshake the CSA says it is secure'),
       'control (producerFinished)': (args) => {
         // Our FIN goes out: the peer is told, unless the socket is already closed. During a TLS
         // handshake it waits for the handshake to be done (a FIN cannot go out mid-handshake).
@@ -273,7 +415,7 @@ export function csaContract(options: CsaContractOptions): Contract {
       'after csa.handshakeTimeout': (args) => timerAfter(args, (step) => step.name === 'socket.upgrading', options.handshakeTimeoutMs, 'the handshake timeout'),
       'after csa.halfOpenTimeout': (args) => timerAfter(args, (step) => step.name === 'socket.peerEnded', options.closeTimeoutMs, 'the half-open timeout'),
       'after csa.closeTimeout': (args) =>
-        timerAfter(args, (step) => controlKind(step) === 'producerFinished' || after(step, 'csa.halfOpenTimeout'), options.closeTimeoutMs, 'the close timeout'),
+        timerAfter(args, finishesOurSide, options.closeTimeoutMs, 'the close timeout'),
     },
   };
 }
