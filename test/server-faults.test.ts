@@ -83,7 +83,7 @@ describe('a handler sending non-bytes on its outbox', () => {
     const where = new RegExp(`connection 0 \\(127\\.0\\.0\\.1:${socket.localPort}\\)`);
     expect(first).toMatchObject({ kind: 'badMessage', box: 'inbox', reason: { code: 'EBADMESSAGE' } });
     expect((first as { reason: { message: string } }).reason.message).toMatch(where);
-    expect((first as { reason: { message: string } }).reason.message).toMatch(/got Object; dropped/);
+    expect((first as { reason: { message: string } }).reason.message).toMatch(/: from SloppyEcho's outbox: ConnectedSocketAdapter: inbox takes .*got Object; dropped/);
     expect((second as { reason: { message: string } }).reason.message).toMatch(/got number 42; dropped/);
     expect(server.actor.getSnapshot().status).toBe('active');
   });

@@ -175,7 +175,10 @@ function serverCore<O extends ConnectedServerOptions | SimpleServerOptions>(name
           if (isProducerFinished(message)) {
             if (isActive(handler)) deliverToInbox(handler, 'control', producerFinished(undefined, { source: 'peer' }));
           } else if (isBadMessage(message)) {
-            send('signal', badMessage(message.box, reason(message.reason.code, `connection ${id} (${announced.info.peer}:${announced.info.peerPort}): ${message.reason.message}`)));
+            // What reached the connection's inbox came from the handler's outbox: say so, so the
+            // reader looks at the handler rather than at the socket.
+            const from = message.box === 'inbox' ? `from ${component.name}'s outbox: ` : '';
+            send('signal', badMessage(message.box, reason(message.reason.code, `connection ${id} (${announced.info.peer}:${announced.info.peerPort}): ${from}${message.reason.message}`)));
           }
         });
         const serverSignal = component.outboxes.includes('serversignal')
