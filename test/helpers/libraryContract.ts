@@ -424,7 +424,14 @@ export interface ServerContractOptions {
   readonly drainTimeoutMs: number;
   readonly closeTimeoutMs: number;
   /** The server's counters (serverStats). */
-  readonly stats: () => { open: number; refused: number; handshakeFailures: number; acceptErrors: number; lastHandshakeFailure?: { code?: unknown } | undefined };
+  readonly stats: () => {
+    open: number;
+    refused: number;
+    handshakeFailures: number;
+    acceptErrors: number;
+    lastHandshakeFailure?: { code?: unknown } | undefined;
+    lastAcceptError?: { code?: unknown } | undefined;
+  };
   /** When each connection the test opened saw its end (Date.now()), undefined while open. */
   readonly connectionEnds: () => readonly (number | undefined)[];
 }
@@ -484,6 +491,8 @@ export function tcpServerContract(options: ServerContractOptions): Contract {
         const failedReopens = steps.filter((step, index) => step.name === 'listener.bindFailed' && index > 0).length;
         const acceptErrors = count('listener.acceptError') + failedReopens;
         check(stats.acceptErrors === acceptErrors, `${acceptErrors} accept error(s), stats.acceptErrors ${stats.acceptErrors}`);
+        // The port taken by another server while suspended: the reopen's error is kept.
+        if (failedReopens > 0) check(stats.lastAcceptError?.code === 'EADDRINUSE', `a failed reopen keeps its EADDRINUSE: ${show(stats.lastAcceptError)}`);
       },
       gracefulDrain: (args) => {
         // After serverShutdown, connections go on for drainTimeout; only a later prompt shutdown cuts that short.

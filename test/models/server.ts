@@ -216,6 +216,23 @@ const SCENARIOS: Scenarios = {
     'control (serverShutdown)',
   ],
   'a garbage control message is reported': ['listener sends listener.bound', 'control (notAControlMessage)', 'control (serverShutdown)'],
+  'a suspended server serves again once resumed': [
+    'listener sends listener.bound',
+    'suspendAccepting',
+    'resumeAccepting',
+    'listener sends listener.bound',
+    'listener: a connection opens',
+    'control (serverShutdown)',
+  ],
+  'a reopen that fails keeps the server suspended, and a later resume listens': [
+    'listener sends listener.bound',
+    'suspendAccepting',
+    'resumeAccepting',
+    'listener sends listener.bindFailed (EADDRINUSE)',
+    'resumeAccepting',
+    'listener sends listener.bound',
+    'listener: a connection opens',
+  ],
 };
 
 const pkiReady = testPki();
@@ -231,8 +248,11 @@ describe('tcpServer without a real accept error', () => {
     await path!.test({
       invariants: {
         counted: ({ path: taken, index, snapshot }) => {
-          const errors = taken.steps.slice(0, index + 1).filter((step) => step.name === 'listener.acceptError').length;
-          expect((snapshot.context as { acceptErrors: number }).acceptErrors).toBe(errors);
+          const steps = taken.steps.slice(0, index + 1).filter((step) => step.name === 'listener.acceptError');
+          expect((snapshot.context as { acceptErrors: number }).acceptErrors).toBe(steps.length);
+          // The latest error is kept, as the listener reported it.
+          const latest = steps.at(-1)?.event as { reason?: unknown } | undefined;
+          expect((snapshot.context as { lastAcceptError?: unknown }).lastAcceptError).toEqual(latest?.reason);
           expect(snapshot.value).toBe(index < 0 ? 'binding' : 'listening');
         },
       },
