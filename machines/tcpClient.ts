@@ -138,7 +138,11 @@ export const tcpClientMachine = setup({
     isProducerFinished: ({ event }) => event.type === 'control' && isProducerFinished(event.data),
     isShutdownMicroprocess: ({ event }) => event.type === 'control' && isShutdownMicroprocess(event.data),
     // A reason that is only what our producer finished with (the close was graceful) is not a failure.
-    csaFailed: ({ event }) => event.type === 'xstate.done.actor.csa' && event.output.reason !== undefined && event.output.reason !== event.output.producerReason,
+    // (The CSA's output has producerReason only when it is its reason, so no reason is never a failure.)
+    csaFailed: ({ event }) => {
+      const output = (event as Extract<TcpClientEvent, { type: 'xstate.done.actor.csa' }>).output;
+      return output.reason !== output.producerReason;
+    },
   },
   actions: {
     /** A control message that is neither kind of shutdown (or cannot even be read): reported, dropped. */
@@ -227,7 +231,8 @@ export const tcpClientMachine = setup({
         secure: input.secure,
         tls: input.tls,
         lookup: input.lookup,
-        ...(input.path !== undefined ? { path: input.path } : {}),
+        // The connector takes an undefined path as none.
+        path: input.path,
       },
       input.path ?? `${input.host}:${input.port}`,
     ),

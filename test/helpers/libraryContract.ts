@@ -103,7 +103,7 @@ export interface ClientContractOptions {
   readonly peerReceived: () => Uint8Array | undefined;
   /** Whether the peer has seen our FIN (undefined when there is no peer). */
   readonly peerSawFin: () => boolean | undefined;
-  /** Whether the client's inbox can take more now (its gate, through its passthroughs). */
+  /** Whether a producer outside the graph may send to the client's inbox now (its gate open, and a producer that waited on it woken). */
   readonly inboxOpen: () => boolean | undefined;
 }
 

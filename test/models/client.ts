@@ -10,24 +10,25 @@
 // must not hang on); `makessl` and `inbox` while open are direct handle.actor.send()s, which reach
 // the machine's own handlers and, through them, the CSA.
 // Left out over real sockets (by name, excluded from the coverage requirement below):
-// - `xstate.error.actor.csa`: the CSA is a machine the walk runs for real, which never throws, so no
-//   step of the walk takes this transition.
+// - `xstate.error.actor.csa`: the CSA is a machine the walk runs for real, and the walk stops at a
+//   machine that throws, so no path takes this transition ('TCPClient with a CSA that throws' below
+//   makes the real one throw instead).
 // (The CSA's own transitions are csa-model.test.ts's to cover.)
 // Every path is also judged by the library's contract (test/helpers/libraryContract.ts): one
 // producerFinished at the end with the right reason and unsentBytes, queued data first and in order,
 // TLS started by makessl, the inbox gate, the end coming when it must, the timers.
-// Besides the walk's paths: the contract's scenarios (step sequences it requires), the same paths
-// over a Unix domain socket (`path`), and a client with allowHalfOpen.
+// Besides the walk's paths: the contract's scenarios (step sequences it requires), paths over a
+// Unix domain socket (`path`) and with allowHalfOpen, and (at the end) two things no path causes.
 import * as net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fromCallback, type AnyStateMachine } from 'xstate';
+import { createActor, fromCallback, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { TCPClient, run, type SignalMessage } from 'kamaelia-xstate';
-import { tcpClientMachine } from 'kamaelia-xstate/machines';
+import { Opaque, tcpClientMachine } from 'kamaelia-xstate/machines';
 import { createTestModel, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestModel, type TestPath, type TestStep } from 'kamaelia-xstate/testing';
-import { isInboxOpen } from '../../src/kernel/routing.js';
+import { isInboxOpen, whenInboxOpen } from '../../src/kernel/routing.js';
 import { testPki, type TestPki } from '../helpers/certs.js';
 import { tcpClientContract } from '../helpers/libraryContract.js';
 import { describeModelPaths, type Scenarios } from '../helpers/modelSuites.js';
@@ -106,6 +107,24 @@ interface Scene {
   peerTls?: Promise<void>;
   /** Where the client connects (host:port or the Unix socket's path), as its context shows it. */
   endpoint: string;
+  /** A producer outside the graph waits for the client's inbox gate (registered when it found it closed). */
+  waitingProducer: boolean;
+}
+
+/**
+ * Whether a producer outside the graph (run()'s handle, toDuplex) may send to the client's inbox
+ * now: its gate (through its passthroughs) is open and a producer that found it closed has been
+ * woken since.
+ */
+function producerMaySend(current: Scene): boolean {
+  if (!isInboxOpen(current.client.actor, 'inbox')) {
+    if (!current.waitingProducer) {
+      current.waitingProducer = true;
+      whenInboxOpen(current.client.actor, 'inbox', () => (current.waitingProducer = false));
+    }
+    return false;
+  }
+  return !current.waitingProducer;
 }
 
 /** How the real client of a path is set up. */
@@ -183,7 +202,8 @@ async function runPath(path: TestPath, pki: TestPki, options: SceneOptions = {})
         cleanups.push(backlog.close);
         port = backlog.port;
       }
-      let definition = TCPClient('127.0.0.1', port, {
+      // Over a Unix socket the port is only a name: 0, so a client that ignored `path` would not connect.
+      let definition = TCPClient('127.0.0.1', unixPath !== undefined ? 0 : port, {
         delay: DELAY_MS,
         closeTimeout: CLOSE_MS,
         handshakeTimeout: HANDSHAKE_MS,
@@ -199,7 +219,7 @@ async function runPath(path: TestPath, pki: TestPki, options: SceneOptions = {})
         definition = { ...definition, logic: (definition.logic as unknown as AnyStateMachine).provide({ actors: { connector: broken } }) as unknown as typeof definition.logic };
       }
       const client = run(definition) as unknown as Scene['client'];
-      scene = { client, peer, signals: [], cleanups, endpoint: unixPath ?? `127.0.0.1:${port}` };
+      scene = { client, peer, signals: [], cleanups, endpoint: unixPath ?? `127.0.0.1:${port}`, waitingProducer: false };
       const signals = scene.signals;
       void (async () => {
         for await (const message of client.messages('signal')) signals.push(message);
@@ -266,7 +286,7 @@ async function runPath(path: TestPath, pki: TestPki, options: SceneOptions = {})
       endpoint: () => scene?.endpoint,
       peerReceived: () => scene?.connection?.received(),
       peerSawFin: () => scene?.connection?.ended(),
-      inboxOpen: () => (scene ? isInboxOpen(scene.client.actor, 'inbox') : undefined),
+      inboxOpen: () => (scene ? producerMaySend(scene) : undefined),
     }),
     states: {
       // Each terminal state sends exactly one producerFinished on signal; failed carries a reason.
@@ -355,4 +375,77 @@ describe('TCPClient model with allowHalfOpen', () => {
       await pkiReady,
       { allowHalfOpen: true },
     ));
+});
+
+// Besides the walk, two things no walk step can cause. The machine alone (kamaelia-xstate/machines),
+// before TCPClient provides its I/O: importing it opens nothing, and each stand-in says what
+// provides it (a clear error naming the problem). And a CSA that throws (a bug; the walk stops at
+// a machine that throws): the client must not hang on it.
+describe('tcpClientMachine without its I/O', () => {
+  const input = {
+    host: '127.0.0.1',
+    port: 1,
+    connectTimeoutMs: 1000,
+    secure: false,
+    tls: undefined,
+    delayMs: 0,
+    closeTimeoutMs: CLOSE_MS,
+    handshakeTimeoutMs: HANDSHAKE_MS,
+    pendingHighWaterMark: 4,
+  };
+  it('ends with producerFinished saying its connector comes with TCPClient()', async () => {
+    const actor = createActor(tcpClientMachine, { input });
+    const signals: unknown[] = [];
+    actor.on('signal', (event) => void signals.push(event.data));
+    actor.start();
+    await new Promise<void>((resolve) => actor.subscribe({ complete: resolve }));
+    expect(signals).toEqual([
+      expect.objectContaining({ kind: 'producerFinished', reason: { code: 'ECOMPONENT', message: 'tcpClientMachine needs its connector actor: use TCPClient()' } }),
+    ]);
+  });
+  const connects = fromCallback(({ sendBack }) => sendBack({ type: 'connect.ok', socket: new Opaque({}, 'socket') }));
+  const noop = (): void => undefined;
+  const provided = { deliverToCsa: noop, wireCsa: noop, closeInboxGate: noop, reopenInboxGate: noop };
+  for (const action of Object.keys(provided) as (keyof typeof provided)[]) {
+    it(`stops with an error naming its ${action} action`, async () => {
+      const actions: Partial<typeof provided> = { ...provided };
+      delete actions[action];
+      // (Stand-ins of another type than the real actors: cast, as the walk's stubs are.)
+      const machine = (tcpClientMachine as unknown as AnyStateMachine).provide({ actors: { connector: connects, csa: fromCallback(noop) }, actions } as never);
+      const actor = createActor(machine, { input });
+      const failed = new Promise<unknown>((resolve) => actor.subscribe({ error: resolve }));
+      actor.start();
+      // 4 bytes reach pendingHighWaterMark (closeInboxGate); a queued makessl is delivered once connected (deliverToCsa).
+      actor.send({ type: 'inbox', data: 'data' });
+      actor.send({ type: 'makessl', data: 'go' });
+      expect(String(await failed)).toContain(`tcpClientMachine needs its ${action} action: use TCPClient()`);
+    });
+  }
+});
+
+describe('TCPClient with a CSA that throws', () => {
+  it('ends with producerFinished carrying its error, and lets go of the connection', async () => {
+    const peer = await scriptedPeer();
+    try {
+      const client = run(TCPClient('127.0.0.1', peer.port, { closeTimeout: CLOSE_MS }));
+      const connection = await peer.connection();
+      const deadline = Date.now() + 2000;
+      while (client.actor.getSnapshot().value !== 'open' && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      const csa = (client.actor.getSnapshot() as unknown as { children: Record<string, AnyActorRef | undefined> }).children.csa!;
+      // An event its binding could send, whose reading throws: the CSA machine fails with that error.
+      csa.send({
+        type: 'socket.progress',
+        bytesOut: 0,
+        get bytesIn(): number {
+          throw Object.assign(new Error('the CSA threw (a test)'), { code: 'ECSABUG' });
+        },
+      } as never);
+      expect(await client.next('signal', { timeoutMs: 2000 })).toEqual(expect.objectContaining({ kind: 'producerFinished', source: 'TCPClient', reason: expect.objectContaining({ code: 'ECSABUG' }) }));
+      expect(await client.done).toEqual(expect.objectContaining({ status: 'error', reason: expect.objectContaining({ code: 'ECSABUG' }) }));
+      // It lets go of the connection: the peer sees it end.
+      await connection.whenEnded(2000);
+    } finally {
+      await peer.close();
+    }
+  });
 });
