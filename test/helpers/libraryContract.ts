@@ -95,6 +95,8 @@ export interface ClientContractOptions {
   readonly pendingHighWaterMark: number;
   /** The client's allowHalfOpen: without it the server's FIN ends the client. */
   readonly allowHalfOpen: boolean;
+  /** The client's `secure`: TLS from the start. */
+  readonly secure: boolean;
   /** The code of the error a connector that throws (the `connector fails` step) throws. */
   readonly connectorErrorCode: string;
   /** Where the client connects, as its context should show it (`host:port` or the Unix socket's path). */
@@ -219,10 +221,17 @@ export function tcpClientContract(options: ClientContractOptions): Contract {
       },
       // Its counts are the connection's: what it wrote, and nothing read (the peer never writes here).
       finalByteCounts: (args) => {
-        if (!isRealDone(args) || connectedAt(args) < 0 || tlsStarted(args)) return;
+        if (!isRealDone(args) || connectedAt(args) < 0 || tlsStarted(args) || options.secure) return;
         const { bytesIn, bytesOut } = contextOf(args);
         const expected = sent(args).length;
         check(bytesIn === 0 && bytesOut === expected, `TCPClient ended counting ${String(bytesIn)} bytes in, ${String(bytesOut)} out; it wrote ${expected} and read none`);
+      },
+      // Its connection is secure from the start with `secure`, after a completed makessl otherwise (the inspector shows it).
+      connectionSecure: (args) => {
+        if (connectedAt(args) < 0 || isRealDone(args)) return;
+        const csa = (args.real?.getSnapshot() as { children?: Record<string, { getSnapshot(): { context?: { secure?: unknown } } } | undefined> } | undefined)?.children?.csa;
+        const expected = options.secure || tlsCompleted(args);
+        check(csa?.getSnapshot().context?.secure === expected, `TCPClient's connection should say it is ${expected ? '' : 'not '}secure: ${show(csa?.getSnapshot().context?.secure)}`);
       },
       // As the inspector shows it (JSON): where it connects, and each opaque part by a name.
       contextShown: (args) => {

@@ -61,7 +61,14 @@ const INBOX_SAMPLES = [
 ];
 const isDataSample = (step: TestStep): boolean => Buffer.isBuffer(step.event.data);
 
-function clientModel(allowHalfOpen: boolean): TestModel {
+/** The client's options a model walks with (the real client of its paths gets the same). */
+interface ModelOptions {
+  readonly allowHalfOpen?: boolean;
+  /** TLS from the start (`secure: true`). */
+  readonly secure?: boolean;
+}
+
+function clientModel({ allowHalfOpen = false, secure = false }: ModelOptions = {}): TestModel {
   return createTestModel(tcpClientMachine, {
     // A few dozen states: a machine change that makes many more fails at once (and mutation runs stay short).
     maxStates: 60,
@@ -69,7 +76,7 @@ function clientModel(allowHalfOpen: boolean): TestModel {
       host: '127.0.0.1',
       port: 1,
       connectTimeoutMs: 5000,
-      secure: false,
+      secure,
       tls: undefined,
       delayMs: DELAY_MS,
       closeTimeoutMs: CLOSE_MS,
@@ -80,14 +87,16 @@ function clientModel(allowHalfOpen: boolean): TestModel {
     events: () => INBOX_SAMPLES,
     // (What the socket binding can report when - a clean close only after our flush, secure only
     // during an upgrade - is the library's model of it, built in.) Data flows only on a plain, open
-    // connection here: the peer reads plain bytes. makessl while open only on a plain connection
-    // (on a TLS one the binding refuses it, with a badMessage the walk's binding does not send).
+    // connection here (or one TLS from the start): the peer reads plain bytes (or decrypts them all).
+    // makessl while open only on a plain connection (on a TLS one the binding refuses it, with a
+    // badMessage the walk's binding does not send).
     filter: (step, from) => {
       const at = value(from);
       const csa = csaOf(from);
       const beforeConnection = at === '"delaying"' || at === '"connecting"';
-      const plainConnected = at === '"open"' && JSON.stringify(csa?.value) === '"connected"' && csa?.context?.secure !== true;
-      if (step.name === 'inbox') return beforeConnection || (plainConnected && isDataSample(step));
+      const connected = at === '"open"' && JSON.stringify(csa?.value) === '"connected"';
+      const plainConnected = connected && csa?.context?.secure !== true;
+      if (step.name === 'inbox') return beforeConnection || ((plainConnected || (connected && secure)) && isDataSample(step));
       if (step.name === 'makessl') return beforeConnection || plainConnected;
       if (step.name === 'socket.progress') return plainConnected;
       return true;
@@ -95,7 +104,7 @@ function clientModel(allowHalfOpen: boolean): TestModel {
   });
 }
 
-const model = clientModel(false);
+const model = clientModel();
 
 interface Scene {
   client: ReturnType<typeof run<object, { outbox: Buffer; signal: SignalMessage; sslready: unknown }>> & { send(box: string, message: unknown): void };
@@ -132,6 +141,8 @@ interface SceneOptions {
   /** Connect through a Unix domain socket (TCPClient's `path`) relayed to the scripted peer. */
   readonly unix?: boolean;
   readonly allowHalfOpen?: boolean;
+  /** TLS from the start (`secure: true`): the peer answers the ClientHello as it accepts. */
+  readonly secure?: boolean;
 }
 
 let scene: Scene | undefined;
@@ -211,6 +222,7 @@ async function runPath(path: TestPath, pki: TestPki, options: SceneOptions = {})
         tls: { ca: pki.ca, servername: 'localhost' },
         ...(unixPath !== undefined ? { path: unixPath } : {}),
         ...(options.allowHalfOpen ? { allowHalfOpen: true } : {}),
+        ...(options.secure ? { secure: true } : {}),
       });
       if (names.includes('xstate.error.actor.connector')) {
         const broken = fromCallback(() => {
@@ -227,7 +239,11 @@ async function runPath(path: TestPath, pki: TestPki, options: SceneOptions = {})
       return client;
     },
     events: {
-      'connect.ok': async () => void (await connection()),
+      'connect.ok': async () => {
+        const peerSide = await connection();
+        // TLS from the start: the client is connected once the handshake is done.
+        if (options.secure) await peerSide.startTls({ isServer: true, key: pki.server.key, cert: pki.server.cert });
+      },
       'connect.failed': () => undefined,
       // The client's connector throws as soon as it starts.
       'xstate.error.actor.connector': () => undefined,
@@ -282,6 +298,7 @@ async function runPath(path: TestPath, pki: TestPki, options: SceneOptions = {})
       handshakeTimeoutMs: HANDSHAKE_MS,
       pendingHighWaterMark: HIGH_WATER_MARK,
       allowHalfOpen: options.allowHalfOpen === true,
+      secure: options.secure === true,
       connectorErrorCode: CONNECTOR_BUG.code,
       endpoint: () => scene?.endpoint,
       peerReceived: () => scene?.connection?.received(),
@@ -366,7 +383,7 @@ describe('TCPClient model over a Unix domain socket', () => {
 });
 
 // allowHalfOpen: the server's FIN leaves our write side open until our producer finishes.
-const halfOpen = clientModel(true);
+const halfOpen = clientModel({ allowHalfOpen: true });
 describe('TCPClient model with allowHalfOpen', () => {
   const over = (steps: readonly string[]): TestPath => halfOpen.getPathsFromEvents(steps.map((type) => ({ type })))[0]!;
   it("after the server's FIN, data still reaches it until our producerFinished", async () =>
@@ -448,4 +465,16 @@ describe('TCPClient with a CSA that throws', () => {
       await peer.close();
     }
   });
+});
+
+// TLS from the start (`secure: true`): the connection is secure from its first byte.
+const secureModel = clientModel({ secure: true });
+describe('TCPClient model with TLS from the start', () => {
+  const over = (steps: readonly string[]): TestPath => secureModel.getPathsFromEvents(steps.map((type) => ({ type })))[0]!;
+  it('data queued and sent while open reaches the peer encrypted, then producerFinished closes', async () =>
+    runPath(
+      over(['inbox "data"', 'after connectDelay', 'connector sends connect.ok', 'inbox "data"', 'control (producerFinished)', 'csa/socket sends socket.peerEnded']),
+      await pkiReady,
+      { secure: true },
+    ));
 });
