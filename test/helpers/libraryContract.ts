@@ -105,6 +105,8 @@ export interface ClientContractOptions {
   readonly peerReceived: () => Uint8Array | undefined;
   /** Whether the peer has seen our FIN (undefined when there is no peer). */
   readonly peerSawFin: () => boolean | undefined;
+  /** Whether the client's connection (its CSA) is still linked to the client's boxes (undefined before it has one). */
+  readonly connectionLinked: () => boolean | undefined;
   /** Whether a producer outside the graph may send to the client's inbox now (its gate open, and a producer that waited on it woken). */
   readonly inboxOpen: () => boolean | undefined;
 }
@@ -225,6 +227,11 @@ export function tcpClientContract(options: ClientContractOptions): Contract {
         const { bytesIn, bytesOut } = contextOf(args);
         const expected = sent(args).length;
         check(bytesIn === 0 && bytesOut === expected, `TCPClient ended counting ${String(bytesIn)} bytes in, ${String(bytesOut)} out; it wrote ${expected} and read none`);
+      },
+      // Once ended, it lets go of its connection: nothing links the ended CSA to the client (memory).
+      connectionReleased: (args) => {
+        if (!isRealDone(args) || connectedAt(args) < 0) return;
+        check(options.connectionLinked() === false, 'TCPClient ended with its ended connection still linked to its boxes');
       },
       // Its connection is secure from the start with `secure`, after a completed makessl otherwise (the inspector shows it).
       connectionSecure: (args) => {

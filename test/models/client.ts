@@ -28,7 +28,7 @@ import { createActor, fromCallback, type AnyActorRef, type AnyStateMachine } fro
 import { TCPClient, run, type SignalMessage } from 'kamaelia-xstate';
 import { Opaque, tcpClientMachine } from 'kamaelia-xstate/machines';
 import { createTestModel, scriptedPeer, type LoopbackConnection, type ScriptedPeer, type TestModel, type TestPath, type TestStep } from 'kamaelia-xstate/testing';
-import { isInboxOpen, whenInboxOpen } from '../../src/kernel/routing.js';
+import { isInboxOpen, isOutboxLinked, whenInboxOpen } from '../../src/kernel/routing.js';
 import { testPki, type TestPki } from '../helpers/certs.js';
 import { tcpClientContract } from '../helpers/libraryContract.js';
 import { describeModelPaths, type Scenarios } from '../helpers/modelSuites.js';
@@ -118,6 +118,8 @@ interface Scene {
   endpoint: string;
   /** A producer outside the graph waits for the client's inbox gate (registered when it found it closed). */
   waitingProducer: boolean;
+  /** The client's CSA, once it had one. */
+  csa?: AnyActorRef;
 }
 
 /**
@@ -232,6 +234,11 @@ async function runPath(path: TestPath, pki: TestPki, options: SceneOptions = {})
       }
       const client = run(definition) as unknown as Scene['client'];
       scene = { client, peer, signals: [], cleanups, endpoint: unixPath ?? `127.0.0.1:${port}`, waitingProducer: false };
+      const current = scene;
+      client.actor.subscribe((snapshot) => {
+        const csa = (snapshot as unknown as { children: Record<string, AnyActorRef | undefined> }).children.csa;
+        if (csa) current.csa = csa;
+      });
       const signals = scene.signals;
       void (async () => {
         for await (const message of client.messages('signal')) signals.push(message);
@@ -304,6 +311,7 @@ async function runPath(path: TestPath, pki: TestPki, options: SceneOptions = {})
       peerReceived: () => scene?.connection?.received(),
       peerSawFin: () => scene?.connection?.ended(),
       inboxOpen: () => (scene ? producerMaySend(scene) : undefined),
+      connectionLinked: () => (scene?.csa ? isOutboxLinked(scene.csa, 'outbox') || isOutboxLinked(scene.csa, 'sslready') : undefined),
     }),
     states: {
       // Each terminal state sends exactly one producerFinished on signal; failed carries a reason.
