@@ -248,8 +248,9 @@ async function runPath(path: TestPath, pki: TestPki, options: SceneOptions = {})
     events: {
       'connect.ok': async () => {
         const peerSide = await connection();
-        // TLS from the start: the client is connected once the handshake is done.
-        if (options.secure) await peerSide.startTls({ isServer: true, key: pki.server.key, cert: pki.server.cert });
+        // TLS from the start: the client is connected once the handshake is done. Nothing before
+        // its ClientHello is plain (which may have arrived already).
+        if (options.secure) await peerSide.startTls({ isServer: true, key: pki.server.key, cert: pki.server.cert }, 0);
       },
       'connect.failed': () => undefined,
       // The client's connector throws as soon as it starts.
