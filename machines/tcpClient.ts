@@ -135,8 +135,9 @@ export const tcpClientMachine = setup({
     connectDelay: ({ context }) => context.delayMs,
   },
   guards: {
-    isProducerFinished: ({ event }) => event.type === 'control' && isProducerFinished(event.data),
-    isShutdownMicroprocess: ({ event }) => event.type === 'control' && isShutdownMicroprocess(event.data),
+    // Used only on control transitions.
+    isProducerFinished: ({ event }) => isProducerFinished((event as { data?: unknown }).data),
+    isShutdownMicroprocess: ({ event }) => isShutdownMicroprocess((event as { data?: unknown }).data),
     // A reason that is only what our producer finished with (the close was graceful) is not a failure.
     // (The CSA's output has producerReason only when it is its reason, so no reason is never a failure.)
     csaFailed: ({ event }) => {

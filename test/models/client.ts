@@ -468,8 +468,9 @@ describe('TCPClient with a CSA that throws', () => {
       } as never);
       expect(await client.next('signal', { timeoutMs: 2000 })).toEqual(expect.objectContaining({ kind: 'producerFinished', source: 'TCPClient', reason: expect.objectContaining({ code: 'ECSABUG' }) }));
       expect(await client.done).toEqual(expect.objectContaining({ status: 'error', reason: expect.objectContaining({ code: 'ECSABUG' }) }));
-      // It lets go of the connection: the peer sees it end.
+      // It lets go of the connection: the peer sees it end, and nothing links the CSA to the client.
       await connection.whenEnded(2000);
+      expect(isOutboxLinked(csa, 'outbox') || isOutboxLinked(csa, 'sslready')).toBe(false);
     } finally {
       await peer.close();
     }
