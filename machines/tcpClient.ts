@@ -44,7 +44,7 @@ export interface TcpClientInput extends ConnectRequest {
   readonly delayMs: number;
   readonly closeTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
-  /** Queued bytes above this close TCPClient's inbox gate until the connection is up. */
+  /** Queued bytes reaching this close TCPClient's inbox gate until the connection is up. */
   readonly pendingHighWaterMark: number;
   /** Keep our write side open after the server's FIN (node:net's allowHalfOpen). Absent means false. */
   readonly allowHalfOpen?: boolean;
@@ -102,17 +102,13 @@ export interface TcpClientContext {
   readonly reason: Reason | undefined;
 }
 
-function byteLength(data: Uint8Array | string): number {
-  return typeof data === 'string' ? Buffer.byteLength(data) : data.byteLength;
-}
-
 /**
  * Before the connection exists: data and makessl are queued in order, producerFinished is kept for
  * later, shutdownMicroprocess ends at once (counting what was queued as unsent).
  */
 const beforeConnection = {
   inbox: { actions: 'queue' },
-  makessl: { actions: 'queue' },
+  makessl: { actions: 'queueMakessl' },
   control: [
     { guard: 'isShutdownMicroprocess', target: 'closed', actions: 'abandonPending' },
     { guard: 'isProducerFinished', actions: 'rememberCloseRequest' },
@@ -139,10 +135,15 @@ export const tcpClientMachine = setup({
     connectDelay: ({ context }) => context.delayMs,
   },
   guards: {
-    isProducerFinished: ({ event }) => event.type === 'control' && isProducerFinished(event.data),
-    isShutdownMicroprocess: ({ event }) => event.type === 'control' && isShutdownMicroprocess(event.data),
+    // Used only on control transitions.
+    isProducerFinished: ({ event }) => isProducerFinished((event as { data?: unknown }).data),
+    isShutdownMicroprocess: ({ event }) => isShutdownMicroprocess((event as { data?: unknown }).data),
     // A reason that is only what our producer finished with (the close was graceful) is not a failure.
-    csaFailed: ({ event }) => event.type === 'xstate.done.actor.csa' && event.output.reason !== undefined && event.output.reason !== event.output.producerReason,
+    // (The CSA's output has producerReason only when it is its reason, so no reason is never a failure.)
+    csaFailed: ({ event }) => {
+      const output = (event as Extract<TcpClientEvent, { type: 'xstate.done.actor.csa' }>).output;
+      return output.reason !== output.producerReason;
+    },
   },
   actions: {
     /** A control message that is neither kind of shutdown (or cannot even be read): reported, dropped. */
@@ -153,15 +154,14 @@ export const tcpClientMachine = setup({
         reason('EBADMESSAGE', `TCPClient: control takes producerFinished or shutdownMicroprocess, got ${describeValue((event as { data?: unknown }).data)}; dropped`),
       ),
     })),
-    /** Queues a message that arrived before the connection exists; closes the gate when too much waits. */
+    /** Queues makessl before the connection exists: TLS starts once what came before it is written. */
+    queueMakessl: ({ context }) => {
+      context.pending.value.items.push(MAKESSL);
+    },
+    /** Queues inbox data that arrived before the connection exists; closes the gate when too much waits. */
     queue: enqueueActions(({ context, event, enqueue }) => {
       const pending = context.pending.value;
-      if (event.type === 'makessl') {
-        pending.items.push(MAKESSL);
-        return;
-      }
-      if (event.type !== 'inbox') return;
-      const data = event.data;
+      const data = (event as { data?: unknown }).data;
       if (!isBytes(data)) {
         enqueue(
           emit({
@@ -172,22 +172,22 @@ export const tcpClientMachine = setup({
         return;
       }
       pending.items.push(data);
-      pending.bytes += byteLength(data);
+      // Buffer.byteLength takes a string (UTF-8) or any Uint8Array.
+      pending.bytes += Buffer.byteLength(data);
       if (pending.bytes >= context.pendingHighWaterMark) enqueue('closeInboxGate');
     }),
+    // Only on a producerFinished (the guard): the first one is the one acted on.
     rememberCloseRequest: ({ context, event }) => {
-      if (event.type === 'control' && isProducerFinished(event.data)) context.pending.value.closeRequest ??= event.data;
+      context.pending.value.closeRequest ??= (event as { data: ControlMessage }).data;
     },
-    /** Wires the freshly spawned CSA in, then hands it what was queued, in order. */
+    /**
+     * Wires the freshly spawned CSA in, then hands it what was queued from the first makessl on, in
+     * order (what came before it went as the CSA's initial writes).
+     */
     attachCsa: enqueueActions(({ context, enqueue }) => {
-      if (!context.csa) return;
       enqueue('wireCsa');
       const pending = context.pending.value;
-      const firstMakessl = pending.items.indexOf(MAKESSL);
-      const rest = firstMakessl < 0 ? [] : pending.items.slice(firstMakessl);
-      pending.items.length = 0;
-      pending.bytes = 0;
-      for (const item of rest) {
+      for (const item of pending.items.splice(0)) {
         if (item === MAKESSL) enqueue({ type: 'deliverToCsa', params: { box: 'makessl', data: 'makessl (queued before the connection)' } });
         else enqueue({ type: 'deliverToCsa', params: { box: 'inbox', data: item } });
       }
@@ -210,19 +210,14 @@ export const tcpClientMachine = setup({
     detachCsa: ({ context }) => {
       for (const undo of context.csaLinks.value.splice(0)) undo();
     },
-    forwardControl: enqueueActions(({ context, event, enqueue }) => {
-      if (event.type === 'control' && context.csa) enqueue({ type: 'deliverToCsa', params: { box: 'control', data: event.data } });
+    // These run only on their own event (control in open; the CSA's snapshot; the CSA's end).
+    mirrorBytes: assign(({ event }) => {
+      const { bytesIn, bytesOut } = (event as Extract<TcpClientEvent, { type: 'xstate.snapshot.csa' }>).snapshot.context;
+      return { bytesIn, bytesOut };
     }),
-    mirrorBytes: assign(({ event, context }) =>
-      event.type === 'xstate.snapshot.csa'
-        ? { bytesIn: event.snapshot.context.bytesIn, bytesOut: event.snapshot.context.bytesOut }
-        : { bytesIn: context.bytesIn, bytesOut: context.bytesOut },
-    ),
-    takeCsaOutput: assign({
-      bytesIn: ({ event, context }) => (event.type === 'xstate.done.actor.csa' ? event.output.bytesIn : context.bytesIn),
-      bytesOut: ({ event, context }) => (event.type === 'xstate.done.actor.csa' ? event.output.bytesOut : context.bytesOut),
-      unsentBytes: ({ event, context }) => (event.type === 'xstate.done.actor.csa' ? event.output.unsentBytes : context.unsentBytes),
-      reason: ({ event, context }) => (event.type === 'xstate.done.actor.csa' ? event.output.reason : context.reason),
+    takeCsaOutput: assign(({ event }) => {
+      const { bytesIn, bytesOut, unsentBytes, reason } = (event as Extract<TcpClientEvent, { type: 'xstate.done.actor.csa' }>).output;
+      return { bytesIn, bytesOut, unsentBytes, reason };
     }),
     abandonPending: assign(({ context }) => ({ unsentBytes: context.unsentBytes + context.pending.value.bytes })),
   },
@@ -237,7 +232,8 @@ export const tcpClientMachine = setup({
         secure: input.secure,
         tls: input.tls,
         lookup: input.lookup,
-        ...(input.path !== undefined ? { path: input.path } : {}),
+        // The connector takes an undefined path as none.
+        path: input.path,
       },
       input.path ?? `${input.host}:${input.port}`,
     ),
@@ -289,8 +285,7 @@ export const tcpClientMachine = setup({
                 id: 0,
                 allowHalfOpen: context.allowHalfOpen,
               };
-              if (firstMakessl < 0) pending.items.length = 0;
-              else pending.items.splice(0, firstMakessl);
+              pending.items.splice(0, before.length);
               return spawn('csa', { id: 'csa', input, syncSnapshot: true });
             },
           }),
@@ -309,7 +304,7 @@ export const tcpClientMachine = setup({
         // Passthroughs normally carry these to the CSA; a direct send lands here.
         inbox: { actions: { type: 'deliverToCsa', params: ({ event }) => ({ box: 'inbox', data: event.data }) } },
         makessl: { actions: { type: 'deliverToCsa', params: ({ event }) => ({ box: 'makessl', data: event.data }) } },
-        control: { actions: 'forwardControl' },
+        control: { actions: { type: 'deliverToCsa', params: ({ event }) => ({ box: 'control', data: event.data }) } },
         // Byte counts for the inspector's client row; the CSA's states are its own.
         'xstate.snapshot.csa': { actions: 'mirrorBytes' },
         'xstate.error.actor.csa': {

@@ -37,7 +37,7 @@ export interface TCPClientOptions {
    * @defaultValue none
    */
   readonly path?: string;
-  /** Bytes queued before the connection is up above which the inbox gate closes. @defaultValue 1048576 (1 MiB) */
+  /** Bytes queued before the connection is up at which the inbox gate closes (until the connection is up). @defaultValue 1048576 (1 MiB) */
   readonly pendingHighWaterMark?: number;
   /**
    * What the server's FIN (its end of the stream) does to our side. `false`, as in node:net: what

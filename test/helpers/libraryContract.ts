@@ -96,50 +96,108 @@ function everyBadMessageReported(component: string): PathCheck {
   };
 }
 
+/** What a TCPClient sends for an inbox message: its bytes (a string as UTF-8), or undefined when it is not bytes. */
+function clientBytes(data: unknown): Buffer | undefined {
+  if (typeof data === 'string') return Buffer.from(data);
+  return data instanceof Uint8Array ? Buffer.from(data) : undefined;
+}
+
 export interface ClientContractOptions {
   readonly closeTimeoutMs: number;
   readonly handshakeTimeoutMs: number;
-  /** What the peer has received so far (bytes), or undefined when there is no peer. */
+  /** The client's pendingHighWaterMark: queued bytes reaching it close the inbox gate until connected. */
+  readonly pendingHighWaterMark: number;
+  /** The client's allowHalfOpen: without it the server's FIN ends the client. */
+  readonly allowHalfOpen: boolean;
+  /** The client's `secure`: TLS from the start. */
+  readonly secure: boolean;
+  /** The code of the error a connector that throws (the `connector fails` step) throws. */
+  readonly connectorErrorCode: string;
+  /** Where the client connects, as its context should show it (`host:port` or the Unix socket's path). */
+  readonly endpoint: () => string | undefined;
+  /** What the peer has received so far (bytes, decrypted after TLS), or undefined when there is no peer. */
   readonly peerReceived: () => Uint8Array | undefined;
+  /** Whether the peer has seen our FIN (undefined when there is no peer). */
+  readonly peerSawFin: () => boolean | undefined;
+  /** Whether the client's connection (its CSA) is still linked to the client's boxes (undefined before it has one). */
+  readonly connectionLinked: () => boolean | undefined;
+  /** Whether a producer outside the graph may send to the client's inbox now (its gate open, and a producer that waited on it woken). */
+  readonly inboxOpen: () => boolean | undefined;
 }
 
 /**
  * TCPClient: one producerFinished on signal at the end (never shutdownMicroprocess), with the error's
  * code when one ended it and none after a clean close; data queued before the connection reaches
- * the peer in order, or counts as unsentBytes when the connection never came or was abandoned.
+ * the peer first, all of it in order (what followed a makessl over TLS), or counts as unsentBytes
+ * when the connection never came or was abandoned; a producerFinished queued before the connection
+ * closes it once what was queued is written; queued bytes reaching pendingHighWaterMark close the
+ * inbox gate until the connection is up; makessl starts TLS; a refusal, a reset, a timeout, a
+ * shutdownMicroprocess and (without allowHalfOpen) the server's FIN end it promptly; garbage on
+ * inbox or control is reported; its byte counts and context (as the inspector shows it) are true.
  */
 export function tcpClientContract(options: ClientContractOptions): Contract {
+  const connectedAt = (args: PathCheckArgs): number => taken(args).findIndex((step) => step.name === 'connect.ok');
+  const isData = (step: TestStep): boolean => step.name === 'inbox' && clientBytes(step.event.data) !== undefined;
+  const isBadInbox = (step: TestStep): boolean => step.name === 'inbox' && clientBytes(step.event.data) === undefined;
+  /** Bytes queued before the connection; -1 once connected. */
   const queued = (args: PathCheckArgs): number => {
-    let bytes = 0;
-    for (const step of taken(args)) {
-      if (step.name === 'connect.ok') return -1;
-      if (step.name === 'inbox') bytes += Buffer.byteLength(step.event.data as Uint8Array);
-    }
-    return bytes;
+    if (connectedAt(args) >= 0) return -1;
+    return taken(args).filter(isData).reduce((sum, step) => sum + clientBytes(step.event.data)!.length, 0);
   };
+  /** Everything the test gave the client to send, in order (a progress step sends "ping"). */
+  const sent = (args: PathCheckArgs): Buffer =>
+    Buffer.concat(taken(args).flatMap((step) => (isData(step) ? [clientBytes(step.event.data)!] : step.name === 'socket.progress' ? [Buffer.from('ping')] : [])));
+  const tlsStarted = (args: PathCheckArgs): boolean => taken(args).some((step) => step.name === 'socket.upgrading' || step.name === 'makessl');
+  const tlsCompleted = (args: PathCheckArgs): boolean => taken(args).some((step) => step.name === 'socket.secure');
+  const producerFinishedAt = (args: PathCheckArgs): number => taken(args).findIndex((step) => controlKind(step) === 'producerFinished');
+  /** Steps after which the client must end promptly (nothing else keeps it). */
+  const endsIt = (step: TestStep, index: number, steps: readonly TestStep[]): boolean =>
+    step.name === 'connect.failed' ||
+    step.name === 'xstate.error.actor.connector' ||
+    step.name === 'socket.closed' ||
+    after(step, 'csa.handshakeTimeout') ||
+    after(step, 'csa.closeTimeout') ||
+    isAnyShutdown(step) ||
+    // The server's FIN, without allowHalfOpen or once our producer has finished too.
+    (step.name === 'socket.peerEnded' && (!options.allowHalfOpen || steps.slice(0, index).some((s) => controlKind(s) === 'producerFinished'))) ||
+    (controlKind(step) === 'producerFinished' && steps.slice(0, index).some((s) => s.name === 'socket.peerEnded'));
   const ending = (args: PathCheckArgs): Message => {
     const [end] = terminals(args);
     check(end?.kind === 'producerFinished', `TCPClient ends with producerFinished on signal, got ${show(end)}`);
     check(end!.source === 'TCPClient', `its source is TCPClient: ${show(end)}`);
     return end!;
   };
+  const received = (): Buffer => Buffer.from(options.peerReceived() ?? []);
+  const controlReports = badMessagesReported('TCPClient', 'ConnectedSocketAdapter');
   return {
     invariants: {
       oneTerminalMessage: oneTerminal(),
-      // Once open, the CSA reports them (passed out of the client's signal).
-      badMessagesReported: badMessagesReported('TCPClient', 'ConnectedSocketAdapter'),
+      // Once open, the CSA reports them (passed out of the client's signal). Garbage inbox: below.
+      badMessagesReported: (args) =>
+        controlReports({ ...args, outputs: { ...args.outputs, signal: messages(args, 'signal').filter((m) => !(m.kind === 'badMessage' && m.box === 'inbox')) } }),
+      badInboxReported: (args) => {
+        const garbage = taken(args).filter(isBadInbox).length;
+        const reports = ofKind(args, 'signal', 'badMessage').filter((m) => m.box === 'inbox');
+        check(reports.length === garbage, `${garbage} inbox message(s) that are not bytes sent, ${reports.length} badMessage report(s) for inbox on signal`);
+        for (const report of reports) {
+          const text = String(report.reason?.message);
+          check(report.reason?.code === 'EBADMESSAGE' && text.startsWith('TCPClient:') && text.includes('Object') && text.includes('dropped'), `badMessage says TCPClient dropped what came: ${show(report)}`);
+        }
+      },
       terminalKindAndReason: (args) => {
         if (!isDone(args)) return;
         const end = ending(args);
         const steps = taken(args);
-        const failure = steps.find((step) => step.name === 'connect.failed' || resetBy(step) || after(step, 'csa.handshakeTimeout'));
-        const code = failure
-          ? failure.name === 'connect.failed'
+        const failure = steps.find((step) => step.name === 'connect.failed' || step.name === 'xstate.error.actor.connector' || resetBy(step) || after(step, 'csa.handshakeTimeout'));
+        const code = !failure
+          ? undefined
+          : failure.name === 'connect.failed'
             ? 'ECONNREFUSED'
-            : resetBy(failure)
-              ? 'ECONNRESET'
-              : 'ETIMEDOUT'
-          : undefined;
+            : failure.name === 'xstate.error.actor.connector'
+              ? options.connectorErrorCode
+              : resetBy(failure)
+                ? 'ECONNRESET'
+                : 'ETIMEDOUT';
         // A close that closeTimeout cut short may carry ETIMEDOUT (issue 17 makes it always).
         if (code === undefined && steps.some((step) => after(step, 'csa.closeTimeout'))) return;
         check(end.reason?.code === code, `TCPClient's end carries ${code ?? 'no reason'}, got ${show(end.reason)}`);
@@ -154,19 +212,81 @@ export function tcpClientContract(options: ClientContractOptions): Contract {
           check(end.unsentBytes === 0, `a clean close writes everything; unsentBytes is ${String(end.unsentBytes)}`);
         }
       },
+      // A refusal, a reset, a timeout, a shutdown, the server's FIN: the client ends then, nothing holds it.
+      endsWhenItMust: async (args) => {
+        if (!taken(args).some(endsIt)) return;
+        await eventually(() => isRealDone(args), () => `TCPClient did not end after "${taken(args).find(endsIt)!.description}"`);
+      },
+      // Flow control before the connection: the queue is bounded by pendingHighWaterMark.
+      inboxGate: (args) => {
+        // (Once the delay is over, a client that will connect may already have: it runs ahead of the steps.)
+        const connects = args.path.steps.some((step) => step.name === 'connect.ok');
+        if (isRealDone(args) || connectedAt(args) >= 0 || (connects && taken(args).some((step) => after(step, 'connectDelay')))) return;
+        const bytes = queued(args);
+        const expected = bytes < options.pendingHighWaterMark;
+        check(options.inboxOpen() === expected, `with ${bytes} bytes queued (pendingHighWaterMark ${options.pendingHighWaterMark}) the inbox gate should be ${expected ? 'open' : 'closed'}`);
+      },
+      // Every byte given to it reaches the peer, in order, nothing else (what followed a makessl over TLS).
+      deliveredInOrder: async (args) => {
+        if (!isRealDone(args) || connectedAt(args) < 0 || (tlsStarted(args) && !tlsCompleted(args))) return;
+        const expected = sent(args);
+        await eventually(
+          () => received().equals(expected),
+          () => `the peer got ${JSON.stringify(received().toString('latin1'))}, the client was given ${JSON.stringify(expected.toString('latin1'))}`,
+        );
+      },
+      // Its counts are the connection's: what it wrote, and nothing read (the peer never writes here).
+      finalByteCounts: (args) => {
+        if (!isRealDone(args) || connectedAt(args) < 0 || tlsStarted(args) || options.secure) return;
+        const { bytesIn, bytesOut } = contextOf(args);
+        const expected = sent(args).length;
+        check(bytesIn === 0 && bytesOut === expected, `TCPClient ended counting ${String(bytesIn)} bytes in, ${String(bytesOut)} out; it wrote ${expected} and read none`);
+      },
+      // Once ended, it lets go of its connection: nothing links the ended CSA to the client (memory).
+      connectionReleased: (args) => {
+        if (!isRealDone(args) || connectedAt(args) < 0) return;
+        check(options.connectionLinked() === false, 'TCPClient ended with its ended connection still linked to its boxes');
+      },
+      // Its connection is secure from the start with `secure`, after a completed makessl otherwise (the inspector shows it).
+      connectionSecure: (args) => {
+        if (connectedAt(args) < 0 || isRealDone(args)) return;
+        const csa = (args.real?.getSnapshot() as { children?: Record<string, { getSnapshot(): { context?: { secure?: unknown } } } | undefined> } | undefined)?.children?.csa;
+        const expected = options.secure || tlsCompleted(args);
+        check(csa?.getSnapshot().context?.secure === expected, `TCPClient's connection should say it is ${expected ? '' : 'not '}secure: ${show(csa?.getSnapshot().context?.secure)}`);
+      },
+      // As the inspector shows it (JSON): where it connects, and each opaque part by a name.
+      contextShown: (args) => {
+        const context = (args.real?.getSnapshot() as { context?: unknown } | undefined)?.context;
+        if (context === undefined) return;
+        const json = JSON.parse(JSON.stringify(context)) as Record<string, unknown>;
+        check(json.request === options.endpoint(), `TCPClient's context shows where it connects (${String(options.endpoint())}): ${show(json.request)}`);
+        const named = ['pending', 'csaLinks', ...(connectedAt(args) >= 0 ? ['socket'] : [])];
+        for (const key of named) check(typeof json[key] === 'string' && json[key] !== '', `TCPClient's context shows its ${key} by a name: ${show(json[key])}`);
+      },
     },
     expect: {
       'connect.ok': async (args) => {
-        // What was queued before the connection is written first, in order.
-        const bytes = taken(args)
-          .filter((step) => step.name === 'inbox')
-          .map((step) => Buffer.from(step.event.data as Uint8Array).toString('latin1'))
-          .join('');
-        if (!bytes) return;
+        // What was queued before the connection is written first, in order, up to a queued makessl.
+        const steps = taken(args);
+        const makessl = steps.findIndex((step) => step.name === 'makessl');
+        const plain = Buffer.concat(steps.slice(0, makessl < 0 ? steps.length : makessl).filter(isData).map((step) => clientBytes(step.event.data)!));
         await eventually(
-          () => Buffer.from(options.peerReceived() ?? []).toString('latin1').startsWith(bytes),
-          () => `the peer got ${JSON.stringify(Buffer.from(options.peerReceived() ?? []).toString('latin1'))}, not what was queued first (${JSON.stringify(bytes)})`,
+          () => received().subarray(0, plain.length).equals(plain),
+          () => `the peer got ${JSON.stringify(received().toString('latin1'))}, not what was queued first (${JSON.stringify(plain.toString('latin1'))})`,
         );
+        // The connection takes over the queue: producers may send again.
+        await eventually(() => isRealDone(args) || options.inboxOpen() === true, () => 'the inbox gate stayed closed after the connection opened');
+        // A producerFinished queued before the connection closes it once that is written (after TLS, if makessl was queued).
+        if (producerFinishedAt(args) >= 0 && makessl < 0) await eventually(() => options.peerSawFin() === true, () => 'a producerFinished queued before the connection sent no FIN once connected');
+      },
+      'socket.secure': async (args) => {
+        if (producerFinishedAt(args) >= 0) await eventually(() => options.peerSawFin() === true, () => 'a producerFinished that waited for the TLS handshake sent no FIN after it');
+      },
+      // makessl while open starts TLS: the peer gets a ClientHello (a TLS handshake record) right after the plain bytes.
+      makessl: async (args) => {
+        if (connectedAt(args) < 0) return;
+        const plain = sent(args).length;
+        await eventually(() => received().length > plain && received()[plain] === 0x16, () => `makessl sent no ClientHello: the peer got ${JSON.stringify(received().toString('latin1'))}`);
       },
       // The client's byte counts follow its connection's (the inspector shows them).
       'socket.progress': async (args) => {
