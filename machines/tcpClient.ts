@@ -135,6 +135,8 @@ export const tcpClientMachine = setup({
     connectDelay: ({ context }) => context.delayMs,
   },
   guards: {
+    /** No delay asked for: connect at once (XState's `after` of 0 ms is a timer, at least 1 ms in node). */
+    noDelay: ({ context }) => context.delayMs === 0,
     // Used only on control transitions.
     isProducerFinished: ({ event }) => isProducerFinished((event as { data?: unknown }).data),
     isShutdownMicroprocess: ({ event }) => isShutdownMicroprocess((event as { data?: unknown }).data),
@@ -257,6 +259,7 @@ export const tcpClientMachine = setup({
   states: {
     // Kamaelia spins here and ignores control; this is a timer and control works.
     delaying: {
+      always: { guard: 'noDelay', target: 'connecting' },
       after: { connectDelay: 'connecting' },
       on: { ...beforeConnection },
     },

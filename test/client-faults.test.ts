@@ -55,7 +55,7 @@ describe('TCPClient faults', () => {
     const backlog = await fullBacklogListener();
     cleanups.push(backlog.close);
     const handle = run(TCPClient('127.0.0.1', backlog.port, { connectTimeout: 300 }));
-    expect(handle.actor.getSnapshot().value).toBe('delaying');
+    expect(handle.actor.getSnapshot().value).toBe('connecting'); // no delay: at once
     const signals = await endSignals(handle);
     expect(signals).toHaveLength(1);
     expect(signals[0]).toMatchObject({ kind: 'producerFinished', reason: { code: 'ETIMEDOUT' } });

@@ -44,7 +44,9 @@ const HIGH_WATER_MARK = 8;
 /** What a connector that throws (a bug) throws; its code ends the client. */
 const CONNECTOR_BUG = Object.assign(new Error('the connector threw (a test)'), { code: 'ECONNECTORBUG' });
 
-const EXCLUDED = ['TCPClient.open: xstate.error.actor.csa → TCPClient.failed'];
+// delaying's `always` to connecting is taken only with no delay (the walk's is DELAY_MS): the test
+// "with no delay connects at once" below checks it on the machine itself.
+const EXCLUDED = ['TCPClient.open: xstate.error.actor.csa → TCPClient.failed', 'TCPClient.delaying: always → TCPClient.connecting'];
 
 const value = (state: { value: unknown }): string => JSON.stringify(state.value);
 
@@ -414,7 +416,8 @@ describe('tcpClientMachine without its I/O', () => {
     connectTimeoutMs: 1000,
     secure: false,
     tls: undefined,
-    delayMs: 0,
+    // Messages sent right after start queue in delaying.
+    delayMs: 1,
     closeTimeoutMs: CLOSE_MS,
     handshakeTimeoutMs: HANDSHAKE_MS,
     pendingHighWaterMark: 4,
@@ -428,6 +431,16 @@ describe('tcpClientMachine without its I/O', () => {
     expect(signals).toEqual([
       expect.objectContaining({ kind: 'producerFinished', reason: { code: 'ECOMPONENT', message: 'tcpClientMachine needs its connector actor: use TCPClient()' } }),
     ]);
+  });
+  it('with no delay connects at once (no timer, however short); with one, waits in delaying', () => {
+    const connector = fromCallback(() => undefined); // never answers: the state stays put
+    const machine = (tcpClientMachine as unknown as AnyStateMachine).provide({ actors: { connector } } as never);
+    const now = createActor(machine, { input: { ...input, delayMs: 0 } }).start();
+    expect(now.getSnapshot().value).toBe('connecting');
+    now.stop();
+    const later = createActor(machine, { input: { ...input, delayMs: DELAY_MS } }).start();
+    expect(later.getSnapshot().value).toBe('delaying');
+    later.stop();
   });
   const connects = fromCallback(({ sendBack }) => sendBack({ type: 'connect.ok', socket: new Opaque({}, 'socket') }));
   const noop = (): void => undefined;
