@@ -3,18 +3,9 @@
 // bytes dropped after that are counted in unsentBytes with a reason. Real peers: python3 sockets.
 import { describe, expect } from 'vitest';
 import type { AnyActorRef } from 'xstate';
-import {
-  ConnectedServer,
-  TCPClient,
-  box,
-  defineComponent,
-  isProducerFinished,
-  producerFinished,
-  run,
-  type Listening,
-  type SignalMessage,
-} from 'kamaelia-xstate';
+import { ConnectedServer, TCPClient, producerFinished, run, type Listening } from 'kamaelia-xstate';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
+import { AnswerAfterEnd } from './server-protocols.js';
 import { itWith, spawnPeer, type ExternalPeer } from './helpers/externalPeers.js';
 import { until } from './server-helpers.js';
 
@@ -124,30 +115,9 @@ while True:
 print('ANSWER', got.decode(), 'END', flush=True)
 `;
 
-/** Collects its input; once the client's stream has ended, answers later (a timer), then ends. */
-const SlowAnswer = () =>
-  defineComponent({
-    name: 'SlowAnswer',
-    inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
-    outboxes: { outbox: box<string>(), signal: box<SignalMessage>() },
-    body: ({ on, send, finish }) => {
-      let question = '';
-      let timer: NodeJS.Timeout | undefined;
-      on('inbox', (data) => (question += Buffer.from(data).toString()));
-      on('control', (message) => {
-        if (!isProducerFinished(message) || timer) return;
-        timer = setTimeout(() => {
-          send('outbox', `answer to ${question}`);
-          finish();
-        }, 100);
-      });
-      return () => clearTimeout(timer);
-    },
-  });
-
 describe('server side: a handler answering asynchronously after the client half-closed', () => {
   it('the client reads the whole answer, then EOF', async () => {
-    const server = run(ConnectedServer({ host: '127.0.0.1', protocol: () => SlowAnswer() }));
+    const server = run(ConnectedServer({ host: '127.0.0.1', protocol: () => AnswerAfterEnd() }));
     cleanups.push(() => server.stop());
     const { port } = (await server.next('listening', { timeoutMs: 5000 })) as Listening;
     const client = await spawnPeer('python3', ['-c', HALF_CLOSING_CLIENT, String(port)], /ANSWER ([\s\S]*?) END/);

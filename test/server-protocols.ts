@@ -2,6 +2,7 @@
 import {
   box,
   defineComponent,
+  isProducerFinished,
   isShutdownRequest,
   producerFinished,
   serverShutdown,
@@ -111,4 +112,28 @@ export const Deaf = () =>
     inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
     outboxes: { outbox: box<Uint8Array>(), signal: box<SignalMessage>() },
     body: () => {},
+  });
+
+/**
+ * Collects its input; once the client's stream has ended (producerFinished on control), answers
+ * `answer to <input>` after `delayMs` (a timer, so the answer comes after the client's FIN), then ends.
+ */
+export const AnswerAfterEnd = (delayMs = 100) =>
+  defineComponent({
+    name: 'AnswerAfterEnd',
+    inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
+    outboxes: { outbox: box<string>(), signal: box<SignalMessage>() },
+    body: ({ on, send, finish }) => {
+      let question = '';
+      let timer: NodeJS.Timeout | undefined;
+      on('inbox', (data) => (question += Buffer.from(data).toString()));
+      on('control', (message) => {
+        if (!isProducerFinished(message) || timer) return;
+        timer = setTimeout(() => {
+          send('outbox', `answer to ${question}`);
+          finish();
+        }, delayMs);
+      });
+      return () => clearTimeout(timer);
+    },
   });

@@ -3,7 +3,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectedServer, EchoProtocol, box, defineComponent, isProducerFinished, run, serverStats, type AnyComponent, type Listening, type RunHandle, type SignalMessage } from 'kamaelia-xstate';
+import { ConnectedServer, EchoProtocol, run, serverStats, type AnyComponent, type Listening, type RunHandle } from 'kamaelia-xstate';
+import { AnswerAfterEnd } from './server-protocols.js';
 import { closed, connect, readBytes, testCertificates, tlsConnect, until, type TestCertificates } from './server-helpers.js';
 import { StartTlsProtocol as StartTlsEcho } from '../examples/startTlsServer.js';
 
@@ -53,27 +54,6 @@ async function refused(port: number, options: tls.ConnectionOptions): Promise<vo
   });
   expect(outcome).not.toBe('served');
 }
-
-/** Collects its input; once the client's stream has ended, answers after a timer, then ends. */
-const AnswerAfterEnd = () =>
-  defineComponent({
-    name: 'AnswerAfterEnd',
-    inboxes: { inbox: box<Uint8Array>(), control: box<SignalMessage>() },
-    outboxes: { outbox: box<string>(), signal: box<SignalMessage>() },
-    body: ({ on, send, finish }) => {
-      let question = '';
-      let timer: NodeJS.Timeout | undefined;
-      on('inbox', (data) => (question += Buffer.from(data).toString()));
-      on('control', (message) => {
-        if (!isProducerFinished(message) || timer) return;
-        timer = setTimeout(() => {
-          send('outbox', `answer to ${question}`);
-          finish();
-        }, 50);
-      });
-      return () => clearTimeout(timer);
-    },
-  });
 
 describe('ConnectedServer with TLS', () => {
   it('implicit TLS: echoes to a client that verifies the server certificate', async () => {
@@ -139,7 +119,7 @@ describe('ConnectedServer with TLS', () => {
     const { port } = await start(
       ConnectedServer({
         host: '127.0.0.1',
-        protocol: () => AnswerAfterEnd(),
+        protocol: () => AnswerAfterEnd(50),
         tls: { secure: true, key: certs.serverKey, cert: certs.serverCert },
       }),
     );
