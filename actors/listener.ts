@@ -59,7 +59,8 @@ export const listenerLogic = fromCallback<ListenerEvent | ListenerOperation | Ev
   };
   const idle = input.idleTimeout !== undefined ? new IdleTimeouts(input.idleTimeout, input.closeTimeout) : undefined;
   const connections = new AcceptedConnections(self, parentOf(self) ?? self, input, counts, report, countedDown, idle);
-  const handshakes = tlsServer ? new TlsHandshakes(counts, countedDown) : undefined;
+  // Its close listener runs before the observer's, so a client gone without a byte is not reported there.
+  const handshakes = tlsServer ? new TlsHandshakes(counts, countedDown, (raw) => observer?.handshakeDropped(raw)) : undefined;
 
   if (tlsServer && handshakes) {
     tlsServer.on('secureConnection', (secured: tls.TLSSocket) => {
@@ -73,9 +74,17 @@ export const listenerLogic = fromCallback<ListenerEvent | ListenerOperation | Ev
     tlsServer.on('tlsClientError', (error: Error, secured: tls.TLSSocket) => {
       handshakes.fail(secured);
       secured.destroy(); // with a tlsClientError listener Node leaves closing the socket to us
+      const raw = rawSocketOf(secured);
+      // The client gone before sending a byte (a port probe, a load balancer's plain TCP check): no
+      // handshake began, so none failed; dropped uncounted, as the PROXY gate drops such sockets. A
+      // client that stays silent is still counted, at handshakeTimeout; one our shutdown closed too.
+      if (raw.bytesRead === 0 && (error as NodeJS.ErrnoException).code === 'ECONNRESET' && !handshakes.closedByServer(raw)) {
+        observer?.handshakeDropped(raw);
+        return;
+      }
       const why = reasonFromError(error, 'ETLS');
       report({ type: 'listener.handshakeFailed', reason: why });
-      observer?.handshakeFailed(rawSocketOf(secured), why);
+      observer?.handshakeFailed(raw, why);
     });
   }
   const gate = input.gate

@@ -21,6 +21,8 @@ export interface ListenerObserver {
   handshakeDone(raw: net.Socket | undefined, secured: net.Socket): void;
   /** Implicit TLS: the handshake of `raw` failed or timed out. */
   handshakeFailed(raw: net.Socket | undefined, why: Reason): void;
+  /** Implicit TLS: `raw` went before sending a byte (no handshake began): reported nowhere. */
+  handshakeDropped(raw: net.Socket): void;
   /** The listener has stopped for good (the server ended). */
   serverClosed(): void;
 }

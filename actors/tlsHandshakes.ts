@@ -25,6 +25,8 @@ export function rawSocketOf(secured: tls.TLSSocket): net.Socket {
 export class TlsHandshakes {
   /** Raw socket in its handshake → what the gate learnt of it (null: no gate). */
   private readonly pending = new Map<net.Socket, GatedPeer | null>();
+  /** Raw sockets closeAll closed mid-handshake (only at a shutdown, so a set costs nothing before). */
+  private readonly closedHere = new WeakSet<net.Socket>();
   /** One 'close' listener for every raw socket (a closure per connection costs memory). */
   private readonly onRawClose: (this: net.Socket) => void;
 
@@ -32,9 +34,13 @@ export class TlsHandshakes {
     private readonly counts: ConnectionCounts,
     /** Called when a handshake that ended on its own took `open` down (the listener may be drained). */
     private readonly countedDown: () => void,
+    /** Told first when a client closes before sending a byte (no handshake began: see listener.ts). */
+    private readonly silentlyGone: (raw: net.Socket) => void = () => {},
   ) {
     const closed = (raw: net.Socket): void => {
-      if (this.forget(raw)) this.countedDown();
+      if (!this.forget(raw)) return;
+      if (raw.bytesRead === 0 && !this.closedHere.has(raw)) this.silentlyGone(raw);
+      this.countedDown();
     };
     this.onRawClose = function (this: net.Socket) {
       closed(this);
@@ -64,10 +70,16 @@ export class TlsHandshakes {
     if (this.forget(rawSocketOf(secured))) this.countedDown();
   }
 
+  /** Whether closeAll closed `raw` (its handshake's error is ours, not the client's). */
+  closedByServer(raw: net.Socket): boolean {
+    return this.closedHere.has(raw);
+  }
+
   /** Closes every connection still in its handshake (the caller checks for a drain once). */
   closeAll(): void {
     for (const raw of this.pending.keys()) {
       this.counts.open--;
+      this.closedHere.add(raw);
       raw.destroy(); // its 'close' finds it forgotten
     }
     this.pending.clear();

@@ -39,7 +39,11 @@ export interface TcpServerStats {
   readonly accepted: number;
   /** Connections turned away because maxConnections was reached. */
   readonly refused: number;
-  /** TLS handshakes that failed or timed out (implicit TLS). */
+  /**
+   * TLS handshakes that failed or timed out (implicit TLS). A client that closes or resets before
+   * sending a byte (a port probe, a load balancer's plain TCP check) began none and is not counted;
+   * one that stays silent is, at handshakeTimeout.
+   */
   readonly handshakeFailures: number;
   readonly lastHandshakeFailure: Reason | undefined;
   /**

@@ -5,7 +5,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import net from 'node:net';
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
-import { ConnectedServer, DIAGNOSTICS_CHANNELS, EchoProtocol, run, serverShutdown, TCPServer, type ConnectionCloseMessage, type DiagnosticsChannelName } from 'kamaelia-xstate';
+import { ConnectedServer, DIAGNOSTICS_CHANNELS, EchoProtocol, run, serverShutdown, serverStats, TCPServer, type ConnectionCloseMessage, type DiagnosticsChannelName } from 'kamaelia-xstate';
 import { closed, connect, readBytes, testCertificates, until } from './server-helpers.js';
 import { v1 } from './helpers/proxyHeaders.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
@@ -157,6 +157,32 @@ describe('diagnostics_channel events', () => {
     expect(seen.find(([name]) => name === DIAGNOSTICS_CHANNELS.connectionClose)![1]).toMatchObject({ id: 0, reason: { code: 'ESHUTDOWN' } });
     expect(seen.find(([name]) => name === DIAGNOSTICS_CHANNELS.tlsHandshakeError)![1]).toMatchObject({ reason: { code: 'ECONNRESET' } });
     expect(names(seen).filter((name) => name === 'server:closed')).toHaveLength(1);
+  });
+
+  it('a client gone before sending a byte began no handshake: no tls:handshakeError for it, as serverStats counts none', async () => {
+    const seen = recordAll();
+    const certs = await testCertificates();
+    const server = run(ConnectedServer({ host: '127.0.0.1', tls: { secure: true, key: certs.serverKey, cert: certs.serverCert }, protocol: () => EchoProtocol() }));
+    cleanups.push(() => server.stop());
+    const { port } = await server.next('listening');
+    const started = (): number => seen.filter(([name]) => name === DIAGNOSTICS_CHANNELS.tlsHandshakeStart).length;
+    const errors = (): Record<string, unknown>[] => seen.filter(([name]) => name === DIAGNOSTICS_CHANNELS.tlsHandshakeError).map(([, message]) => message);
+    for (const how of ['end', 'reset'] as const) {
+      const probe = await connect(port);
+      probe.on('error', () => {});
+      await until(() => started() >= (how === 'end' ? 1 : 2), 'the probe to be taken');
+      if (how === 'end') probe.end();
+      else probe.resetAndDestroy();
+      await closed(probe);
+    }
+    // One that began a handshake: its error is published, and it is the only one.
+    const quitter = await connect(port);
+    quitter.on('error', () => {});
+    quitter.end(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xc8, 0x01]));
+    await until(() => errors().length >= 1, 'the real failure to be published');
+    await until(() => (serverStats(server.actor)?.open ?? 1) === 0, 'every connection to be gone');
+    expect(errors()).toHaveLength(1);
+    expect(errors()[0]).toMatchObject({ reason: { code: 'ECONNRESET' } });
   });
 
   it('with no subscriber nothing is published and no start time is kept', async () => {

@@ -115,6 +115,26 @@ describe('ConnectedServer with TLS', () => {
     expect(serverStats(server.actor)?.open).toBe(0);
   });
 
+  it.each(['closes', 'resets'] as const)('does not count a client that %s before sending a byte (a port probe, a plain TCP health check)', async (how) => {
+    const { server, port } = await start(
+      ConnectedServer({
+        host: '127.0.0.1',
+        protocol: () => EchoProtocol(),
+        tls: { secure: true, key: certs.serverKey, cert: certs.serverCert, handshakeTimeout: 60_000 },
+      }),
+    );
+    const probe = track(await connect(port));
+    if (how === 'resets') probe.resetAndDestroy();
+    else probe.end();
+    await until(() => serverStats(server.actor)?.open === 0, 'the probe to be gone');
+    // Then one that did start a handshake: counted, so the probe's not being counted is not a lag.
+    const quitter = track(await connect(port));
+    quitter.write(Buffer.from([0x16, 0x03, 0x01, 0x00, 0xc8, 0x01]));
+    quitter.end();
+    await until(() => serverStats(server.actor)?.handshakeFailures === 1, 'the real failure to be counted');
+    expect(serverStats(server.actor)).toMatchObject({ handshakeFailures: 1, open: 0 });
+  });
+
   it('implicit TLS: a handler still answers a client that half-closed after the handshake', async () => {
     const { port } = await start(
       ConnectedServer({

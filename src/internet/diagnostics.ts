@@ -255,6 +255,9 @@ export function serverDiagnostics(name: string, unixPath: string | undefined): L
       tlsHandshake.publish({ server, socket: secured, durationMs, ...(protocol ? { protocol } : {}) } satisfies TlsHandshakeMessage);
     },
     handshakeFailed,
+    handshakeDropped(raw) {
+      handshakes.delete(raw);
+    },
     serverClosed() {
       if (serverClosed.hasSubscribers) serverClosed.publish({ server } satisfies ServerEventMessage);
     },
