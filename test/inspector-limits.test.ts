@@ -2,12 +2,11 @@
 // connections, steps per actor, the recording's size), context values stay home unless asked for,
 // and /inspect can require a token.
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { assign, createActor, createMachine, setup } from 'xstate';
@@ -15,25 +14,11 @@ import { createInspector, type Inspector, type InspectorRecord } from 'kamaelia-
 import { History } from '../inspector/history.js';
 import { applyRecords, createStore, parseRecording } from '../inspector/page/store.js';
 import { manyConnections } from './helpers/inspectorRecords.js';
+import { inspectorsAfterEach } from './helpers/inspectors.js';
 
-const opened: Inspector[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((inspector) => inspector.close()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const { open, scratch: scratchDir } = inspectorsAfterEach();
 
-async function open(options: Parameters<typeof createInspector>[0] = {}): Promise<Inspector> {
-  const inspector = await createInspector({ flushIntervalMs: 20, ...options });
-  opened.push(inspector);
-  return inspector;
-}
-
-function scratch(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'inspector-limits-'));
-  dirs.push(dir);
-  return dir;
-}
+const scratch = (): string => scratchDir('inspector-limits-');
 
 async function recordsOf(inspector: Inspector): Promise<InspectorRecord[]> {
   return parseRecording(await (await fetch(new URL('records.jsonl', inspector.url))).text());

@@ -1,31 +1,20 @@
 // createInspector over real loopback HTTP and WebSocket: what it serves, what it streams, what it
 // records, and that close() leaves nothing listening.
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { createWebSocketInspector } from '@statelyai/inspect';
 import { createActor, createMachine } from 'xstate';
 import { createInspector, run, type Inspector, type InspectorRecord } from 'kamaelia-xstate';
 import { parseRecording, storeAt } from '../inspector/page/store.js';
 import { FakeConnection } from './helpers/fakeConnection.js';
+import { inspectorsAfterEach } from './helpers/inspectors.js';
 
-const opened: Inspector[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((inspector) => inspector.close()));
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-
-async function open(options: Parameters<typeof createInspector>[0] = {}): Promise<Inspector> {
-  const inspector = await createInspector({ flushIntervalMs: 20, ...options });
-  opened.push(inspector);
-  return inspector;
-}
+const { open, scratch } = inspectorsAfterEach();
 
 /** A page stand-in: collects every record the inspector streams. */
 async function listen(inspector: Inspector): Promise<{ records: InspectorRecord[]; socket: WebSocket; until(test: (records: InspectorRecord[]) => boolean): Promise<void> }> {
@@ -106,8 +95,7 @@ describe('createInspector', () => {
   });
 
   it('records JSON lines that replay to the same lifecycle at any moment', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'inspector-'));
-    dirs.push(dir);
+    const dir = scratch('inspector-');
     const file = join(dir, 'session.jsonl');
     const inspector = await open({ record: file });
     const handle = run(FakeConnection(), { inspect: inspector.inspect });
@@ -200,8 +188,7 @@ describe('createInspector', () => {
   });
 
   it('shows an XState v5 program that uses @statelyai/inspect unchanged, and saves the session in its format', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'inspector-'));
-    dirs.push(dir);
+    const dir = scratch('inspector-');
     const file = join(dir, 'session.jsonl');
     const inspector = await open({ record: file });
     expect(inspector.wsUrl).toBe(`${inspector.url.replace(/^http/, 'ws')}inspect`);
