@@ -1,17 +1,14 @@
 // agentCheck behind a real HAProxy: its `agent-check` reads our answer, and a server that answers
 // `drain` (from a signal) or `maint` gets no new connections while it still listens; `up` brings it
 // back. HAProxy's view is read from its admin socket (`show stat`), so nothing here waits on time.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { agentCheck, box, ConnectedServer, defineComponent, isShutdownRequest, run, serverShutdown, type SignalMessage } from 'kamaelia-xstate';
 import { closed, connect, readAll, until } from './server-helpers.js';
 import { spreadPort } from './helpers/spreadPort.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
-import { HAPROXY, haproxyRequired, haproxyVersion } from './helpers/haproxy.js';
+import { haproxyRequired, haproxyVersion, spawnHaproxy } from './helpers/haproxy.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -75,14 +72,10 @@ describe.skipIf(haproxyVersion === undefined && !haproxyRequired)(`agentCheck be
     const a = await startServer('a', ['SIGUSR2']);
     const b = await startServer('b', []); // in the same process: only a drains on the signal
     const frontend = await spreadPort();
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'kamaelia-agent-'));
-    const admin = path.join(dir, 'admin.sock');
-    const config = path.join(dir, 'haproxy.cfg');
-    writeFileSync(
-      config,
+    const haproxy = spawnHaproxy('kamaelia-agent-', (dir) =>
       [
         'global',
-        `  stats socket ${admin} level admin`,
+        `  stats socket ${path.join(dir, 'admin.sock')} level admin`,
         'defaults',
         '  mode tcp',
         '  timeout connect 1s',
@@ -99,19 +92,12 @@ describe.skipIf(haproxyVersion === undefined && !haproxyRequired)(`agentCheck be
         '',
       ].join('\n'),
     );
-    const haproxy = spawn(HAPROXY, ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    haproxy.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const exited = new Promise((resolve) => haproxy.once('exit', resolve));
-    cleanups.push(async () => {
-      haproxy.kill('SIGTERM');
-      await exited;
-      rmSync(dir, { recursive: true, force: true });
-    });
+    cleanups.push(haproxy.stop);
+    const admin = path.join(haproxy.dir, 'admin.sock');
     let status: Record<string, string> = {};
     const waitFor = async (server: string, wanted: RegExp, what: string): Promise<void> => {
       await until(() => wanted.test(status[server] ?? ''), what, 10_000).catch((error: Error) => {
-        throw new Error(`${error.message}; HAProxy says ${JSON.stringify(status)}${haproxy.exitCode !== null ? `; it exited: ${stderr}` : ''}`);
+        throw new Error(`${error.message}; HAProxy says ${JSON.stringify(status)}${haproxy.exited() ? `; it exited: ${haproxy.stderr()}` : ''}`);
       });
     };
     const poll = setInterval(() => void serverStatus(admin).then((now) => (status = now), () => {}), 20);

@@ -1,15 +1,12 @@
 // HAProxy's own health checks (`check check-send-proxy` with send-proxy-v2, the set-up docs/deploy.md
 // recommends) are not rejected proxies: a real HAProxy checks a ConnectedServer with proxyProtocol
 // every 50 ms; once it has seen the server UP after three good checks, proxyRejected is still 0.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConnectedServer, EchoProtocol, run, serverStats } from 'kamaelia-xstate';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
-import { HAPROXY, haproxyRequired, haproxyVersion } from './helpers/haproxy.js';
+import { haproxyRequired, haproxyVersion, spawnHaproxy } from './helpers/haproxy.js';
 import { freePort } from './server-helpers.js';
 
 const cleanups = cleanupsAfterEach();
@@ -41,14 +38,10 @@ async function waitForStatus(socketPath: string, status: 'UP' | 'DOWN', stderr: 
 describe('behind a real HAProxy with health checks', () => {
   itWithHaproxy('check-send-proxy checks (PROXY v2 LOCAL, then a reset) are not counted as proxyRejected', async () => {
     const [port, frontendPort] = [await freePort(), await freePort()];
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'kamaelia-haproxy-check-'));
-    const stats = path.join(dir, 'stats.sock');
-    const config = path.join(dir, 'haproxy.cfg');
-    writeFileSync(
-      config,
+    const haproxy = spawnHaproxy('kamaelia-haproxy-check-', (dir) =>
       [
         'global',
-        `  stats socket ${stats} level user`,
+        `  stats socket ${path.join(dir, 'stats.sock')} level user`,
         'defaults',
         '  mode tcp',
         '  timeout connect 2s',
@@ -62,21 +55,15 @@ describe('behind a real HAProxy with health checks', () => {
         '',
       ].join('\n'),
     );
-    const child = spawn(HAPROXY, ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    cleanups.push(async () => {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await new Promise((resolve) => child.once('exit', resolve));
-      rmSync(dir, { recursive: true, force: true });
-    });
+    cleanups.push(haproxy.stop);
+    const stats = path.join(haproxy.dir, 'stats.sock');
     // Nothing listens yet: HAProxy marks the server DOWN. Then it comes up, and after `rise 3`
     // good checks HAProxy marks it UP: at least three checks have reached the server by then.
-    await waitForStatus(stats, 'DOWN', () => stderr);
+    await waitForStatus(stats, 'DOWN', haproxy.stderr);
     const server = run(ConnectedServer({ port, host: '127.0.0.1', proxyProtocol: { trusted: ['127.0.0.1'] }, protocol: EchoProtocol }));
     cleanups.push(() => server.stop());
     await server.next('listening', { timeoutMs: 5000 });
-    await waitForStatus(stats, 'UP', () => stderr);
+    await waitForStatus(stats, 'UP', haproxy.stderr);
     expect(serverStats(server.actor)!.proxyRejected).toBe(0);
   });
 });

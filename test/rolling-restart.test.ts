@@ -8,16 +8,14 @@
 // The HAProxy config is test/fixtures/haproxy-rolling.cfg and the shutdown sequence the marked part
 // of the fixture; docs/deploy.md quotes both, which the last test checks.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { until } from './server-helpers.js';
 import { spreadPort } from './helpers/spreadPort.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
-import { HAPROXY, haproxyRequired, haproxyVersion } from './helpers/haproxy.js';
+import { haproxyRequired, haproxyVersion, spawnHaproxy, whenListening } from './helpers/haproxy.js';
 
 const cleanups = cleanupsAfterEach();
 const root = new URL('..', import.meta.url);
@@ -57,35 +55,9 @@ async function startBackend(name: string, port: number, agentPort: number, worke
 }
 
 async function startHaproxy(ports: Record<string, number>): Promise<void> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kamaelia-rolling-'));
-  const config = path.join(dir, 'haproxy.cfg');
-  writeFileSync(config, CONFIG_TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_, key: string) => String(ports[key] ?? `{{${key}}}`)));
-  const child = spawn(HAPROXY, ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  cleanups.push(async () => {
-    if (child.exitCode === null) child.kill('SIGTERM');
-    await exit;
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const deadline = Date.now() + 10_000;
-  while (!(await accepts(ports.FRONTEND_PORT!))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`haproxy did not come up: ${stderr}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
-/** True once something accepts on 127.0.0.1:`port` (the probe connection is closed at once, sending nothing). */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.once('connect', () => {
-      socket.end();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
+  const haproxy = spawnHaproxy('kamaelia-rolling-', () => CONFIG_TEMPLATE.replace(/\{\{(\w+)\}\}/g, (_, key: string) => String(ports[key] ?? `{{${key}}}`)));
+  cleanups.push(haproxy.stop);
+  await whenListening(haproxy, ports.FRONTEND_PORT!);
 }
 
 interface Outcome {

@@ -1,6 +1,7 @@
-// A real HAProxy (Debian's `haproxy`) in front of a test server: a config generated per test with
-// two frontends on free loopback ports, one forwarding with `send-proxy` (v1), one with
-// `send-proxy-v2` (and the unique-id TLV), started as a child process and stopped after the test.
+// A real HAProxy (Debian's `haproxy`) for the tests: spawnHaproxy runs one on a config a test
+// writes (in a temporary directory of its own, removed when it stops); startHaproxy puts one in
+// front of a test server with two frontends on free loopback ports, one forwarding with
+// `send-proxy` (v1), one with `send-proxy-v2` (and the unique-id TLV).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -22,7 +23,8 @@ export interface RunningHaproxy {
   stop(): Promise<void>;
 }
 
-function listens(port: number): Promise<boolean> {
+/** True once something accepts on 127.0.0.1:`port` (the probe connection is closed at once, sending nothing). */
+export function listens(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ port, host: '127.0.0.1' });
     socket.once('connect', () => {
@@ -33,13 +35,60 @@ function listens(port: number): Promise<boolean> {
   });
 }
 
+/** A HAProxy child process running on a config in a temporary directory of its own. */
+export interface HaproxyProcess {
+  /** The directory holding the config (and any sockets the config puts there). */
+  readonly dir: string;
+  /** What HAProxy wrote to stderr so far. */
+  stderr(): string;
+  /** Whether it has exited. */
+  exited(): boolean;
+  /** Ends it (SIGTERM), waits for its exit, removes the directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Writes `config(dir)` as haproxy.cfg into a fresh temporary directory (`prefix`…) and runs HAProxy
+ * on it in the foreground (-db, logging to stderr).
+ */
+export function spawnHaproxy(prefix: string, config: (dir: string) => string): HaproxyProcess {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  const file = path.join(dir, 'haproxy.cfg');
+  writeFileSync(file, config(dir));
+  const child: ChildProcess = spawn(HAPROXY, ['-db', '-f', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  let exited = false;
+  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
+  child.once('error', (error) => (stderr += String(error)));
+  return {
+    dir,
+    stderr: () => stderr,
+    exited: () => exited,
+    stop: async () => {
+      if (!exited) child.kill('SIGTERM');
+      await exit;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Resolves once `haproxy` accepts on `port`; stops it and throws with its stderr if it exits or takes 10 s. */
+export async function whenListening(haproxy: HaproxyProcess, port: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await listens(port))) {
+    if (haproxy.exited() || Date.now() > deadline) {
+      await haproxy.stop();
+      throw new Error(`haproxy did not come up on 127.0.0.1:${port}: ${haproxy.stderr() || 'no output'}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 /** Starts HAProxy forwarding to 127.0.0.1:`serverPort` and resolves once it listens. */
 export async function startHaproxy(serverPort: number): Promise<RunningHaproxy> {
   const [v1Port, v2Port, probePort] = [await freePort(), await freePort(), await freePort()];
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'kamaelia-haproxy-'));
-  const config = path.join(dir, 'haproxy.cfg');
-  writeFileSync(
-    config,
+  const haproxy = spawnHaproxy('kamaelia-haproxy-', () =>
     [
       'global',
       '  maxconn 256',
@@ -67,25 +116,6 @@ export async function startHaproxy(serverPort: number): Promise<RunningHaproxy> 
       '',
     ].join('\n'),
   );
-  // -db: stay in the foreground, log to stderr; killed with the test.
-  const child: ChildProcess = spawn(HAPROXY, ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  let exited = false;
-  const exit = new Promise<void>((resolve) => child.once('exit', () => ((exited = true), resolve())));
-  child.once('error', (error) => (stderr += String(error)));
-  const stop = async (): Promise<void> => {
-    if (!exited) child.kill('SIGTERM');
-    await exit;
-    rmSync(dir, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 10_000;
-  while (!(await listens(probePort))) {
-    if (exited || Date.now() > deadline) {
-      await stop();
-      throw new Error(`haproxy did not come up on 127.0.0.1:${v1Port}/${v2Port}: ${stderr || 'no output'}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return { v1Port, v2Port, stop };
+  await whenListening(haproxy, probePort);
+  return { v1Port, v2Port, stop: haproxy.stop };
 }
