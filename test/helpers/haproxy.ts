@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../server-helpers.js';
 
-export const HAPROXY = process.env.HAPROXY_PATH ?? 'haproxy';
+const HAPROXY = process.env.HAPROXY_PATH ?? 'haproxy';
 /** CI (CI=true) fails the HAProxy tests when haproxy is missing instead of skipping them. */
 export const haproxyRequired = process.env.CI === 'true';
 const probe = spawnSync(HAPROXY, ['-v'], { encoding: 'utf8' });
