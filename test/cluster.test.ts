@@ -3,11 +3,12 @@
 // goes on; stats are totalled; the workers' inspector records reach the primary labelled by worker;
 // serverShutdown leaves no process behind; workers that keep crashing are given up on; suspending
 // accepting reaches every worker's server machine and is undone by resuming.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { connect, readBytes, until } from './server-helpers.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
+import { spawnTsx } from './helpers/tsxChild.js';
 
 const cleanups = cleanupsAfterEach();
 
@@ -19,22 +20,14 @@ interface Fixture {
 }
 
 function startFixture(env: Record<string, string> = {}): Fixture {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/cluster-server.ts'], {
-    cwd: new URL('..', import.meta.url),
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { child, output, exit } = spawnTsx('test/fixtures/cluster-server.ts', [], { env, stdin: true });
   cleanups.push(async () => {
     // Never leave a cluster behind, pass or fail: the workers first, then the primary.
-    for (const pid of pidsIn(output, 'worker')) tryKill(pid);
+    for (const pid of pidsIn(output(), 'worker')) tryKill(pid);
     child.kill('SIGKILL');
     await exit;
   });
-  return { child, output: () => output, exit, command: (line) => child.stdin!.write(`${line}\n`) };
+  return { child, output, exit, command: (line) => child.stdin!.write(`${line}\n`) };
 }
 
 function pidsIn(output: string, label: string): number[] {

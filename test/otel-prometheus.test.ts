@@ -1,32 +1,25 @@
 // examples/prometheusMetrics.ts run as a program, its metrics scraped over HTTP as Prometheus would:
 // the real @opentelemetry/exporter-prometheus serving kamaelia-xstate/otel's instruments, in one
 // process and with `workers: 2`, where the workers' connections are counted by the primary.
-import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { closed, connect, readBytes, until } from './server-helpers.js';
 import { spreadPort } from './helpers/spreadPort.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
+import { spawnTsx } from './helpers/tsxChild.js';
 
 const cleanups = cleanupsAfterEach();
 
 async function startExample(workers: number): Promise<{ port: number; metricsPort: number; output: () => string; exit: Promise<number | null>; stop: () => void }> {
   const metricsPort = await spreadPort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'examples/prometheusMetrics.ts', '0', String(metricsPort), String(workers)], {
-    cwd: new URL('..', import.meta.url),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { child, output, exit } = spawnTsx('examples/prometheusMetrics.ts', ['0', String(metricsPort), String(workers)]);
   cleanups.push(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
     await exit;
   });
-  await until(() => /echo server on 127\.0\.0\.1:\d+/.test(output) || child.exitCode !== null, 'the example to listen', 30_000);
-  const match = /echo server on 127\.0\.0\.1:(\d+)/.exec(output);
-  if (!match) throw new Error(`the example did not listen: ${output}`);
-  return { port: Number(match[1]), metricsPort, output: () => output, exit, stop: () => void child.kill('SIGINT') };
+  await until(() => /echo server on 127\.0\.0\.1:\d+/.test(output()) || child.exitCode !== null, 'the example to listen', 30_000);
+  const match = /echo server on 127\.0\.0\.1:(\d+)/.exec(output());
+  if (!match) throw new Error(`the example did not listen: ${output()}`);
+  return { port: Number(match[1]), metricsPort, output, exit, stop: () => void child.kill('SIGINT') };
 }
 
 async function scrape(metricsPort: number): Promise<string> {

@@ -7,7 +7,7 @@
 // the client from the next line). Then the same with `workers: 2` per backend.
 // The HAProxy config is test/fixtures/haproxy-rolling.cfg and the shutdown sequence the marked part
 // of the fixture; docs/deploy.md quotes both, which the last test checks.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -16,6 +16,7 @@ import { until } from './server-helpers.js';
 import { spreadPort } from './helpers/spreadPort.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 import { haproxyRequired, haproxyVersion, spawnHaproxy, whenListening } from './helpers/haproxy.js';
+import { spawnTsx } from './helpers/tsxChild.js';
 
 const cleanups = cleanupsAfterEach();
 const root = new URL('..', import.meta.url);
@@ -37,21 +38,14 @@ interface Backend {
 }
 
 async function startBackend(name: string, port: number, agentPort: number, workers: number): Promise<Backend> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/rolling-backend.ts', name, String(port), String(agentPort), String(workers)], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const { child, output, exit } = spawnTsx('test/fixtures/rolling-backend.ts', [name, String(port), String(agentPort), String(workers)]);
   cleanups.push(async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exit;
   });
-  await until(() => /^listening \d+$/m.test(output) || child.exitCode !== null, `${name} to listen`, 30_000);
-  if (!/^listening \d+$/m.test(output)) throw new Error(`${name} did not listen: ${output}`);
-  return { name, child, exit, output: () => output };
+  await until(() => /^listening \d+$/m.test(output()) || child.exitCode !== null, `${name} to listen`, 30_000);
+  if (!/^listening \d+$/m.test(output())) throw new Error(`${name} did not listen: ${output()}`);
+  return { name, child, exit, output };
 }
 
 async function startHaproxy(ports: Record<string, number>): Promise<void> {

@@ -1,10 +1,11 @@
 // The server examples run as programs: each binds, serves a loopback client, and stops on SIGINT.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, readBytes, testCertificates, tlsConnect } from './server-helpers.js';
+import { spawnTsx } from './helpers/tsxChild.js';
 
 const children: ChildProcess[] = [];
 afterEach(() => {
@@ -13,18 +14,15 @@ afterEach(() => {
 
 /** Starts `file` with tsx and resolves with its output so far once it has printed a port. */
 function startExample(file: string, args: string[]): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', file, ...args], { cwd: new URL('..', import.meta.url), stdio: ['ignore', 'pipe', 'pipe'] });
+  const { child, output } = spawnTsx(file, args);
   children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${file} printed no port: ${output}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`${file} printed no port: ${output()}`)), 20_000);
     child.stdout!.on('data', () => {
-      const match = /on 127\.0\.0\.1:(\d+)/.exec(output);
+      const match = /on 127\.0\.0\.1:(\d+)/.exec(output());
       if (!match) return;
       clearTimeout(timer);
-      resolve({ child, port: Number(match[1]), output: () => output });
+      resolve({ child, port: Number(match[1]), output });
     });
   });
 }

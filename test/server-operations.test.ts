@@ -1,7 +1,6 @@
 // Operating a running server over real sockets: shutdownOn(SIGTERM) in a child process (keeps
 // accepting for `delay`, then drains, exits 0), suspend/resume accepting, replacing the TLS
 // certificate of a running server, SNI certificates per host name, and Unix domain sockets.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -29,6 +28,7 @@ import {
 import { closed, connect, readBytes, testCertificates, until } from './server-helpers.js';
 import { cleanupsAfterEach } from './helpers/cleanups.js';
 import { v1 } from './helpers/proxyHeaders.js';
+import { spawnTsx } from './helpers/tsxChild.js';
 import { StartTlsProtocol as StartTlsEcho } from '../examples/startTlsServer.js';
 
 type Server = RunHandle<{ control: SignalMessage }, { listening: Listening; signal: unknown }>;
@@ -94,22 +94,15 @@ function tlsPeer(port: number, servername?: string): Promise<{ socket: tls.TLSSo
 
 describe('shutdownOn', () => {
   it('on SIGTERM keeps accepting for `delay`, then refuses new clients, drains the open one and exits 0', async () => {
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'test/fixtures/shutdown-on-sigterm.ts', '5000'], {
-      cwd: new URL('..', import.meta.url),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const { child, output, exit } = spawnTsx('test/fixtures/shutdown-on-sigterm.ts', ['5000']);
     cleanups.push(() => void child.kill('SIGKILL'));
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    await until(() => /listening on 127\.0\.0\.1:\d+/.test(output), 'the child to listen', 20_000);
-    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(output)![1]);
+    await until(() => /listening on 127\.0\.0\.1:\d+/.test(output()), 'the child to listen', 20_000);
+    const port = Number(/listening on 127\.0\.0\.1:(\d+)/.exec(output())![1]);
     const before = track(await connect(port));
     await echoes(before, 'before the signal');
 
     child.kill('SIGTERM');
-    await until(() => output.includes('signal SIGTERM'), 'the child to hear SIGTERM');
+    await until(() => output().includes('signal SIGTERM'), 'the child to hear SIGTERM');
     const during = track(await connect(port)); // within the delay: still accepted and served
     await echoes(during, 'during the delay');
     during.end();
