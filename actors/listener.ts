@@ -75,10 +75,9 @@ export const listenerLogic = fromCallback<ListenerEvent | ListenerOperation | Ev
       handshakes.fail(secured);
       secured.destroy(); // with a tlsClientError listener Node leaves closing the socket to us
       const raw = rawSocketOf(secured);
-      // The client gone before sending a byte (a port probe, a load balancer's plain TCP check): no
-      // handshake began, so none failed; dropped uncounted, as the PROXY gate drops such sockets. A
-      // client that stays silent is still counted, at handshakeTimeout; one our shutdown closed too.
-      if (raw.bytesRead === 0 && (error as NodeJS.ErrnoException).code === 'ECONNRESET' && !handshakes.closedByServer(raw)) {
+      // No handshake began, so none failed: dropped uncounted, as the PROXY gate drops such sockets.
+      // A client that stays silent is still counted (its error is the timeout's, not ECONNRESET).
+      if ((error as NodeJS.ErrnoException).code === 'ECONNRESET' && handshakes.goneWithoutAByte(raw)) {
         observer?.handshakeDropped(raw);
         return;
       }

@@ -39,7 +39,7 @@ export class TlsHandshakes {
   ) {
     const closed = (raw: net.Socket): void => {
       if (!this.forget(raw)) return;
-      if (raw.bytesRead === 0 && !this.closedHere.has(raw)) this.silentlyGone(raw);
+      if (this.goneWithoutAByte(raw)) this.silentlyGone(raw);
       this.countedDown();
     };
     this.onRawClose = function (this: net.Socket) {
@@ -70,9 +70,12 @@ export class TlsHandshakes {
     if (this.forget(rawSocketOf(secured))) this.countedDown();
   }
 
-  /** Whether closeAll closed `raw` (its handshake's error is ours, not the client's). */
-  closedByServer(raw: net.Socket): boolean {
-    return this.closedHere.has(raw);
+  /**
+   * Whether the client went before sending a byte (a port probe, a load balancer's plain TCP check):
+   * no handshake began. Not when closeAll closed it (that end is ours, not the client's).
+   */
+  goneWithoutAByte(raw: net.Socket): boolean {
+    return raw.bytesRead === 0 && !this.closedHere.has(raw);
   }
 
   /** Closes every connection still in its handshake (the caller checks for a drain once). */
