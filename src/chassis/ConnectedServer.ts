@@ -132,9 +132,8 @@ function serverCore<O extends ConnectedServerOptions | SimpleServerOptions>(name
         const connection = connections.get(id);
         if (!connection || !isActive(connection.csa)) return;
         // It will produce no more: the CSA flushes what it was given and closes.
-        const why = failure === undefined ? undefined : reasonFromError(failure.error);
         if (failure !== undefined) {
-          deliverFromOutbox(connection.handler, 'signal', producerFinished(why, { source: name }));
+          deliverFromOutbox(connection.handler, 'signal', producerFinished(reasonFromError(failure.error), { source: name }));
           return;
         }
         // Once is enough: a handler that passed the end on as it finished (EchoProtocol does) has set
