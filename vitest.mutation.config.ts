@@ -1,8 +1,8 @@
 // The model-based test files only, for `npm run mutation` (stryker.config.mjs): the one that walks
 // the machine being mutated (MACHINE). (TCPClient's model also runs the CSA machine as its child;
 // the CSA's mutants are measured against the CSA's own model test alone.)
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import base from './vitest.config.js';
 
 const FILES: Record<string, string[]> = {
   tcpServer: ['test/server-model.test.ts'],
@@ -11,13 +11,8 @@ const FILES: Record<string, string[]> = {
 };
 
 export default defineConfig({
-  resolve: {
-    alias: {
-      'kamaelia-xstate/machines': fileURLToPath(new URL('./machines/index.ts', import.meta.url)),
-      'kamaelia-xstate/testing': fileURLToPath(new URL('./src/testing/index.ts', import.meta.url)),
-      'kamaelia-xstate': fileURLToPath(new URL('./src/index.ts', import.meta.url)),
-    },
-  },
+  // The package's entry points as the main config resolves them.
+  resolve: base.resolve,
   test: {
     include: FILES[process.env.MACHINE ?? ''] ?? ['test/client-model.test.ts', 'test/csa-model.test.ts', 'test/server-model.test.ts'],
     // A path takes well under 2 s; a mutant that hangs one fails here rather than at Stryker's timeout.
